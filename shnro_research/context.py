@@ -1,0 +1,644 @@
+"""Context indices: the school social well-being index (ИСБШ-like) and a student SES index.
+
+The exact ИСБШ formula has not been published (see ``research/methods.md`` §1.2), so the index
+is built from explicit, recorded choices:
+
+1. every passport component ``x_k`` is (optionally) recoded to numbers (``codes``);
+2. it is standardised, ``z_k = d_k (x_k - m_k) / s_k``, with ``d_k = +1`` for a favourable and
+   ``-1`` for an unfavourable component, and ``m_k``, ``s_k`` either the mean and SD (``ddof=1``)
+   *within* each ``by`` group (e.g. a year or a region) or fixed *reference* values;
+3. the components are combined as a weighted mean of the available ones,
+   ``I = sum_k w_k z_k / sum_k w_k`` (over the components present), provided at least
+   ``min_components`` are present; otherwise ``I`` is missing and the reason is logged.
+
+Weights are equal, user-given, or the loadings of the first principal component of the
+standardised components (the pre-2018 PISA ESCS logic, Avvisati 2020): with complete data the
+PCA-weighted index is the first principal-component score up to a positive constant factor.
+
+Nothing is imputed. Every school-year whose index is partial or missing appears in the log.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._checks import (
+    DataError,
+    ParameterError,
+    as_list,
+    check_columns,
+    check_min_valid,
+    check_number,
+    check_option,
+)
+
+__all__ = [
+    "ContextIndex",
+    "PASSPORT_COMPONENTS",
+    "wellbeing_index",
+    "student_ses_index",
+    "school_means",
+    "quantile_groups",
+]
+
+#: Default directions of the social-passport columns of the school context form
+#: (+1 favourable, -1 unfavourable). Use as a starting point: ``{c: PASSPORT_COMPONENTS[c] for c in ...}``.
+PASSPORT_COMPONENTS: dict[str, int] = {
+    "share_low_income": -1,          # доля малообеспеченных семей
+    "share_parents_higher_ed": +1,   # доля родителей с высшим образованием
+    "share_single_parent": -1,       # доля неполных семей
+    "share_large_families": -1,      # доля многодетных семей
+    "share_social_risk": -1,         # доля семей в социально опасном положении
+    "share_registered": -1,          # доля учащихся «на учёте» (ВШУ, ПДН, КДН)
+    "share_non_native": -1,          # доля учащихся с неродным русским / из семей мигрантов
+    "share_disability": -1,          # доля учащихся с ОВЗ
+    "share_teacher_vacancies": -1,   # доля вакансий педагогов
+    "share_teachers_top_category": +1,  # доля учителей высшей категории
+}
+
+_LOG_COLUMNS = ["issue", "component", "detail"]
+
+
+@dataclass
+class ContextIndex:
+    """Result of :func:`wellbeing_index` / :func:`student_ses_index`.
+
+    Attributes
+    ----------
+    scores : DataFrame
+        One row per unit (keys first): ``index``, ``n_components`` and the standardised,
+        direction-corrected components ``z_<component>``; ``index_group`` if groups were asked for.
+    components : DataFrame
+        Long (tidy) form: keys, ``component``, ``value`` (recoded raw value), ``direction``,
+        ``mean``, ``sd`` (standardisation constants used), ``z``, ``weight``.
+    weights : DataFrame
+        One row per component: ``direction``, ``weight`` (normalised to sum 1), and for PCA weights
+        ``loading`` and ``explained_variance`` (share of the first eigenvalue in the total).
+    log : DataFrame
+        Keys, ``issue``, ``component``, ``detail``: every partial or missing index and every
+        zero-variance component (``issue`` in ``partial``, ``too_few_components``,
+        ``zero_variance``, ``missing_group``).
+    settings : dict
+        The parameters used (to be stored with the output).
+    """
+
+    scores: pd.DataFrame
+    components: pd.DataFrame
+    weights: pd.DataFrame
+    log: pd.DataFrame
+    settings: dict = field(default_factory=dict)
+
+    def tidy(self) -> pd.DataFrame:
+        """The per-unit scores table."""
+        return self.scores
+
+    def summary(self) -> str:
+        """A short text summary (sizes, weights, log counts)."""
+        n = len(self.scores)
+        n_ok = int(self.scores["index"].notna().sum())
+        lines = [
+            f"Context index ({self.settings.get('kind', 'index')}): {n_ok} of {n} units scored; "
+            f"standardise={self.settings.get('standardise')!r}, weights={self.settings.get('weights_kind')!r}, "
+            f"min_components={self.settings.get('min_components')}",
+            self.weights.to_string(index=False),
+        ]
+        if len(self.log):
+            lines.append("log: " + ", ".join(f"{k}={v}" for k, v in self.log["issue"].value_counts().items()))
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# parameter checks
+# --------------------------------------------------------------------------------------------
+def _check_components(components: Any, name: str = "components") -> dict[str, int]:
+    if not isinstance(components, Mapping) or len(components) == 0:
+        raise ParameterError(
+            f"{name!r} must be a non-empty dict {{column: direction}} with direction +1 (favourable) "
+            f"or -1 (unfavourable); got {components!r}")
+    out: dict[str, int] = {}
+    for col, d in components.items():
+        if isinstance(d, bool) or not isinstance(d, (int, float, np.integer, np.floating)) or d not in (1, -1):
+            raise ParameterError(
+                f"{name!r}: direction of {col!r} must be +1 (favourable) or -1 (unfavourable); got {d!r}")
+        out[str(col)] = int(d)
+    return out
+
+
+def _check_reference(reference: Any, comps: Sequence[str]) -> dict[str, tuple[float, float]]:
+    if reference is None:
+        raise ParameterError(
+            "'reference' must be given when standardise='reference': a dict {component: (mean, sd)} "
+            "or a DataFrame indexed by component with columns 'mean' and 'sd'; got None")
+    if isinstance(reference, pd.DataFrame):
+        check_columns(reference, ["mean", "sd"], "reference")
+        reference = {k: (row["mean"], row["sd"]) for k, row in reference.iterrows()}
+    if not isinstance(reference, Mapping):
+        raise ParameterError(f"'reference' must be a dict or a DataFrame; got {type(reference).__name__}")
+    missing = [c for c in comps if c not in reference]
+    if missing:
+        raise ParameterError(f"'reference' lacks mean/sd for component(s) {missing}")
+    out = {}
+    for c in comps:
+        try:
+            m, s = (float(v) for v in reference[c])
+        except (TypeError, ValueError):
+            raise ParameterError(f"'reference'[{c!r}] must be a pair (mean, sd); got {reference[c]!r}") from None
+        if not np.isfinite(m) or not np.isfinite(s) or s <= 0:
+            raise ParameterError(f"'reference'[{c!r}] must have a finite mean and an sd > 0; got {(m, s)!r}")
+        out[c] = (m, s)
+    return out
+
+
+def _recode(df: pd.DataFrame, comps: Sequence[str], codes: Mapping | None, where: str) -> pd.DataFrame:
+    """Numeric matrix of the components (recoded with ``codes``); DataError on non-numeric data."""
+    codes = dict(codes or {})
+    extra = [c for c in codes if c not in comps]
+    if extra:
+        raise ParameterError(f"'codes' given for column(s) {extra} that are not components {list(comps)}")
+    out = {}
+    for c in comps:
+        col = df[c]
+        if c in codes:
+            mapping = codes[c]
+            if not isinstance(mapping, Mapping):
+                raise ParameterError(f"'codes'[{c!r}] must be a dict {{value: number}}; got {mapping!r}")
+            unknown = sorted(set(col.dropna().unique()) - set(mapping), key=str)
+            if unknown:
+                raise DataError(
+                    f"{where}: column {c!r} has value(s) {unknown[:10]} not listed in codes[{c!r}] "
+                    f"(listed: {list(mapping)[:10]})")
+            col = col.map(mapping)
+        if not pd.api.types.is_numeric_dtype(col) and not col.isna().all():
+            conv = pd.to_numeric(col, errors="coerce")
+            bad = col[conv.isna() & col.notna()]
+            if len(bad):
+                raise DataError(
+                    f"{where}: column {c!r} must be numeric (or recoded with 'codes'); "
+                    f"non-numeric value {bad.iloc[0]!r} in row {bad.index[0]!r}")
+            col = conv
+        out[c] = col.astype(float)
+    return pd.DataFrame(out, index=df.index)
+
+
+def _wmean_sd(x: np.ndarray, w: np.ndarray) -> tuple[float, float, int]:
+    ok = np.isfinite(x) & np.isfinite(w)
+    x, w = x[ok], w[ok]
+    n = len(x)
+    if n == 0 or w.sum() <= 0:
+        return np.nan, np.nan, n
+    m = float(np.sum(w * x) / np.sum(w))
+    if n < 2:
+        return m, np.nan, n
+    # unbiased-form weighted variance with frequency-like weights normalised to n
+    wn = w * n / w.sum()
+    v = float(np.sum(wn * (x - m) ** 2) / (n - 1))
+    return m, np.sqrt(v), n
+
+
+def _first_pc(z: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+    """Loadings (eigenvector * sqrt(eigenvalue)) of the first PC of the correlation matrix."""
+    ok = np.all(np.isfinite(z), axis=1)
+    zc = z[ok]
+    k = z.shape[1]
+    if zc.shape[0] < k + 1:
+        raise DataError(
+            f"PCA weights need at least {k + 1} units with all {k} components present; "
+            f"got {zc.shape[0]} (use weights='equal' or fewer components)")
+    if w is None:
+        r = np.corrcoef(zc, rowvar=False)
+    else:
+        ww = w[ok]
+        c = np.cov(zc, rowvar=False, aweights=ww)
+        sd = np.sqrt(np.diag(c))
+        r = c / np.outer(sd, sd)
+    r = np.atleast_2d(r)
+    if not np.all(np.isfinite(r)):
+        raise DataError("PCA weights: a component has zero variance among complete units")
+    vals, vecs = np.linalg.eigh(r)
+    lam = float(vals[-1])
+    v = vecs[:, -1]
+    if v.sum() < 0:          # direction-corrected components: higher index = more favourable
+        v = -v
+    loadings = v * np.sqrt(lam)
+    return loadings, lam / float(vals.sum()), vals[::-1]
+
+
+# --------------------------------------------------------------------------------------------
+# core
+# --------------------------------------------------------------------------------------------
+def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: Sequence[str],
+               standardise: str, reference: Any, weights: Any, min_components: Any,
+               codes: Mapping | None, case_weight: str | None,
+               restandardise: bool, kind: str, where: str) -> ContextIndex:
+    comps_dir = _check_components(components)
+    comps = list(comps_dir)
+    check_option(standardise, "standardise", ("within", "reference"))
+    if standardise == "within" and reference is not None:
+        raise ParameterError("'reference' is only used with standardise='reference'; got standardise='within'")
+    if standardise == "reference" and by:
+        raise ParameterError("'by' is only used with standardise='within'; use reference values instead")
+    k_min = check_min_valid(min_components, len(comps), "min_components")
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"{where!r} must be a pandas DataFrame; got {type(data).__name__}")
+    need = list(dict.fromkeys([*keys, *by, *comps, *([case_weight] if case_weight else [])]))
+    check_columns(data, need, where)
+    if keys:
+        dup = data.duplicated(subset=list(dict.fromkeys([*keys, *by])), keep=False)
+        if dup.any():
+            first = data.loc[dup, list(dict.fromkeys([*keys, *by]))].iloc[0].to_dict()
+            raise DataError(f"{where}: duplicated key {first} ({int(dup.sum())} rows); one row per unit expected")
+
+    # weights parameter
+    if isinstance(weights, str):
+        check_option(weights, "weights", ("equal", "pca"))
+        weights_kind = weights
+    elif isinstance(weights, Mapping):
+        weights_kind = "dict"
+        if set(weights) != set(comps):
+            raise ParameterError(
+                f"'weights' dict must have exactly the components as keys; missing "
+                f"{sorted(set(comps) - set(weights))}, extra {sorted(set(weights) - set(comps))}")
+        for c, v in weights.items():
+            check_number(v, f"weights[{c!r}]", low=0)
+        if sum(float(v) for v in weights.values()) <= 0:
+            raise ParameterError("'weights' must not all be 0")
+    else:
+        raise ParameterError(f"'weights' must be 'equal', 'pca' or a dict {{component: weight}}; got {weights!r}")
+
+    x = _recode(data, comps, codes, where)
+    cw = None
+    if case_weight:
+        cw = pd.to_numeric(data[case_weight], errors="coerce").to_numpy(float)
+        if np.any(cw[np.isfinite(cw)] < 0):
+            raise DataError(f"{where}: weight column {case_weight!r} has negative values")
+    keycols = list(dict.fromkeys([*keys, *by]))
+    key_frame = data[keycols].reset_index(drop=True)
+    n = len(data)
+    X = x.to_numpy(float)
+    D = np.array([comps_dir[c] for c in comps], float)
+    Z = np.full_like(X, np.nan)
+    means = np.full_like(X, np.nan)
+    sds = np.full_like(X, np.nan)
+    logs: list[pd.DataFrame] = []
+
+    def _log(rows_idx, issue, component, detail):
+        if len(rows_idx) == 0:
+            return
+        f = key_frame.iloc[rows_idx].copy()
+        f["issue"], f["component"], f["detail"] = issue, component, detail
+        logs.append(f)
+
+    if standardise == "reference":
+        ref = _check_reference(reference, comps)
+        for j, c in enumerate(comps):
+            means[:, j], sds[:, j] = ref[c]
+    else:
+        if by:
+            grp_ok = key_frame[list(by)].notna().all(axis=1).to_numpy()
+            _log(np.flatnonzero(~grp_ok), "missing_group", None,
+                 f"missing value of 'by' column(s) {list(by)}: cannot standardise within group")
+            gid = key_frame.groupby(list(by), dropna=True, sort=True).ngroup().to_numpy()
+        else:
+            gid = np.zeros(n, int)
+        ww = cw if cw is not None else np.ones(n)
+        for g in np.unique(gid[gid >= 0]):
+            rows = np.flatnonzero(gid == g)
+            for j, c in enumerate(comps):
+                m, s, nn = _wmean_sd(X[rows, j], ww[rows])
+                if not np.isfinite(s) or s <= 0:
+                    label = key_frame.iloc[rows[0]][list(by)].to_dict() if by else "all units"
+                    _log(rows[np.isfinite(X[rows, j])], "zero_variance", c,
+                         f"component {c!r} has {'zero variance' if nn > 1 else 'fewer than 2 values'} in group "
+                         f"{label}: left out of the index for this group")
+                    continue
+                means[rows, j], sds[rows, j] = m, s
+    Z = D * (X - means) / sds
+
+    # weights
+    loadings = None
+    expl = np.nan
+    if weights_kind == "equal":
+        w = np.ones(len(comps))
+    elif weights_kind == "dict":
+        w = np.array([float(weights[c]) for c in comps])
+    else:
+        loadings, expl, _ = _first_pc(Z, cw)
+        if np.any(loadings <= 0):
+            neg = [c for c, ld in zip(comps, loadings) if ld <= 0]
+            raise DataError(
+                f"PCA weights: component(s) {neg} load negatively on the first principal component "
+                "after direction correction (check their directions), so a weighted mean is undefined; "
+                "use weights='equal' or a dict")
+        w = loadings.copy()
+    w_norm = w / w.sum()
+
+    avail = np.isfinite(Z)
+    n_av = avail.sum(axis=1)
+    Zf = np.where(avail, Z, 0.0)
+    wsum = (avail * w_norm).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index = (Zf * w_norm).sum(axis=1) / wsum
+    enough = n_av >= k_min
+    index[~enough] = np.nan
+    # log partial / missing
+    miss_rows = np.flatnonzero(n_av < len(comps))
+    if len(miss_rows):
+        miss_names = [",".join(c for c, a in zip(comps, avail[i]) if not a) for i in miss_rows]
+        f = key_frame.iloc[miss_rows].copy()
+        f["issue"] = np.where(enough[miss_rows], "partial", "too_few_components")
+        f["component"] = miss_names
+        f["detail"] = [
+            (f"index from {n_av[i]} of {len(comps)} components" if enough[i]
+             else f"{n_av[i]} of {len(comps)} components available < min_components={k_min}: index missing")
+            for i in miss_rows]
+        logs.append(f)
+
+    if restandardise:
+        idx = pd.Series(index)
+        if by and standardise == "within":
+            g = pd.Series(gid)
+            m = idx.groupby(g).transform("mean")
+            s = idx.groupby(g).transform("std")
+        else:
+            m, s = idx.mean(), idx.std()
+        index = ((idx - m) / s).to_numpy(float)
+
+    scores = key_frame.copy()
+    scores["index"] = index
+    scores["n_components"] = n_av
+    for j, c in enumerate(comps):
+        scores[f"z_{c}"] = Z[:, j]
+
+    long = []
+    for j, c in enumerate(comps):
+        f = key_frame.copy()
+        f["component"] = c
+        f["value"] = X[:, j]
+        f["direction"] = int(D[j])
+        f["mean"] = means[:, j]
+        f["sd"] = sds[:, j]
+        f["z"] = Z[:, j]
+        f["weight"] = w_norm[j]
+        long.append(f)
+    components_long = pd.concat(long, ignore_index=True)
+
+    wt = pd.DataFrame({"component": comps, "direction": D.astype(int), "weight": w_norm})
+    if loadings is not None:
+        wt["loading"] = loadings
+        wt["explained_variance"] = expl
+    log = (pd.concat(logs, ignore_index=True) if logs
+           else pd.DataFrame(columns=[*keycols, *_LOG_COLUMNS]))
+    settings = dict(kind=kind, components=comps_dir, standardise=standardise, by=list(by),
+                    weights_kind=weights_kind, weights=dict(zip(comps, w_norm.tolist())),
+                    min_components=k_min, restandardise=restandardise, codes=dict(codes or {}),
+                    case_weight=case_weight)
+    return ContextIndex(scores=scores, components=components_long, weights=wt, log=log, settings=settings)
+
+
+def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
+                    school: str = "school_id", year: str | None = "year",
+                    standardise: str = "within", by: str | Sequence[str] | None = None,
+                    reference: Mapping | pd.DataFrame | None = None,
+                    weights: str | Mapping[str, float] = "equal",
+                    min_components: int | float | None = None,
+                    codes: Mapping[str, Mapping[Any, float]] | None = None,
+                    restandardise: bool = False, n_groups: int | None = None) -> ContextIndex:
+    """School social well-being index (ИСБШ-like) from the social passport.
+
+    For component ``k`` with direction ``d_k`` (+1 favourable, -1 unfavourable)
+
+    .. math:: z_{sk} = d_k (x_{sk} - m_k) / s_k, \\qquad
+              I_s = \\sum_{k \\in A_s} w_k z_{sk} / \\sum_{k \\in A_s} w_k
+
+    where ``A_s`` is the set of components present for school-year ``s`` and ``m_k, s_k`` are the
+    mean and SD (``ddof=1``) within the ``by`` group (``standardise="within"``) or fixed values
+    (``standardise="reference"``). If ``|A_s| < min_components`` the index is missing and logged.
+
+    Parameters
+    ----------
+    passport : DataFrame
+        One row per school (and year): the passport columns (shares in [0, 1] or %, counts,
+        numeric codes; categorical columns via ``codes``).
+    components : dict
+        ``{column: +1 | -1}``; see :data:`PASSPORT_COMPONENTS` for the school context form.
+    school, year : str
+        Key columns; ``year=None`` for a single cross-section.
+    standardise : {"within", "reference"}
+        Standardise within the data (by ``by`` groups) or with fixed ``reference`` means/SDs
+        (to keep an index comparable across years: standardise every year on the base year).
+    by : str or list, optional
+        Groups for within-standardisation (e.g. ``"year"`` or ``["region", "year"]``).
+    reference : dict or DataFrame, optional
+        ``{component: (mean, sd)}`` or a frame indexed by component with ``mean``, ``sd``.
+    weights : "equal", "pca" or dict
+        ``"pca"``: loadings of the first principal component of the correlation matrix of the
+        standardised components (complete cases), sign fixed so that a higher index is more
+        favourable; loadings and explained variance are in ``result.weights``.
+    min_components : int or float, optional
+        Minimum number (or share) of components present; ``None`` = all (no partial index).
+    codes : dict, optional
+        Recoding of categorical columns, e.g. ``{"location": {"город": 2, "посёлок": 1, "село": 0}}``.
+    restandardise : bool
+        Re-standardise the index to mean 0, SD 1 (within ``by`` groups).
+    n_groups : int, optional
+        Add ``index_group`` = quantile group 1..n_groups (1 = least favourable) within ``by``.
+
+    Returns
+    -------
+    ContextIndex
+        ``.scores`` (keys, index, n_components, z_*), ``.components`` (long), ``.weights``, ``.log``.
+
+    References
+    ----------
+    Ястребов, Бессуднов, Пинская, Косарецкий (2013), *Вопросы образования* 4, 188–246;
+    Avvisati (2020), *Large-scale Assessments in Education* 8:8 (ESCS weights).
+
+    Examples
+    --------
+    >>> res = wellbeing_index(passport, {"share_low_income": -1, "share_parents_higher_ed": 1},
+    ...                       by="year", min_components=0.5)   # doctest: +SKIP
+    >>> res.scores.head()                                           # doctest: +SKIP
+
+    R equivalent (equal weights)::
+
+        z <- scale(passport[, comps]) %*% diag(directions)
+        index <- rowMeans(z, na.rm = TRUE)     # plus the min_components rule
+        # PCA weights: prcomp(z[complete.cases(z), ], scale. = TRUE)$rotation[, 1]
+    """
+    keys = [school] + ([year] if year else [])
+    by_all = as_list(by)
+    data_in, by_l, overlap = _alias_by(passport, by_all, keys)
+    res = _composite(data_in, components, keys=keys, by=by_l, standardise=standardise,
+                     reference=reference, weights=weights, min_components=min_components, codes=codes,
+                     case_weight=None, restandardise=restandardise, kind="wellbeing",
+                     where="passport")
+    _unalias(res, overlap)
+    if n_groups is not None:
+        check_number(n_groups, "n_groups", low=2, integer=True)
+        pos = list(res.scores.columns).index("n_components") + 1
+        res.scores.insert(pos, "index_group",
+                          quantile_groups(res.scores, "index", n_groups, by=by_all or None))
+    res.settings.update(school=school, year=year, by=by_all, n_groups=n_groups)
+    return res
+
+
+def _alias_by(data: pd.DataFrame, by: list[str], keys: list[str]):
+    """Copy 'by' columns that are also keys under an alias so that keys and groups stay distinct."""
+    overlap = [b for b in by if b in keys]
+    if not overlap:
+        return data, list(by), []
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    check_columns(data, overlap, "data")
+    data_in = data.copy()
+    for b in overlap:
+        data_in[f"__by_{b}"] = data_in[b]
+    return data_in, [f"__by_{b}" if b in overlap else b for b in by], overlap
+
+
+def _unalias(res: ContextIndex, overlap: list[str]) -> None:
+    names = [f"__by_{b}" for b in overlap]
+    for frame in (res.scores, res.components, res.log):
+        frame.drop(columns=[c for c in names if c in frame.columns], inplace=True)
+    if overlap:
+        res.settings["by"] = [b[5:] if b.startswith("__by_") else b for b in res.settings["by"]]
+
+
+def student_ses_index(data: pd.DataFrame, components: Mapping[str, int], *,
+                      student: str | Sequence[str] = "student_id", school: str | None = "school_id",
+                      standardise: str = "within", by: str | Sequence[str] | None = None,
+                      reference: Mapping | pd.DataFrame | None = None,
+                      weights: str | Mapping[str, float] = "equal",
+                      min_components: int | float | None = None,
+                      codes: Mapping[str, Mapping[Any, float]] | None = None,
+                      weight: str | None = None, restandardise: bool = True) -> ContextIndex:
+    """Student-level ESCS-style SES index from student answers.
+
+    Same formula as :func:`wellbeing_index` at the student level; typical components are the
+    highest parental education (years or ISCED level), books at home (ordered categories) and
+    a home-possessions count, recoded with ``codes``. Standardisation constants use the survey
+    ``weight`` when given. With ``weights="mean"``-like equal weights this is the PISA 2018+
+    construction (mean of standardised components, re-standardised); with ``weights="pca"`` the
+    pre-2018 one. Without occupational status (HISEI) the index is *not comparable* to PISA ESCS.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per student.
+    components : dict
+        ``{column: +1 | -1}``.
+    student : str or list
+        Student key column(s).
+    school : str, optional
+        School column, carried to the output (use :func:`school_means` to aggregate).
+    weight : str, optional
+        Survey weight column used for the standardisation means/SDs and PCA.
+    restandardise : bool
+        Re-standardise the final index to (weighted) mean 0 and SD 1; default True as in PISA.
+    standardise, by, reference, weights, min_components, codes
+        As in :func:`wellbeing_index`.
+
+    Returns
+    -------
+    ContextIndex
+
+    Examples
+    --------
+    >>> books = {"0-10": 1, "11-25": 2, "26-100": 3, "101-200": 4, "201-500": 5, "more than 500": 6}
+    >>> res = student_ses_index(students, {"book": 1, "parent_ed": 1}, codes={"book": books},
+    ...                         min_components=2)                    # doctest: +SKIP
+
+    R equivalent::
+
+        z <- scale(cbind(books, parent_ed)); ses <- as.numeric(scale(rowMeans(z)))
+    """
+    keys = as_list(student) + ([school] if school else [])
+    data_in, by_l, overlap = _alias_by(data, as_list(by), keys)
+    res = _composite(data_in, components, keys=keys, by=by_l, standardise=standardise, reference=reference,
+                     weights=weights, min_components=min_components, codes=codes, case_weight=weight,
+                     restandardise=False, kind="student_ses", where="data")
+    if restandardise:
+        idx = res.scores["index"].to_numpy(float)
+        w = (pd.to_numeric(data[weight], errors="coerce").to_numpy(float) if weight else np.ones(len(idx)))
+        grp = (res.scores.groupby(by_l, dropna=True, sort=True).ngroup() if by_l
+               else pd.Series(0, index=res.scores.index))
+        out = np.full(len(idx), np.nan)
+        for g, rows in grp.groupby(grp).indices.items():
+            if g < 0:
+                continue
+            m, s, _n = _wmean_sd(idx[rows], w[rows])
+            if np.isfinite(s) and s > 0:
+                out[rows] = (idx[rows] - m) / s
+        res.scores["index"] = out
+        res.settings["restandardise"] = True
+    _unalias(res, overlap)
+    return res
+
+
+def school_means(data: pd.DataFrame, columns: str | Sequence[str], *, school: str = "school_id",
+                 by: str | Sequence[str] | None = None, weight: str | None = None,
+                 min_n: int = 1) -> pd.DataFrame:
+    """(Weighted) school means of student-level columns, with the number of valid students.
+
+    ``mean_s = sum_i w_i x_i / sum_i w_i`` over students with a valid value; schools with fewer
+    than ``min_n`` valid students get NaN (``n`` still reported).
+
+    Returns
+    -------
+    DataFrame
+        keys (``by`` + school), then for every column ``<col>`` (mean) and ``n_<col>``.
+
+    Examples
+    --------
+    R equivalent::
+
+        aggregate(cbind(escs, math) ~ school_id, data, FUN = mean)   # unweighted
+    """
+    cols = as_list(columns)
+    keys = as_list(by) + [school]
+    check_columns(data, [*keys, *cols, *([weight] if weight else [])], "data")
+    check_number(min_n, "min_n", low=1, integer=True)
+    df = data[keys].copy()
+    w = pd.to_numeric(data[weight], errors="coerce") if weight else pd.Series(1.0, index=data.index)
+    pieces = []
+    for c in cols:
+        x = pd.to_numeric(data[c], errors="coerce")
+        ok = x.notna() & w.notna()
+        tmp = df.assign(_wx=(x * w).where(ok), _w=w.where(ok), _n=ok.astype(int))
+        g = tmp.groupby(keys, dropna=False, sort=True)[["_wx", "_w", "_n"]].sum(min_count=0)
+        mean = g["_wx"] / g["_w"].where(g["_w"] > 0)
+        mean[g["_n"] < min_n] = np.nan
+        pieces.append(pd.DataFrame({c: mean, f"n_{c}": g["_n"].astype(int)}))
+    out = pd.concat(pieces, axis=1).reset_index()
+    return out
+
+
+def quantile_groups(data: pd.DataFrame, value: str, n_groups: int, *,
+                    by: str | Sequence[str] | None = None) -> pd.Series:
+    """Quantile group 1..n_groups of ``value`` (1 = lowest) within ``by`` groups.
+
+    Groups are formed on the rank ``(rank_min - 1) / n_valid`` so that ties share a group;
+    missing values get a missing group (``Int64``).
+
+    Examples
+    --------
+    R equivalent::
+
+        dplyr::ntile(value, n_groups)   # differs only in the handling of ties
+    """
+    check_number(n_groups, "n_groups", low=2, integer=True)
+    check_columns(data, [value, *as_list(by)], "data")
+    x = pd.to_numeric(data[value], errors="coerce")
+    if by:
+        grp = data.groupby(as_list(by), dropna=True, sort=True).ngroup().where(lambda v: v >= 0)
+        r = x.groupby(grp).rank(method="min")
+        nv = x.groupby(grp).transform("count")
+    else:
+        r = x.rank(method="min")
+        nv = x.count()
+    g = np.floor((r - 1) / nv * n_groups) + 1
+    return g.astype("Int64").rename(f"{value}_group")

@@ -1,0 +1,443 @@
+"""Questionnaires as data: load, check and describe the study's instruments.
+
+An instrument (one YAML file in ``surveys/``) lists its items: id, Russian wording with an English
+gloss, response type, codes with labels, missing codes, reverse keying and scale membership; and
+its scales: items, scoring rule and minimum number of valid items. Everything downstream (forms,
+SPSS codebooks, validation, scoring, the demo municipality) follows from it.
+
+YAML layout (see ``surveys/README.md`` for the full schema)::
+
+    instrument: {id: students, group: students, version: 1,
+                 title: {ru: ..., en: ...}, intro: {ru: ..., en: ...}}
+    response_scales:                     # reusable code lists
+      agree5: {type: likert, codes: {1: {ru: ..., en: ...}, ...}, missing: {9: {...}}}
+    sections:
+      - id: tension
+        title: {ru: ..., en: ...}
+        items:
+          - {id: ten_01, text: {ru: ..., en: ...}, response: agree5, scales: [tension]}
+    scales:
+      tension: {label: {ru: ..., en: ...}, method: mean, min_valid: 0.6, role: tension}
+
+Item types and the data columns they produce:
+
+========== ================================================================
+``single``   one column ``id``; nominal codes
+``likert``   one column ``id``; ordered codes, low..high; may be ``reverse``
+``numeric``  one column ``id``; ``min``/``max`` bounds (e.g. shares in %)
+``multiple`` one 0/1 column per option: ``id_01`` .. ``id_k`` (SPSS dichotomy set)
+``ranking``  one column per option holding its rank 1..k: ``id_01`` .. ``id_k``
+``text``     one string column ``id`` (never exported with names of minors)
+========== ================================================================
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+import yaml
+
+from ._checks import InstrumentError, ParameterError
+
+ITEM_TYPES = ("single", "likert", "numeric", "multiple", "ranking", "text")
+GROUPS = ("students", "parents", "teachers", "school", "results")
+SCALE_METHODS = ("mean", "sum")
+
+#: Folder of the bundled questionnaires (top-level ``surveys/`` of the repository).
+SURVEYS_DIR = Path(__file__).resolve().parent.parent / "surveys"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A wording in Russian with an English gloss."""
+
+    ru: str
+    en: str = ""
+
+    def get(self, lang: str = "ru") -> str:
+        return self.en if (lang == "en" and self.en) else self.ru
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question of an instrument."""
+
+    id: str
+    text: Text
+    type: str
+    section: str
+    codes: Mapping[int, Text] = field(default_factory=dict)
+    missing: Mapping[int, Text] = field(default_factory=dict)
+    options: tuple[Text, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    reverse: bool = False
+    scales: tuple[str, ...] = ()
+    max_choices: int | None = None
+    unit: str = ""
+    role: str = ""
+    response: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        """Data columns this item occupies."""
+        if self.type in ("multiple", "ranking"):
+            return [f"{self.id}_{k:02d}" for k in range(1, len(self.options) + 1)]
+        return [self.id]
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """Declared (min, max) of valid answers; ``None`` for text items."""
+        if self.type in ("single", "likert"):
+            return (min(self.codes), max(self.codes))
+        if self.type == "numeric":
+            return (self.min, self.max)
+        if self.type == "multiple":
+            return (0, 1)
+        if self.type == "ranking":
+            return (1, len(self.options))
+        return None
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A scale: its items, scoring rule (``mean`` or ``sum``) and minimum of valid items."""
+
+    id: str
+    label: Text
+    items: tuple[str, ...]
+    method: str = "mean"
+    min_valid: float | int | None = None
+    role: str = ""
+    description: Text = Text("")
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: Text
+    items: tuple[str, ...]
+    instruction: Text = Text("")
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A questionnaire: items in order, sections, scales. Build with :func:`load_instrument`."""
+
+    id: str
+    group: str
+    version: int
+    title: Text
+    intro: Text
+    sections: tuple[Section, ...]
+    items: tuple[Item, ...]
+    scales: Mapping[str, Scale]
+    id_columns: tuple[str, ...]
+    path: str = ""
+
+    # -- look-ups ---------------------------------------------------------------------------
+    def item(self, item_id: str) -> Item:
+        for it in self.items:
+            if it.id == item_id:
+                return it
+        raise ParameterError(f"instrument {self.id!r} has no item {item_id!r}")
+
+    @property
+    def columns(self) -> list[str]:
+        """All answer columns in questionnaire order (without id columns)."""
+        return [c for it in self.items for c in it.columns]
+
+    def column_item(self) -> dict[str, Item]:
+        """Map every answer column to its item."""
+        return {c: it for it in self.items for c in it.columns}
+
+    def items_of(self, *, type: str | None = None, role: str | None = None) -> list[Item]:
+        return [it for it in self.items
+                if (type is None or it.type == type) and (role is None or it.role == role)]
+
+    def scale_keys(self, scale_ids: list[str] | None = None) -> dict[str, list[str]]:
+        """psych-style keys ``{"scale": ["-item", "item", ...]}`` (``-`` marks reverse keying)."""
+        keys = {}
+        for sid, sc in self.scales.items():
+            if scale_ids is not None and sid not in scale_ids:
+                continue
+            keys[sid] = [("-" if self.item(i).reverse else "") + i for i in sc.items]
+        return keys
+
+    def item_bounds(self) -> dict[str, tuple[float, float]]:
+        """Declared bounds of every single/likert/numeric item (used for reverse keying)."""
+        return {it.id: it.bounds for it in self.items
+                if it.type in ("single", "likert", "numeric")}
+
+    def codebook(self, lang: str = "ru") -> pd.DataFrame:
+        """One row per data column: variable, label, type, item, valid codes, missing codes, scales."""
+        rows = []
+        for col in self.id_columns:
+            rows.append(dict(variable=col, item=col, section="id", type="id",
+                             label=_ID_LABELS.get(col, Text(col)).get(lang),
+                             codes="", missing="", scales="", reverse=False))
+        for it in self.items:
+            for k, col in enumerate(it.columns):
+                label = it.text.get(lang)
+                if it.type in ("multiple", "ranking"):
+                    label = f"{label}: {it.options[k].get(lang)}"
+                if it.type in ("single", "likert"):
+                    codes = "; ".join(f"{c}={t.get(lang)}" for c, t in it.codes.items())
+                elif it.type == "multiple":
+                    codes = "0=не выбрано; 1=выбрано" if lang == "ru" else "0=not chosen; 1=chosen"
+                elif it.bounds is not None:
+                    codes = f"{it.bounds[0]:g}..{it.bounds[1]:g}"
+                else:
+                    codes = ""
+                rows.append(dict(
+                    variable=col, item=it.id, section=it.section, type=it.type, label=label,
+                    codes=codes,
+                    missing="; ".join(f"{c}={t.get(lang)}" for c, t in it.missing.items()),
+                    scales=",".join(it.scales), reverse=it.reverse))
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:  # short, readable in notebooks
+        return (f"Instrument(id={self.id!r}, group={self.group!r}, version={self.version}, "
+                f"items={len(self.items)}, columns={len(self.columns)}, scales={len(self.scales)})")
+
+
+_ID_LABELS = {
+    "resp_id": Text("Псевдонимный идентификатор респондента", "Pseudonymous respondent id"),
+    "school_id": Text("Код школы", "School code"),
+    "class_id": Text("Код класса", "Class code"),
+    "wave": Text("Волна (год) опроса", "Survey wave (year)"),
+    "grade": Text("Класс (параллель)", "Grade"),
+    "year": Text("Год", "Year"),
+    "subject": Text("Предмет", "Subject"),
+    "procedure": Text("Процедура оценки", "Assessment procedure"),
+}
+
+
+# -- loading and schema check -----------------------------------------------------------------
+
+def list_instruments(folder: str | Path | None = None) -> list[str]:
+    """Names of the instruments in ``folder`` (default: the bundled ``surveys/``)."""
+    folder = Path(folder) if folder is not None else SURVEYS_DIR
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def load_instrument(name_or_path: str | Path) -> Instrument:
+    """Load and check an instrument.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A bundled instrument name (``"students"``, ``"parents"``, ``"teachers"``,
+        ``"school_passport"``, ``"results"``) or a path to a YAML file.
+
+    Raises
+    ------
+    InstrumentError
+        Naming the file, the item and the field at fault, with what was expected.
+    """
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SURVEYS_DIR / f"{name_or_path}.yaml"
+        if not path.exists():
+            raise ParameterError(
+                f"'name_or_path' must be one of {list_instruments()} or a .yaml path; "
+                f"got {str(name_or_path)!r}")
+    if not path.exists():
+        raise ParameterError(f"instrument file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InstrumentError(f"{path.name}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InstrumentError(f"{path.name}: instrument files must be UTF-8 ({exc})") from None
+    return parse_instrument(raw, source=path.name, path=str(path))
+
+
+def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instrument:
+    """Build an :class:`Instrument` from already-parsed YAML, checking the schema."""
+    p = _Parser(source)
+    if not isinstance(raw, dict):
+        p.fail("top level", "a mapping with keys instrument, sections, scales", raw)
+    meta = p.mapping(raw.get("instrument"), "instrument")
+    iid = p.ident(meta.get("id"), "instrument.id")
+    group = meta.get("group")
+    if group not in GROUPS:
+        p.fail("instrument.group", f"one of {list(GROUPS)}", group)
+    version = meta.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        p.fail("instrument.version", "a whole number", version)
+    id_columns = meta.get("id_columns", ["resp_id", "school_id", "class_id", "wave"])
+    if not isinstance(id_columns, list) or not all(isinstance(c, str) for c in id_columns):
+        p.fail("instrument.id_columns", "a list of column names", id_columns)
+
+    rscales = p.mapping(raw.get("response_scales", {}) or {}, "response_scales")
+    sections_raw = raw.get("sections")
+    if not isinstance(sections_raw, list) or not sections_raw:
+        p.fail("sections", "a non-empty list of sections", sections_raw)
+
+    items: list[Item] = []
+    sections: list[Section] = []
+    seen_cols: dict[str, str] = {c: "id column" for c in id_columns}
+    for s_i, sraw in enumerate(sections_raw):
+        where = f"sections[{s_i}]"
+        sraw = p.mapping(sraw, where)
+        sid = p.ident(sraw.get("id"), f"{where}.id")
+        s_items = sraw.get("items")
+        if not isinstance(s_items, list) or not s_items:
+            p.fail(f"section {sid!r}.items", "a non-empty list of items", s_items)
+        ids = []
+        for k, iraw in enumerate(s_items):
+            it = p.item(iraw, sid, k, rscales)
+            for col in it.columns:
+                if col in seen_cols:
+                    p.fail(f"item {it.id!r}.id",
+                           f"a unique id (column {col!r} is already used by {seen_cols[col]})", it.id)
+                seen_cols[col] = f"item {it.id!r}"
+            items.append(it)
+            ids.append(it.id)
+        sections.append(Section(sid, p.text(sraw.get("title", sid), f"section {sid!r}.title"),
+                                tuple(ids),
+                                p.text(sraw.get("instruction", ""), f"section {sid!r}.instruction")))
+
+    by_id = {it.id: it for it in items}
+    scales: dict[str, Scale] = {}
+    declared = p.mapping(raw.get("scales", {}) or {}, "scales")
+    members: dict[str, list[str]] = {}
+    for it in items:
+        for s in it.scales:
+            members.setdefault(s, []).append(it.id)
+    for s in members:
+        if s not in declared:
+            p.fail(f"item {members[s][0]!r}.scales", f"a scale declared under 'scales:' "
+                   f"(declared: {sorted(declared)})", s)
+    for sid, sraw in declared.items():
+        sraw = p.mapping(sraw, f"scale {sid!r}")
+        p.ident(sid, f"scale {sid!r}")
+        method = sraw.get("method", "mean")
+        if method not in SCALE_METHODS:
+            p.fail(f"scale {sid!r}.method", f"one of {list(SCALE_METHODS)}", method)
+        its = members.get(sid, [])
+        if len(its) < 2:
+            p.fail(f"scale {sid!r}.items", "at least 2 items naming it in their 'scales'", its)
+        for i in its:
+            if by_id[i].type not in ("likert", "numeric", "single"):
+                p.fail(f"item {i!r}.scales", "only likert/numeric/single items in scales",
+                       by_id[i].type)
+        mv = sraw.get("min_valid")
+        if mv is not None:
+            bad = isinstance(mv, bool) or not isinstance(mv, (int, float)) or mv <= 0 or \
+                (isinstance(mv, float) and mv > 1) or (isinstance(mv, int) and mv > len(its))
+            if bad:
+                p.fail(f"scale {sid!r}.min_valid",
+                       f"a share in (0, 1] or a count in 1..{len(its)}", mv)
+        scales[sid] = Scale(sid, p.text(sraw.get("label", sid), f"scale {sid!r}.label"),
+                            tuple(its), method, mv, str(sraw.get("role", "")),
+                            p.text(sraw.get("description", ""), f"scale {sid!r}.description"))
+    return Instrument(iid, group, version, p.text(meta.get("title", iid), "instrument.title"),
+                      p.text(meta.get("intro", ""), "instrument.intro"), tuple(sections),
+                      tuple(items), scales, tuple(id_columns), path)
+
+
+class _Parser:
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, where: str, expected: str, got: Any) -> None:
+        shown = repr(got)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        raise InstrumentError(f"{self.source}: {where}: expected {expected}; got {shown}")
+
+    def mapping(self, value: Any, where: str) -> dict:
+        if not isinstance(value, dict):
+            self.fail(where, "a mapping", value)
+        return value
+
+    def ident(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.isidentifier() or not value.isascii():
+            self.fail(where, "an ASCII identifier (letters, digits, _), usable as an SPSS name",
+                      value)
+        if len(value) > 60:
+            self.fail(where, "at most 60 characters", value)
+        return value
+
+    def text(self, value: Any, where: str) -> Text:
+        if isinstance(value, str):
+            return Text(value, "")
+        if isinstance(value, dict) and isinstance(value.get("ru"), str) and \
+                isinstance(value.get("en", ""), str):
+            return Text(value["ru"], value.get("en", ""))
+        self.fail(where, "a string or {ru: ..., en: ...}", value)
+
+    def codes(self, value: Any, where: str) -> dict[int, Text]:
+        if value is None:
+            return {}
+        value = self.mapping(value, where)
+        out = {}
+        for c, lab in value.items():
+            if isinstance(c, bool) or not isinstance(c, int):
+                self.fail(f"{where} code {c!r}", "whole-number codes", c)
+            out[int(c)] = self.text(lab, f"{where}[{c}]")
+        return out
+
+    def item(self, raw: Any, section: str, k: int, rscales: dict) -> Item:
+        raw = self.mapping(raw, f"section {section!r} item #{k + 1}")
+        iid = self.ident(raw.get("id"), f"section {section!r} item #{k + 1}.id")
+        w = f"item {iid!r}"
+        known = {"id", "text", "type", "response", "codes", "missing", "options", "min", "max",
+                 "reverse", "scales", "max_choices", "unit", "role", "note"}
+        extra = set(raw) - known
+        if extra:
+            self.fail(f"{w}", f"fields among {sorted(known)}", sorted(extra))
+        spec: dict = {}
+        resp = raw.get("response")
+        if resp is not None:
+            if resp not in rscales:
+                self.fail(f"{w}.response", f"one of the response_scales {sorted(rscales)}", resp)
+            spec.update(self.mapping(rscales[resp], f"response_scales.{resp}"))
+        spec.update({key: v for key, v in raw.items() if key != "response"})
+        typ = spec.get("type")
+        if typ not in ITEM_TYPES:
+            self.fail(f"{w}.type", f"one of {list(ITEM_TYPES)}", typ)
+        text = self.text(spec.get("text"), f"{w}.text")
+        codes = self.codes(spec.get("codes"), f"{w}.codes")
+        missing = self.codes(spec.get("missing"), f"{w}.missing")
+        if typ in ("single", "likert") and len(codes) < 2:
+            self.fail(f"{w}.codes", "at least 2 codes with labels", spec.get("codes"))
+        overlap = set(codes) & set(missing)
+        if overlap:
+            self.fail(f"{w}.missing", "missing codes distinct from valid codes", sorted(overlap))
+        if typ == "likert" and sorted(codes) != list(range(min(codes), max(codes) + 1)):
+            self.fail(f"{w}.codes", "consecutive whole numbers for a likert item", sorted(codes))
+        options: tuple[Text, ...] = ()
+        if typ in ("multiple", "ranking"):
+            opts = spec.get("options")
+            if not isinstance(opts, list) or len(opts) < 2:
+                self.fail(f"{w}.options", "a list of at least 2 options", opts)
+            options = tuple(self.text(o, f"{w}.options[{j}]") for j, o in enumerate(opts))
+        lo, hi = spec.get("min"), spec.get("max")
+        if typ == "numeric":
+            for name, v in (("min", lo), ("max", hi)):
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    self.fail(f"{w}.{name}", "a number (numeric items need min and max)", v)
+            if lo >= hi:
+                self.fail(f"{w}.max", f"a number greater than min ({lo})", hi)
+        reverse = spec.get("reverse", False)
+        if not isinstance(reverse, bool):
+            self.fail(f"{w}.reverse", "true or false", reverse)
+        if reverse and typ not in ("likert", "numeric"):
+            self.fail(f"{w}.reverse", "reverse keying only on likert or numeric items", typ)
+        scales = spec.get("scales", [])
+        if isinstance(scales, str):
+            scales = [scales]
+        if not isinstance(scales, list) or not all(isinstance(s, str) for s in scales):
+            self.fail(f"{w}.scales", "a list of scale ids", scales)
+        mc = spec.get("max_choices")
+        if mc is not None and (typ != "multiple" or not isinstance(mc, int) or mc < 1):
+            self.fail(f"{w}.max_choices", "a positive whole number on a multiple item", mc)
+        return Item(iid, text, typ, section, codes, missing, options,
+                    float(lo) if lo is not None else None, float(hi) if hi is not None else None,
+                    reverse, tuple(scales), mc, str(spec.get("unit", "")),
+                    str(spec.get("role", "")), str(resp or ""))

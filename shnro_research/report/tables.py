@@ -1,0 +1,528 @@
+"""Publication tables: one tidy DataFrame -> DOCX, XLSX, LaTeX, HTML or Markdown, APA style.
+
+Every table of the study is a tidy DataFrame with the package's column vocabulary
+(``est, se, ci_low, ci_high, df, n, deff, p_value`` ...). :func:`format_table` turns it into
+text cells (labels in Russian or English, fixed digits, decimal comma, ``[lo; hi]`` intervals,
+APA p-values); :func:`export_table` writes the formatted table in the format named by the file
+suffix. The numbers themselves are never changed; only their presentation.
+
+APA conventions followed: table number and italic title above, horizontal rules only (top, under
+the header, bottom), a note below starting «Примечание.» / «Note.», p-values as ``< .001``
+without a leading zero in English (Russian practice keeps the zero: ``< 0,001``).
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._checks import ParameterError, check_number, check_option
+
+FORMATS = ("docx", "xlsx", "tex", "html", "md", "csv")
+
+#: Labels of the column vocabulary and of the study's key columns.
+LABELS: dict[str, tuple[str, str]] = {
+    "est": ("Оценка", "Estimate"),
+    "se": ("Ст. ошибка", "SE"),
+    "ci": ("95% ДИ", "95% CI"),
+    "ci_low": ("Нижняя граница ДИ", "CI lower"),
+    "ci_high": ("Верхняя граница ДИ", "CI upper"),
+    "df": ("ст. св.", "df"),
+    "n": ("n", "n"),
+    "n_eff": ("Эфф. n", "Effective n"),
+    "deff": ("Эффект дизайна", "Design effect"),
+    "statistic": ("Статистика", "Statistic"),
+    "p_value": ("p", "p"),
+    "p_adjusted": ("p (скорр.)", "p (adjusted)"),
+    "term": ("Предиктор", "Term"),
+    "variable": ("Переменная", "Variable"),
+    "scale": ("Шкала", "Scale"),
+    "item": ("Пункт", "Item"),
+    "school_id": ("Школа", "School"),
+    "class_id": ("Класс", "Class"),
+    "group": ("Группа", "Group"),
+    "wave": ("Волна", "Wave"),
+    "year": ("Год", "Year"),
+    "indicator": ("Показатель", "Indicator"),
+    "value": ("Значение", "Value"),
+    "target": ("Целевое значение", "Target"),
+    "achievement": ("Достижение", "Achievement"),
+    "level": ("Уровень", "Level"),
+    "alpha": ("α Кронбаха", "Cronbach's α"),
+    "omega": ("ω", "ω"),
+    "mean": ("Среднее", "Mean"),
+    "sd": ("Ст. откл.", "SD"),
+    "diff": ("Разность", "Difference"),
+    "component": ("Компонент", "Component"),
+    "variance": ("Дисперсия", "Variance"),
+    "icc": ("ICC", "ICC"),
+    "type": ("Тип", "Type"),
+    "rule": ("Правило", "Rule"),
+}
+
+#: Values of key columns that are translated (respondent groups, levels).
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "students": ("Учащиеся", "Students"),
+    "parents": ("Родители", "Parents"),
+    "teachers": ("Учителя", "Teachers"),
+    "low": ("низкий", "low"),
+    "moderate": ("умеренный", "moderate"),
+    "high": ("высокий", "high"),
+    "critical": ("критический", "critical"),
+    "achieved": ("достигнуто", "achieved"),
+    "partly achieved": ("достигнуто частично", "partly achieved"),
+    "not achieved": ("не достигнуто", "not achieved"),
+    "no data": ("нет данных", "no data"),
+}
+
+# columns bounded by 1 in absolute value: APA drops the leading zero in English
+_BOUNDED = {"p_value", "p_adjusted", "alpha", "omega", "icc", "r", "rwg", "rwg_j", "share"}
+
+
+@dataclass(frozen=True)
+class TableStyle:
+    """How numbers are written.
+
+    Parameters
+    ----------
+    lang : {"ru", "en"}
+    decimal : {",", "."}
+        Decimal separator; default ``","`` in Russian, ``"."`` in English.
+    digits : int
+        Digits after the separator for estimates; ``n`` and ``df`` whole numbers.
+    p_digits : int
+        Digits for p-values (smaller values are written ``< .001``).
+    """
+
+    lang: str = "ru"
+    decimal: str | None = None
+    digits: int = 2
+    p_digits: int = 3
+
+    def __post_init__(self):
+        check_option(self.lang, "lang", ("ru", "en"))
+        if self.decimal is not None:
+            check_option(self.decimal, "decimal", (",", "."))
+        check_number(self.digits, "digits", low=0, high=10, integer=True)
+        check_number(self.p_digits, "p_digits", low=1, high=10, integer=True)
+
+    @property
+    def sep(self) -> str:
+        return self.decimal or ("," if self.lang == "ru" else ".")
+
+
+def _label(col: str, lang: str, labels: Mapping[str, str] | None) -> str:
+    if labels and col in labels:
+        return labels[col]
+    if col in LABELS:
+        return LABELS[col][0 if lang == "ru" else 1]
+    return col
+
+
+def format_number(x, digits: int, sep: str = ".", *, leading_zero: bool = True) -> str:
+    """Fixed-point text of a number; ``""`` for missing; minus sign as U+2212."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return str(x)
+    if not isinstance(x, (int, float, np.integer, np.floating)):
+        return str(x)
+    if not np.isfinite(x):
+        return "∞" if x > 0 else "−∞"
+    s = f"{float(x):.{digits}f}"
+    if s.startswith("-") and float(s) == 0:
+        s = s[1:]
+    if not leading_zero and (s.startswith("0.") or s.startswith("-0.")):
+        s = s.replace("0.", ".", 1)
+    return s.replace("-", "−").replace(".", sep)
+
+
+def format_p(p, style: TableStyle) -> str:
+    """APA p-value: ``< .001`` below 10^-p_digits, otherwise fixed digits."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    lz = style.lang != "en"
+    floor = 10 ** -style.p_digits
+    if p < floor:
+        return "< " + format_number(floor, style.p_digits, style.sep, leading_zero=lz)
+    return format_number(p, style.p_digits, style.sep, leading_zero=lz)
+
+
+def format_table(df: pd.DataFrame, style: TableStyle | None = None, *,
+                 labels: Mapping[str, str] | None = None,
+                 digits: Mapping[str, int] | None = None,
+                 combine_ci: bool = True) -> pd.DataFrame:
+    """Text cells of a tidy table, ready to print.
+
+    ``ci_low``/``ci_high`` become one column ``[lo; hi]``; counts are whole numbers; p-values
+    in APA form; group names and levels translated; column names labelled.
+    """
+    style = style or TableStyle()
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"'df' must be a pandas DataFrame; got {type(df).__name__}")
+    digits = dict(digits or {})
+    out = {}
+    cols = list(df.columns)
+    for col in cols:
+        if combine_ci and col == "ci_high" and "ci_low" in cols:
+            continue
+        s = df[col]
+        if combine_ci and col == "ci_low" and "ci_high" in cols:
+            d = digits.get("ci", style.digits)
+            lo = [format_number(v, d, style.sep) for v in s]
+            hi = [format_number(v, d, style.sep) for v in df["ci_high"]]
+            out[_label("ci", style.lang, labels)] = [
+                f"[{a}; {b}]" if a and b else "" for a, b in zip(lo, hi)]
+            continue
+        name = _label(col, style.lang, labels)
+        if col in ("p_value", "p_adjusted"):
+            out[name] = [format_p(v, style) for v in s]
+        elif col in ("n", "df") or pd.api.types.is_integer_dtype(s):
+            d = digits.get(col, 0 if col == "n" or pd.api.types.is_integer_dtype(s) else 1)
+            if col == "df" and np.allclose(s.dropna() % 1, 0):
+                d = 0
+            out[name] = [format_number(v, d, style.sep) for v in s]
+        elif pd.api.types.is_float_dtype(s):
+            lz = not (style.lang == "en" and col in _BOUNDED)
+            out[name] = [format_number(v, digits.get(col, style.digits), style.sep,
+                                       leading_zero=lz) for v in s]
+        else:
+            i = 0 if style.lang == "ru" else 1
+            out[name] = ["" if (v is None or (isinstance(v, float) and math.isnan(v)))
+                         else VALUE_LABELS.get(str(v), (str(v), str(v)))[i] for v in s]
+    return pd.DataFrame(out, index=range(len(df)))
+
+
+# -- writers ------------------------------------------------------------------------------------
+
+def export_table(df: pd.DataFrame, path: str | Path, *, title: str = "", note: str = "",
+                 number: int | None = None, style: TableStyle | None = None,
+                 labels: Mapping[str, str] | None = None,
+                 digits: Mapping[str, int] | None = None,
+                 panels: Sequence[tuple[str, pd.DataFrame]] | None = None) -> Path:
+    """Write a tidy table for a paper or report; the format comes from the file suffix.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy table (vocabulary columns are labelled and formatted).
+    path : str or Path
+        ``.docx``, ``.xlsx``, ``.tex``, ``.html``, ``.md`` or ``.csv``.
+    title, note, number :
+        APA caption parts: «Таблица 1», italic title, note below.
+    panels : list of (heading, DataFrame), optional
+        Extra blocks printed under the main one with their own heading row — e.g. variance
+        components under the fixed effects of a multilevel model (never mixed with them).
+
+    Returns
+    -------
+    Path of the written file.
+    """
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt == "markdown":
+        fmt = "md"
+    check_option(fmt, "path suffix", FORMATS)
+    style = style or TableStyle()
+    blocks = [("", format_table(df, style, labels=labels, digits=digits))]
+    for head, pdf in panels or []:
+        blocks.append((head, format_table(pdf, style, labels=labels, digits=digits)))
+    caption = ""
+    if number is not None:
+        caption = ("Таблица " if style.lang == "ru" else "Table ") + str(number)
+    note_lead = "Примечание. " if style.lang == "ru" else "Note. "
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = {"docx": _write_docx, "xlsx": _write_xlsx, "tex": _write_latex,
+              "html": _write_html, "md": _write_markdown, "csv": _write_csv}[fmt]
+    writer(path, blocks, caption, title, (note_lead + note) if note else "")
+    return path
+
+
+def _header(blocks) -> list[str]:
+    cols: list[str] = []
+    for _, b in blocks:
+        for c in b.columns:
+            if c not in cols:
+                cols.append(c)
+    return cols
+
+
+def _rows(blocks, cols):
+    """Yield ('head', text) for panel headings and ('row', [cells]) for rows."""
+    for head, b in blocks:
+        if head:
+            yield "head", head
+        for rec in b.reindex(columns=cols).astype(object).fillna("").itertuples(index=False):
+            yield "row", [str(v) for v in rec]
+
+
+def _write_csv(path, blocks, caption, title, note):
+    cols = _header(blocks)
+    frames = []
+    for head, b in blocks:
+        b = b.reindex(columns=cols).astype(object).fillna("")
+        if head:
+            frames.append(pd.DataFrame([[head] + [""] * (len(cols) - 1)], columns=cols))
+        frames.append(b)
+    pd.concat(frames).to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _write_markdown(path, blocks, caption, title, note):
+    cols = _header(blocks)
+    lines = []
+    if caption or title:
+        lines += [f"**{caption}**" if caption else "", f"*{title}*" if title else "", ""]
+    esc = lambda s: str(s).replace("|", "\\|")
+    lines.append("| " + " | ".join(esc(c) for c in cols) + " |")
+    lines.append("|" + "|".join(":---" if i == 0 else "---:" for i in range(len(cols))) + "|")
+    for kind, val in _rows(blocks, cols):
+        if kind == "head":
+            lines.append("| **" + esc(val) + "** |" + " |" * (len(cols) - 1))
+        else:
+            lines.append("| " + " | ".join(esc(v) for v in val) + " |")
+    if note:
+        lines += ["", note]
+    path.write_text("\n".join(l for l in lines if l is not None) + "\n", encoding="utf-8")
+
+
+def _write_html(path, blocks, caption, title, note):
+    path.write_text("<!DOCTYPE html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\">"
+                    f"<title>{html.escape(title or caption)}</title>"
+                    f"<style>{TABLE_CSS}</style></head><body>\n"
+                    + html_table(blocks, caption, title, note) + "</body></html>\n",
+                    encoding="utf-8")
+
+
+TABLE_CSS = (
+    "table.apa{border-collapse:collapse;font-family:'Times New Roman',serif;font-size:11pt;"
+    "margin:1em 0}table.apa caption{text-align:left;caption-side:top;padding-bottom:.4em}"
+    "table.apa thead th{border-top:1.5px solid #000;border-bottom:1px solid #000;"
+    "padding:3px 8px;text-align:center;font-weight:normal}"
+    "table.apa td{padding:2px 8px;text-align:right}table.apa td:first-child{text-align:left}"
+    "table.apa tbody tr:last-child td{border-bottom:1.5px solid #000}"
+    "table.apa td.panel{font-style:italic;text-align:left;padding-top:6px}"
+    "p.apa-note{font-family:'Times New Roman',serif;font-size:10pt;max-width:50em}")
+
+
+def html_table(blocks, caption="", title="", note="") -> str:
+    """An APA-style ``<table>`` fragment (used by the HTML writer and the study report)."""
+    if isinstance(blocks, pd.DataFrame):
+        blocks = [("", blocks)]
+    cols = _header(blocks)
+    out = ['<table class="apa">']
+    if caption or title:
+        out.append(f"<caption><b>{html.escape(caption)}</b><br><i>{html.escape(title)}</i>"
+                   "</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+               + "</tr></thead><tbody>")
+    for kind, val in _rows(blocks, cols):
+        if kind == "head":
+            out.append(f'<tr><td class="panel" colspan="{len(cols)}">{html.escape(val)}</td></tr>')
+        else:
+            out.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in val) + "</tr>")
+    out.append("</tbody></table>")
+    if note:
+        out.append(f'<p class="apa-note">{html.escape(note)}</p>')
+    return "\n".join(out) + "\n"
+
+
+def _latex_escape(s: str) -> str:
+    rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+           "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
+           "<": r"$<$", ">": r"$>$", "−": r"$-$"}
+    return "".join(rep.get(ch, ch) for ch in str(s))
+
+
+def _write_latex(path, blocks, caption, title, note):
+    cols = _header(blocks)
+    spec = "l" + "r" * (len(cols) - 1)
+    lines = ["% requires \\usepackage{booktabs}; Cyrillic needs \\usepackage[russian]{babel}",
+             "\\begin{table}[htbp]", "\\centering"]
+    if caption or title:
+        lines.append(f"\\caption{{{_latex_escape(title or caption)}}}")
+    lines += [f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+              " & ".join(_latex_escape(c) for c in cols) + " \\\\", "\\midrule"]
+    for kind, val in _rows(blocks, cols):
+        if kind == "head":
+            lines.append(f"\\multicolumn{{{len(cols)}}}{{l}}{{\\textit{{{_latex_escape(val)}}}}} \\\\")
+        else:
+            lines.append(" & ".join(_latex_escape(v) for v in val) + " \\\\")
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    if note:
+        lines.append(f"\\par\\smallskip{{\\footnotesize {_latex_escape(note)}}}")
+    lines.append("\\end{table}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _write_xlsx(path, blocks, caption, title, note):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    cols = _header(blocks)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Table"
+    r = 1
+    if caption:
+        ws.cell(r, 1, caption).font = Font(bold=True)
+        r += 1
+    if title:
+        ws.cell(r, 1, title).font = Font(italic=True)
+        r += 1
+    thick, thin = Side(style="medium"), Side(style="thin")
+    for j, c in enumerate(cols, 1):
+        cell = ws.cell(r, j, c)
+        cell.border = Border(top=thick, bottom=thin)
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    first = r + 1
+    for kind, val in _rows(blocks, cols):
+        r += 1
+        if kind == "head":
+            ws.cell(r, 1, val).font = Font(italic=True)
+        else:
+            for j, v in enumerate(val, 1):
+                cell = ws.cell(r, j, v)
+                cell.alignment = Alignment(horizontal="left" if j == 1 else "right")
+    if r >= first:
+        for j in range(1, len(cols) + 1):
+            ws.cell(r, j).border = Border(bottom=thick)
+    if note:
+        ws.cell(r + 1, 1, note).font = Font(size=9)
+    for j, c in enumerate(cols, 1):
+        width = max([len(str(c))] + [len(str(ws.cell(i, j).value or ""))
+                                     for i in range(first, r + 1)])
+        ws.column_dimensions[ws.cell(1, j).column_letter].width = min(60, width + 2)
+    # fixed document properties: identical bytes on a rerun
+    import datetime as _dt
+    fixed = _dt.datetime(2000, 1, 1)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    wb.properties.creator = "shnro_research"
+    wb.save(path)
+    _fix_zip_times(path)
+
+
+def _fix_zip_times(path: Path) -> None:
+    """Rewrite a zip container (xlsx/docx) with fixed member timestamps, for identical bytes."""
+    import zipfile
+    data = {}
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        for info in infos:
+            data[info.filename] = zf.read(info.filename)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in infos:
+            zi = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            zf.writestr(zi, data[info.filename])
+
+
+def docx_table(document, blocks, caption="", title="", note="", font_size=10):
+    """Append an APA-style table to a python-docx ``Document`` (used by the report too)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    if isinstance(blocks, pd.DataFrame):
+        blocks = [("", blocks)]
+    cols = _header(blocks)
+    if caption:
+        p = document.add_paragraph()
+        p.add_run(caption).bold = True
+    if title:
+        p = document.add_paragraph()
+        p.add_run(title).italic = True
+    rows = list(_rows(blocks, cols))
+    table = document.add_table(rows=1 + len(rows), cols=len(cols))
+    for j, c in enumerate(cols):
+        _cell_text(table.cell(0, j), c, font_size, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for i, (kind, val) in enumerate(rows, 1):
+        if kind == "head":
+            merged = table.cell(i, 0).merge(table.cell(i, len(cols) - 1))
+            _cell_text(merged, val, font_size, italic=True)
+        else:
+            for j, v in enumerate(val):
+                _cell_text(table.cell(i, j), v, font_size,
+                           align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.RIGHT)
+    _apa_borders(table, n_rows=1 + len(rows))
+    if note:
+        p = document.add_paragraph()
+        r = p.add_run(note)
+        r.font.size = Pt(font_size - 1)
+    return table
+
+
+def _cell_text(cell, text, size, italic=False, align=None):
+    from docx.shared import Pt
+    cell.text = ""
+    par = cell.paragraphs[0]
+    run = par.add_run(str(text))
+    run.font.size = Pt(size)
+    run.italic = italic
+    if align is not None:
+        par.alignment = align
+
+
+def _apa_borders(table, n_rows):
+    """Top rule, rule under the header, bottom rule; no vertical lines."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def set_border(cell, edge, sz):
+        tcPr = cell._tc.get_or_add_tcPr()
+        borders = tcPr.find(qn("w:tcBorders"))
+        if borders is None:
+            borders = OxmlElement("w:tcBorders")
+            tcPr.append(borders)
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), str(sz))
+        el.set(qn("w:color"), "000000")
+        borders.append(el)
+
+    for cell in table.rows[0].cells:
+        set_border(cell, "top", 12)
+        set_border(cell, "bottom", 6)
+    for cell in table.rows[n_rows - 1].cells:
+        set_border(cell, "bottom", 12)
+
+
+def new_document():
+    """A python-docx Document with Times New Roman 12 and fixed core properties."""
+    import datetime as _dt
+    from docx import Document
+    from docx.shared import Pt
+
+    doc = Document()
+    st = doc.styles["Normal"]
+    st.font.name = "Times New Roman"
+    st.font.size = Pt(12)
+    cp = doc.core_properties
+    fixed = _dt.datetime(2000, 1, 1)
+    cp.created = fixed
+    cp.modified = fixed
+    cp.last_printed = fixed
+    cp.author = "shnro_research"
+    cp.last_modified_by = "shnro_research"
+    cp.revision = 1
+    return doc
+
+
+def save_document(doc, path: str | Path) -> Path:
+    """Save a Document with fixed zip timestamps (identical bytes on a rerun)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(path)
+    _fix_zip_times(path)
+    return path
+
+
+def _write_docx(path, blocks, caption, title, note):
+    doc = new_document()
+    docx_table(doc, blocks, caption, title, note)
+    save_document(doc, path)

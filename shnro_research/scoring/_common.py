@@ -1,0 +1,183 @@
+"""Private helpers of :mod:`shnro_research.scoring`: keys, declared bounds, keyed matrices, groups.
+
+Everything here is vectorised with numpy and never uses observed minima/maxima for reverse keying
+(ecosystem pitfall P4): reverse keying is always ``min + max - x`` with *declared* bounds.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._checks import DataError, ParameterError, as_list, check_columns
+
+
+def parse_keys(keys: Mapping[str, Sequence[str]]) -> dict[str, list[tuple[str, int]]]:
+    """Parse psych-style keys ``{"scale": ["-A1", "A2"]}`` into ``{"scale": [("A1", -1), ("A2", 1)]}``.
+
+    A leading ``-`` marks a reverse-keyed item (as in ``psych::make.keys``); a leading ``+`` is
+    allowed and ignored.
+    """
+    if not isinstance(keys, Mapping) or not keys:
+        raise ParameterError(
+            f"'keys' must be a non-empty mapping scale -> list of items such as "
+            f"{{'agree': ['-A1', 'A2']}}; got {keys!r}")
+    out: dict[str, list[tuple[str, int]]] = {}
+    for scale, items in keys.items():
+        if not isinstance(scale, str) or not scale:
+            raise ParameterError(f"'keys': scale names must be non-empty strings; got {scale!r}")
+        if isinstance(items, str) or not isinstance(items, Sequence) or len(items) == 0:
+            raise ParameterError(
+                f"'keys[{scale!r}]' must be a non-empty list of item names; got {items!r}")
+        parsed = []
+        for raw in items:
+            if not isinstance(raw, str) or raw.strip() in ("", "-", "+"):
+                raise ParameterError(f"'keys[{scale!r}]': item names must be strings; got {raw!r}")
+            raw = raw.strip()
+            sign = -1 if raw.startswith("-") else 1
+            name = raw[1:] if raw[0] in "+-" else raw
+            parsed.append((name, sign))
+        names = [n for n, _ in parsed]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ParameterError(f"'keys[{scale!r}]': item(s) {dup} listed more than once")
+        out[scale] = parsed
+    return out
+
+
+def keys_items(parsed: Mapping[str, list[tuple[str, int]]]) -> list[str]:
+    """All distinct items of parsed keys, in first-seen order."""
+    seen: dict[str, None] = {}
+    for items in parsed.values():
+        for name, _ in items:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def bound_array(value: Any, items: Sequence[str], name: str) -> np.ndarray:
+    """Declared bound per item from a scalar or a per-item mapping; float array."""
+    if value is None:
+        raise ParameterError(f"{name!r} is required (declared bound of the response scale); got None")
+    if isinstance(value, Mapping):
+        missing = [i for i in items if i not in value]
+        if missing:
+            raise ParameterError(f"{name!r} has no declared bound for item(s) {missing}")
+        vals = [value[i] for i in items]
+    else:
+        vals = [value] * len(items)
+    out = []
+    for item, v in zip(items, vals):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(v):
+            raise ParameterError(f"{name!r} for item {item!r} must be a finite number; got {v!r}")
+        out.append(float(v))
+    return np.asarray(out, dtype=float)
+
+
+def numeric_matrix(data: pd.DataFrame, items: Sequence[str], where: str = "data") -> np.ndarray:
+    """Item columns as a float64 matrix (missing -> NaN); non-numeric columns raise DataError."""
+    check_columns(data, items, where)
+    cols = []
+    for c in items:
+        s = data[c]
+        if not (pd.api.types.is_numeric_dtype(s) or s.isna().all()):
+            bad = s[pd.to_numeric(s, errors="coerce").isna() & s.notna()]
+            raise DataError(
+                f"{where}: column {c!r} must hold numeric codes; row {bad.index[0]!r} has "
+                f"{bad.iloc[0]!r}")
+        cols.append(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    if not cols:
+        return np.empty((len(data), 0))
+    return np.column_stack(cols)
+
+
+def check_range(x: np.ndarray, items: Sequence[str], lo: np.ndarray, hi: np.ndarray,
+                index: pd.Index, on_error: str = "error") -> np.ndarray:
+    """Codes outside the declared bounds: raise DataError (``"error"``) or set to NaN (``"missing"``)."""
+    if np.any(hi <= lo):
+        bad = [items[j] for j in np.flatnonzero(hi <= lo)]
+        raise ParameterError(f"'item_max' must exceed 'item_min'; not so for item(s) {bad}")
+    with np.errstate(invalid="ignore"):
+        out = (x < lo) | (x > hi)
+    if out.any():
+        if on_error == "missing":
+            x = x.copy()
+            x[out] = np.nan
+            return x
+        r, c = np.argwhere(out)[0]
+        raise DataError(
+            f"column {items[c]!r}: value {x[r, c]!r} at row {index[r]!r} is outside the declared "
+            f"range [{lo[c]:g}, {hi[c]:g}] ({int(out.sum())} such cell(s)); recode missing-value "
+            f"codes to NaN first or pass out_of_range='missing'")
+    return x
+
+
+def keyed(x: np.ndarray, signs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Reverse-key columns with sign -1 as ``min + max - x`` (declared bounds)."""
+    rev = signs < 0
+    if not rev.any():
+        return x
+    x = x.copy()
+    x[:, rev] = (lo[rev] + hi[rev]) - x[:, rev]
+    return x
+
+
+def group_codes(data: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer group codes (-1 where a key is missing) and the table of key values per code."""
+    by = as_list(by)
+    check_columns(data, by, "data")
+    if not by:
+        return np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=[0])
+    codes, uniques = pd.MultiIndex.from_frame(data[by]).factorize(sort=True) \
+        if len(by) > 1 else pd.factorize(data[by[0]], sort=True)
+    if len(by) > 1:
+        keys = uniques.to_frame(index=False)
+    else:
+        keys = pd.DataFrame({by[0]: uniques})
+    return np.asarray(codes, dtype=np.int64), keys.reset_index(drop=True)
+
+
+def weight_array(data: pd.DataFrame, weight: str | None) -> np.ndarray | None:
+    """Weights column as float array; negative or non-finite weights raise DataError."""
+    if weight is None:
+        return None
+    check_columns(data, [weight], "data")
+    w = pd.to_numeric(data[weight], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise DataError(f"weight column {weight!r}: row {data.index[r]!r} has "
+                        f"{data[weight].iloc[r]!r}; expected a finite number >= 0")
+    return w
+
+
+def weighted_mean_se(x: np.ndarray, w: np.ndarray | None, codes: np.ndarray, n_groups: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: (weighted) mean, its simple standard error and the count of valid values.
+
+    Unweighted: ``se = sd / sqrt(n)`` (sd with n-1). Weighted: the linearisation (ratio-mean)
+    standard error treating respondents as independent draws,
+    ``se^2 = n/(n-1) * sum(w^2 (x - m)^2) / (sum w)^2`` (what ``survey::svymean`` gives with
+    ``ids = ~1``). Missing values and rows with group code -1 are skipped.
+    """
+    ok = np.isfinite(x) & (codes >= 0)
+    if w is not None:
+        ok &= np.isfinite(w)
+    c = codes[ok]
+    xv = x[ok]
+    wv = np.ones_like(xv) if w is None else w[ok]
+    n = np.bincount(c, minlength=n_groups).astype(float)
+    sw = np.bincount(c, weights=wv, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.bincount(c, weights=wv * xv, minlength=n_groups) / sw
+        d = xv - m[c]
+        if w is None:
+            var = np.bincount(c, weights=d * d, minlength=n_groups) / (n - 1)
+            se = np.sqrt(var / n)
+        else:
+            s2 = np.bincount(c, weights=(wv * d) ** 2, minlength=n_groups)
+            se = np.sqrt(n / (n - 1) * s2) / sw
+    se[n < 2] = np.nan
+    return m, se, n.astype(np.int64)
