@@ -502,8 +502,9 @@ def _alias_by(data: pd.DataFrame, by: list[str], keys: list[str]):
 
 def _unalias(res: ContextIndex, overlap: list[str]) -> None:
     names = [f"__by_{b}" for b in overlap]
-    for frame in (res.scores, res.components, res.log):
-        frame.drop(columns=[c for c in names if c in frame.columns], inplace=True)
+    for attr in ("scores", "components", "log"):
+        frame = getattr(res, attr)
+        setattr(res, attr, frame.drop(columns=[c for c in names if c in frame.columns]))
     if overlap:
         res.settings["by"] = [b[5:] if b.startswith("__by_") else b for b in res.settings["by"]]
 

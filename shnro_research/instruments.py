@@ -8,7 +8,9 @@ SPSS codebooks, validation, scoring, the demo municipality) follows from it.
 YAML layout (see ``surveys/README.md`` for the full schema)::
 
     instrument: {id: students, group: students, version: 1,
-                 title: {ru: ..., en: ...}, intro: {ru: ..., en: ...}}
+                 title: {ru: ..., en: ...}, intro: {ru: ..., en: ...},
+                 id_columns: [resp_id, school_id, class_id, wave],
+                 id_codes: {}}                   # value labels of coded id columns (results)
     response_scales:                     # reusable code lists
       agree5: {type: likert, codes: {1: {ru: ..., en: ...}, ...}, missing: {9: {...}}}
     sections:
@@ -32,6 +34,8 @@ Item types and the data columns they produce:
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -136,6 +140,8 @@ class Instrument:
     scales: Mapping[str, Scale]
     id_columns: tuple[str, ...]
     path: str = ""
+    #: Value labels of coded id columns, e.g. ``{"procedure": {1: Text("ВПР"), ...}}``.
+    id_codes: Mapping[str, Mapping[int, Text]] = field(default_factory=dict)
 
     # -- look-ups ---------------------------------------------------------------------------
     def item(self, item_id: str) -> Item:
@@ -175,14 +181,17 @@ class Instrument:
         """One row per data column: variable, label, type, item, valid codes, missing codes, scales."""
         rows = []
         for col in self.id_columns:
+            codes = self.id_codes.get(col, {})
             rows.append(dict(variable=col, item=col, section="id", type="id",
                              label=_ID_LABELS.get(col, Text(col)).get(lang),
-                             codes="", missing="", scales="", reverse=False))
+                             codes="; ".join(f"{c}={t.get(lang)}" for c, t in codes.items()),
+                             missing="", scales="", reverse=False))
         for it in self.items:
             for k, col in enumerate(it.columns):
                 label = it.text.get(lang)
                 if it.type in ("multiple", "ranking"):
-                    label = f"{label}: {it.options[k].get(lang)}"
+                    sep = " " if label.rstrip().endswith(("?", ":", "!")) else ": "
+                    label = f"{label}{sep}{it.options[k].get(lang)}"
                 if it.type in ("single", "likert"):
                     codes = "; ".join(f"{c}={t.get(lang)}" for c, t in it.codes.items())
                 elif it.type == "multiple":
@@ -217,10 +226,65 @@ _ID_LABELS = {
 
 # -- loading and schema check -----------------------------------------------------------------
 
+#: Words SPSS reserves; they cannot be variable names.
+_SPSS_RESERVED = frozenset({"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR",
+                            "TO", "WITH"})
+_TOP_KEYS = frozenset({"instrument", "response_scales", "sections", "scales"})
+_META_KEYS = frozenset({"id", "group", "version", "title", "intro", "id_columns", "id_codes",
+                        "note"})
+_SECTION_KEYS = frozenset({"id", "title", "instruction", "items", "note"})
+_SCALE_KEYS = frozenset({"label", "method", "min_valid", "role", "description", "note"})
+_ITEM_KEYS = frozenset({"id", "text", "type", "response", "codes", "missing", "options", "min",
+                        "max", "reverse", "scales", "max_choices", "unit", "role", "note"})
+#: Fields a reusable response scale may set (an item's own fields override them).
+_RSCALE_KEYS = frozenset({"type", "codes", "missing", "options", "min", "max", "reverse",
+                          "unit", "label", "note"})
+
+
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # C parser if built
+    """A safe YAML loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    loader.flatten_mapping(node)
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"found an unhashable key {key!r}", key_node.start_mark) from None
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"found duplicate key {key!r} (first at line {seen[key] + 1})",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _construct_mapping)
+
+
 def list_instruments(folder: str | Path | None = None) -> list[str]:
-    """Names of the instruments in ``folder`` (default: the bundled ``surveys/``)."""
+    """Names of the instruments in ``folder`` (default: the bundled ``surveys/``).
+
+    Only YAML files with a top-level ``instrument:`` key count: the folder may hold other
+    configuration (e.g. programme indicators) next to the questionnaires.
+    """
     folder = Path(folder) if folder is not None else SURVEYS_DIR
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+    out = []
+    for p in folder.glob("*.yaml"):
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if re.search(r"^instrument:", text, re.M):
+            out.append(p.stem)
+    return sorted(out)
 
 
 def load_instrument(name_or_path: str | Path) -> Instrument:
@@ -228,15 +292,34 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
 
     Parameters
     ----------
-    name_or_path : str or Path
+    name_or_path : str or Path or Instrument
         A bundled instrument name (``"students"``, ``"parents"``, ``"teachers"``,
-        ``"school_passport"``, ``"results"``) or a path to a YAML file.
+        ``"school_passport"``, ``"results"``) or a path to a YAML file; an
+        :class:`Instrument` is returned unchanged.
+
+    Returns
+    -------
+    Instrument
 
     Raises
     ------
+    ParameterError
+        If the name is not a bundled instrument or the file does not exist.
     InstrumentError
-        Naming the file, the item and the field at fault, with what was expected.
+        If the file is not UTF-8, not valid YAML (duplicate keys included) or breaks the schema;
+        the message names the file, the item and the field at fault, with what was expected.
+
+    Examples
+    --------
+    >>> ins = load_instrument("students")
+    >>> ins.scale_keys(["tension"])["tension"][-1]
+    '-ten_11'
     """
+    if isinstance(name_or_path, Instrument):
+        return name_or_path
+    if not isinstance(name_or_path, (str, Path)):
+        raise ParameterError(f"'name_or_path' must be an instrument name or a path; "
+                             f"got {type(name_or_path).__name__}")
     path = Path(name_or_path)
     if not path.suffix:
         path = SURVEYS_DIR / f"{name_or_path}.yaml"
@@ -244,35 +327,73 @@ def load_instrument(name_or_path: str | Path) -> Instrument:
             raise ParameterError(
                 f"'name_or_path' must be one of {list_instruments()} or a .yaml path; "
                 f"got {str(name_or_path)!r}")
-    if not path.exists():
+    if not path.is_file():
         raise ParameterError(f"instrument file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_bytes().decode("utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        raise InstrumentError(f"{path.name}: not valid YAML: {exc}") from None
+        msg = str(exc).replace('"<unicode string>"', path.name)
+        raise InstrumentError(f"{path.name}: not valid YAML: {msg}") from None
     except UnicodeDecodeError as exc:
         raise InstrumentError(f"{path.name}: instrument files must be UTF-8 ({exc})") from None
+    except RecursionError:
+        raise InstrumentError(f"{path.name}: YAML nested too deeply") from None
     return parse_instrument(raw, source=path.name, path=str(path))
 
 
+def _keys(d: Mapping) -> list[str]:
+    """Keys of a mapping as sorted strings (keys of mixed types do not sort)."""
+    return sorted(str(k) for k in d)
+
+
 def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instrument:
-    """Build an :class:`Instrument` from already-parsed YAML, checking the schema."""
+    """Build an :class:`Instrument` from already-parsed YAML, checking the schema.
+
+    Parameters
+    ----------
+    raw : dict
+        The parsed YAML (see ``surveys/README.md``).
+    source : str
+        Name used in error messages (usually the file name).
+    path : str
+        Stored in :attr:`Instrument.path`.
+
+    Raises
+    ------
+    InstrumentError
+        On any schema violation, naming ``source``, the item and the field.
+    """
     p = _Parser(source)
     if not isinstance(raw, dict):
         p.fail("top level", "a mapping with keys instrument, sections, scales", raw)
+    p.known(raw, _TOP_KEYS, "top level")
     meta = p.mapping(raw.get("instrument"), "instrument")
+    p.known(meta, _META_KEYS, "instrument")
     iid = p.ident(meta.get("id"), "instrument.id")
     group = meta.get("group")
-    if group not in GROUPS:
+    if not isinstance(group, str) or group not in GROUPS:
         p.fail("instrument.group", f"one of {list(GROUPS)}", group)
     version = meta.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool):
-        p.fail("instrument.version", "a whole number", version)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        p.fail("instrument.version", "a whole number >= 1", version)
     id_columns = meta.get("id_columns", ["resp_id", "school_id", "class_id", "wave"])
-    if not isinstance(id_columns, list) or not all(isinstance(c, str) for c in id_columns):
-        p.fail("instrument.id_columns", "a list of column names", id_columns)
+    if not isinstance(id_columns, list) or not id_columns:
+        p.fail("instrument.id_columns", "a non-empty list of column names", id_columns)
+    for c in id_columns:
+        p.ident(c, "instrument.id_columns")
+    if len(set(id_columns)) != len(id_columns):
+        p.fail("instrument.id_columns", "distinct column names", id_columns)
+    id_codes_raw = p.mapping(meta.get("id_codes", {}) or {}, "instrument.id_codes")
+    id_codes: dict[str, dict[int, Text]] = {}
+    for col, codes in id_codes_raw.items():
+        if col not in id_columns:
+            p.fail("instrument.id_codes", f"codes of id columns {list(id_columns)}", col)
+        id_codes[col] = p.codes(codes, f"instrument.id_codes.{col}")
 
     rscales = p.mapping(raw.get("response_scales", {}) or {}, "response_scales")
+    for rid, rs in rscales.items():
+        p.ident(rid, f"response_scales key {rid!r}")
+        p.known(p.mapping(rs, f"response_scales.{rid}"), _RSCALE_KEYS, f"response_scales.{rid}")
     sections_raw = raw.get("sections")
     if not isinstance(sections_raw, list) or not sections_raw:
         p.fail("sections", "a non-empty list of sections", sections_raw)
@@ -280,10 +401,15 @@ def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instru
     items: list[Item] = []
     sections: list[Section] = []
     seen_cols: dict[str, str] = {c: "id column" for c in id_columns}
+    seen_sections: set[str] = set()
     for s_i, sraw in enumerate(sections_raw):
         where = f"sections[{s_i}]"
         sraw = p.mapping(sraw, where)
         sid = p.ident(sraw.get("id"), f"{where}.id")
+        if sid in seen_sections:
+            p.fail(f"{where}.id", "a unique section id", sid)
+        seen_sections.add(sid)
+        p.known(sraw, _SECTION_KEYS, f"section {sid!r}")
         s_items = sraw.get("items")
         if not isinstance(s_items, list) or not s_items:
             p.fail(f"section {sid!r}.items", "a non-empty list of items", s_items)
@@ -291,10 +417,11 @@ def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instru
         for k, iraw in enumerate(s_items):
             it = p.item(iraw, sid, k, rscales)
             for col in it.columns:
-                if col in seen_cols:
+                if col.upper() in seen_cols:
                     p.fail(f"item {it.id!r}.id",
-                           f"a unique id (column {col!r} is already used by {seen_cols[col]})", it.id)
-                seen_cols[col] = f"item {it.id!r}"
+                           f"a unique id (column {col!r} is already used by "
+                           f"{seen_cols[col.upper()]}; SPSS names ignore case)", it.id)
+                seen_cols[col.upper()] = f"item {it.id!r}"
             items.append(it)
             ids.append(it.id)
         sections.append(Section(sid, p.text(sraw.get("title", sid), f"section {sid!r}.title"),
@@ -311,12 +438,13 @@ def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instru
     for s in members:
         if s not in declared:
             p.fail(f"item {members[s][0]!r}.scales", f"a scale declared under 'scales:' "
-                   f"(declared: {sorted(declared)})", s)
+                   f"(declared: {_keys(declared)})", s)
     for sid, sraw in declared.items():
-        sraw = p.mapping(sraw, f"scale {sid!r}")
         p.ident(sid, f"scale {sid!r}")
+        sraw = p.mapping(sraw, f"scale {sid!r}")
+        p.known(sraw, _SCALE_KEYS, f"scale {sid!r}")
         method = sraw.get("method", "mean")
-        if method not in SCALE_METHODS:
+        if not isinstance(method, str) or method not in SCALE_METHODS:
             p.fail(f"scale {sid!r}.method", f"one of {list(SCALE_METHODS)}", method)
         its = members.get(sid, [])
         if len(its) < 2:
@@ -327,17 +455,21 @@ def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instru
                        by_id[i].type)
         mv = sraw.get("min_valid")
         if mv is not None:
-            bad = isinstance(mv, bool) or not isinstance(mv, (int, float)) or mv <= 0 or \
+            bad = isinstance(mv, bool) or not isinstance(mv, (int, float)) or \
+                not math.isfinite(mv) or mv <= 0 or \
                 (isinstance(mv, float) and mv > 1) or (isinstance(mv, int) and mv > len(its))
             if bad:
                 p.fail(f"scale {sid!r}.min_valid",
                        f"a share in (0, 1] or a count in 1..{len(its)}", mv)
+        role = sraw.get("role", "")
+        if not isinstance(role, str):
+            p.fail(f"scale {sid!r}.role", "a string", role)
         scales[sid] = Scale(sid, p.text(sraw.get("label", sid), f"scale {sid!r}.label"),
-                            tuple(its), method, mv, str(sraw.get("role", "")),
+                            tuple(its), method, mv, role,
                             p.text(sraw.get("description", ""), f"scale {sid!r}.description"))
     return Instrument(iid, group, version, p.text(meta.get("title", iid), "instrument.title"),
                       p.text(meta.get("intro", ""), "instrument.intro"), tuple(sections),
-                      tuple(items), scales, tuple(id_columns), path)
+                      tuple(items), scales, tuple(id_columns), path, id_codes)
 
 
 class _Parser:
@@ -345,7 +477,10 @@ class _Parser:
         self.source = source
 
     def fail(self, where: str, expected: str, got: Any) -> None:
-        shown = repr(got)
+        try:
+            shown = repr(got)
+        except Exception:  # pragma: no cover - exotic objects
+            shown = f"<{type(got).__name__}>"
         if len(shown) > 80:
             shown = shown[:77] + "..."
         raise InstrumentError(f"{self.source}: {where}: expected {expected}; got {shown}")
@@ -355,21 +490,34 @@ class _Parser:
             self.fail(where, "a mapping", value)
         return value
 
+    def known(self, value: dict, allowed: frozenset, where: str) -> None:
+        extra = [k for k in value if k not in allowed]
+        if extra:
+            self.fail(where, f"fields among {sorted(allowed)}", sorted(map(str, extra)))
+
     def ident(self, value: Any, where: str) -> str:
-        if not isinstance(value, str) or not value.isidentifier() or not value.isascii():
-            self.fail(where, "an ASCII identifier (letters, digits, _), usable as an SPSS name",
-                      value)
+        if not isinstance(value, str) or not value.isascii() or not value.isidentifier() \
+                or not value[0].isalpha():
+            self.fail(where, "an ASCII identifier starting with a letter (letters, digits, _), "
+                      "usable as an SPSS name", value)
         if len(value) > 60:
             self.fail(where, "at most 60 characters", value)
+        if value.upper() in _SPSS_RESERVED:
+            self.fail(where, f"a name that is not an SPSS reserved word {sorted(_SPSS_RESERVED)}",
+                      value)
         return value
 
-    def text(self, value: Any, where: str) -> Text:
+    def text(self, value: Any, where: str, required: bool = False) -> Text:
+        out = None
         if isinstance(value, str):
-            return Text(value, "")
-        if isinstance(value, dict) and isinstance(value.get("ru"), str) and \
-                isinstance(value.get("en", ""), str):
-            return Text(value["ru"], value.get("en", ""))
-        self.fail(where, "a string or {ru: ..., en: ...}", value)
+            out = Text(value, "")
+        elif isinstance(value, dict) and isinstance(value.get("ru"), str) and \
+                isinstance(value.get("en", ""), str) and set(value) <= {"ru", "en"}:
+            out = Text(value["ru"], value.get("en", ""))
+        if out is None or (required and not out.ru.strip()):
+            self.fail(where, "a non-empty string or {ru: ..., en: ...}" if required
+                      else "a string or {ru: ..., en: ...}", value)
+        return out
 
     def codes(self, value: Any, where: str) -> dict[int, Text]:
         if value is None:
@@ -379,33 +527,39 @@ class _Parser:
         for c, lab in value.items():
             if isinstance(c, bool) or not isinstance(c, int):
                 self.fail(f"{where} code {c!r}", "whole-number codes", c)
-            out[int(c)] = self.text(lab, f"{where}[{c}]")
+            if abs(c) > 2 ** 31 - 1:
+                self.fail(f"{where} code {c!r}", "a code within 32-bit integer range", c)
+            out[int(c)] = self.text(lab, f"{where}[{c}]", required=True)
         return out
+
+    def number(self, value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value):
+            self.fail(where, "a finite number (numeric items need min and max)", value)
+        return float(value)
 
     def item(self, raw: Any, section: str, k: int, rscales: dict) -> Item:
         raw = self.mapping(raw, f"section {section!r} item #{k + 1}")
         iid = self.ident(raw.get("id"), f"section {section!r} item #{k + 1}.id")
         w = f"item {iid!r}"
-        known = {"id", "text", "type", "response", "codes", "missing", "options", "min", "max",
-                 "reverse", "scales", "max_choices", "unit", "role", "note"}
-        extra = set(raw) - known
-        if extra:
-            self.fail(f"{w}", f"fields among {sorted(known)}", sorted(extra))
+        self.known(raw, _ITEM_KEYS, w)
         spec: dict = {}
         resp = raw.get("response")
         if resp is not None:
-            if resp not in rscales:
-                self.fail(f"{w}.response", f"one of the response_scales {sorted(rscales)}", resp)
+            if not isinstance(resp, str) or resp not in rscales:
+                self.fail(f"{w}.response", f"one of the response_scales {_keys(rscales)}", resp)
             spec.update(self.mapping(rscales[resp], f"response_scales.{resp}"))
         spec.update({key: v for key, v in raw.items() if key != "response"})
         typ = spec.get("type")
-        if typ not in ITEM_TYPES:
+        if not isinstance(typ, str) or typ not in ITEM_TYPES:
             self.fail(f"{w}.type", f"one of {list(ITEM_TYPES)}", typ)
-        text = self.text(spec.get("text"), f"{w}.text")
+        text = self.text(spec.get("text"), f"{w}.text", required=True)
         codes = self.codes(spec.get("codes"), f"{w}.codes")
         missing = self.codes(spec.get("missing"), f"{w}.missing")
         if typ in ("single", "likert") and len(codes) < 2:
             self.fail(f"{w}.codes", "at least 2 codes with labels", spec.get("codes"))
+        if typ not in ("single", "likert") and codes:
+            self.fail(f"{w}.codes", "codes only on single or likert items", typ)
         overlap = set(codes) & set(missing)
         if overlap:
             self.fail(f"{w}.missing", "missing codes distinct from valid codes", sorted(overlap))
@@ -416,14 +570,29 @@ class _Parser:
             opts = spec.get("options")
             if not isinstance(opts, list) or len(opts) < 2:
                 self.fail(f"{w}.options", "a list of at least 2 options", opts)
-            options = tuple(self.text(o, f"{w}.options[{j}]") for j, o in enumerate(opts))
+            if len(opts) > 99:
+                self.fail(f"{w}.options", "at most 99 options", len(opts))
+            options = tuple(self.text(o, f"{w}.options[{j}]", required=True)
+                            for j, o in enumerate(opts))
+        elif spec.get("options") is not None:
+            self.fail(f"{w}.options", "options only on multiple or ranking items", typ)
         lo, hi = spec.get("min"), spec.get("max")
         if typ == "numeric":
-            for name, v in (("min", lo), ("max", hi)):
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    self.fail(f"{w}.{name}", "a number (numeric items need min and max)", v)
+            lo = self.number(lo, f"{w}.min")
+            hi = self.number(hi, f"{w}.max")
             if lo >= hi:
-                self.fail(f"{w}.max", f"a number greater than min ({lo})", hi)
+                self.fail(f"{w}.max", f"a number greater than min ({lo:g})", hi)
+        elif lo is not None or hi is not None:
+            self.fail(f"{w}.min", "min/max only on numeric items", typ)
+        if typ in ("numeric", "ranking", "multiple"):
+            b_lo, b_hi = (lo, hi) if typ == "numeric" else \
+                (1, len(options)) if typ == "ranking" else (0, 1)
+            inside = sorted(c for c in missing if b_lo <= c <= b_hi)
+            if inside:
+                self.fail(f"{w}.missing", f"missing codes outside the valid range "
+                          f"{b_lo:g}..{b_hi:g}", inside)
+        if typ == "text" and missing:
+            self.fail(f"{w}.missing", "no missing codes on a text item", sorted(missing))
         reverse = spec.get("reverse", False)
         if not isinstance(reverse, bool):
             self.fail(f"{w}.reverse", "true or false", reverse)
@@ -434,10 +603,17 @@ class _Parser:
             scales = [scales]
         if not isinstance(scales, list) or not all(isinstance(s, str) for s in scales):
             self.fail(f"{w}.scales", "a list of scale ids", scales)
+        if len(set(scales)) != len(scales):
+            self.fail(f"{w}.scales", "distinct scale ids", scales)
         mc = spec.get("max_choices")
-        if mc is not None and (typ != "multiple" or not isinstance(mc, int) or mc < 1):
-            self.fail(f"{w}.max_choices", "a positive whole number on a multiple item", mc)
+        if mc is not None and (typ != "multiple" or isinstance(mc, bool) or
+                               not isinstance(mc, int) or not 1 <= mc <= len(options)):
+            self.fail(f"{w}.max_choices",
+                      "a whole number 1..(number of options) on a multiple item", mc)
+        unit, role = spec.get("unit", ""), spec.get("role", "")
+        for name, v in (("unit", unit), ("role", role)):
+            if not isinstance(v, str):
+                self.fail(f"{w}.{name}", "a string", v)
         return Item(iid, text, typ, section, codes, missing, options,
-                    float(lo) if lo is not None else None, float(hi) if hi is not None else None,
-                    reverse, tuple(scales), mc, str(spec.get("unit", "")),
-                    str(spec.get("role", "")), str(resp or ""))
+                    lo if typ == "numeric" else None, hi if typ == "numeric" else None,
+                    reverse, tuple(scales), mc, unit, role, str(resp or ""))

@@ -71,10 +71,15 @@ def model_frame(data: pd.DataFrame, formula: str | None = None, *, y: str | None
             raise ParameterError(f"'formula' must be a string like 'y ~ x1 + x2'; got {formula!r}")
         import patsy
         sub = d.loc[keep]
+        # patsy cannot test pandas nullable numbers (Int64, Float64) for NA: make them float
+        ext = [c for c in sub.columns if isinstance(sub[c].dtype, pd.api.extensions.ExtensionDtype)
+               and _is_numeric(sub[c])]
+        if ext:
+            sub = sub.assign(**{c: sub[c].to_numpy(dtype=float, na_value=np.nan) for c in ext})
         try:
             Y, Xdf = patsy.dmatrices(formula, sub, NA_action="drop", return_type="dataframe",
                                      eval_env=0)
-        except patsy.PatsyError as exc:
+        except (patsy.PatsyError, TypeError, ValueError, KeyError, NameError) as exc:
             raise DataError(f"{where}: cannot evaluate formula {formula!r}: {exc}".split("\n")[0]
                             ) from None
         if Y.shape[1] != 1:
@@ -98,8 +103,8 @@ def model_frame(data: pd.DataFrame, formula: str | None = None, *, y: str | None
                                 f"(use a formula with C({c}) for a categorical predictor)")
             keep &= d[c].notna().to_numpy()
         rows = np.flatnonzero(keep)
-        yv = d[y].to_numpy(dtype=float)[rows]
-        cols = [d[c].to_numpy(dtype=float)[rows] for c in xs]
+        yv = d[y].to_numpy(dtype=float, na_value=np.nan)[rows]
+        cols = [d[c].to_numpy(dtype=float, na_value=np.nan)[rows] for c in xs]
         terms = ([INTERCEPT] if intercept else []) + xs
         if intercept:
             cols = [np.ones(len(rows))] + cols

@@ -76,10 +76,17 @@ class _Suff:
             self.C = self.G
         self.cell = np.asarray(c_codes, dtype=np.int64)
         self.school = np.asarray(s_codes, dtype=np.int64)
-        # centre y (and only y) by its grand mean when there is an intercept: only shifts it
+        # with an intercept, centre y and the other columns of X by their grand means
+        # (better conditioning, e.g. a predictor 'year' = 2024); only the intercept changes and
+        # it is transformed back exactly (unit-triangular map: the REML criterion is invariant)
         self.int_col = next((j for j in range(p) if np.all(X[:, j] == 1.0)), None)
-        self.y_shift = float(np.mean(y)) if self.int_col is not None else 0.0
-        Z = np.column_stack([X, y - self.y_shift])
+        if self.int_col is not None:
+            self.y_shift = float(np.mean(y))
+            self.x_shift = X.mean(axis=0)
+            self.x_shift[self.int_col] = 0.0
+        else:
+            self.y_shift, self.x_shift = 0.0, np.zeros(p)
+        Z = np.column_stack([X - self.x_shift, y - self.y_shift])
         self.n_c = np.bincount(self.cell, minlength=self.C).astype(float)
         sums = np.column_stack([np.bincount(self.cell, weights=Z[:, j], minlength=self.C)
                                 for j in range(p + 1)])
@@ -264,7 +271,14 @@ class MixedResult:
             "var_group": self.var_group, "var_subgroup": self.var_subgroup,
             "var_resid": self.var_resid, "icc": self.icc, "singular": self.singular,
             "converged": self.converged, "optimizer": self.optimizer,
+            "optimizers_agree": self.optimizers_agree,
         }])
+
+    @property
+    def optimizers_agree(self) -> bool:
+        """All converged optimisers reached the chosen deviance (within 1e-6), as lme4 allFit."""
+        o = self.optim[(self.optim["optimizer"] != "boundary") & self.optim["converged"]]
+        return bool(np.all(np.abs(o["deviance"].astype(float) - self.deviance) < 1e-6))
 
     summary = glance
 
@@ -273,7 +287,8 @@ class MixedResult:
 
         ``se`` = sqrt of the conditional variance given the estimated parameters (lme4
         ``ranef(m, condVar = TRUE)``, which ignores the uncertainty of the fixed effects);
-        intervals are ``effect +/- z * se``.
+        intervals are ``effect +/- z * se``. Class labels are ``"school:class"`` (lme4 prints
+        ``class:school``).
         """
         check_option(level, "level", ("school", "class") if self.subgroup else ("school",))
         a = self.alpha if alpha is None else check_alpha(alpha)
@@ -407,8 +422,11 @@ def _fit(suff: _Suff, mf: ModelFrame, *, reml: bool, optimizers, alpha: float, g
     g_s = theta[0] ** 2
     g_c = theta[1] ** 2 if suff.nested else 0.0
     Ainv = linalg.cho_solve(cf, np.eye(p), check_finite=False)
-    V = s2 * Ainv
-    beta_out = beta.copy()
+    S = np.eye(p)                            # beta = S beta_c (+ y shift) undoes the centring
+    if suff.int_col is not None:
+        S[suff.int_col] -= suff.x_shift
+    beta_out = S @ beta
+    V = s2 * (S @ Ainv @ S.T)
     if suff.int_col is not None:
         beta_out[suff.int_col] += suff.y_shift
     # conditional modes and conditional variances (lme4 ranef(condVar = TRUE))
@@ -456,8 +474,14 @@ def _fit(suff: _Suff, mf: ModelFrame, *, reml: bool, optimizers, alpha: float, g
 def _parse_random(formula: str | None, group, subgroup):
     if formula is None:
         return formula, group, subgroup
+    if not isinstance(formula, str):
+        raise ParameterError(f"'formula' must be a string like 'y ~ x + (1 | school)'; "
+                             f"got {formula!r}")
     terms = _RE_TERM.findall(formula)
     if not terms:
+        if "|" in formula:
+            raise ParameterError(f"formula {formula!r}: random slopes / other random terms are "
+                                 "not supported; only '(1 | school)' or '(1 | school/class)'")
         return formula, group, subgroup
     if len(terms) > 1:
         raise ParameterError(f"formula {formula!r}: only one random-intercept term "
@@ -549,8 +573,16 @@ def random_intercept(data: pd.DataFrame, formula: str | None = None, *, y: str |
                         "variances cannot be separated -- drop 'subgroup'")
     if suff.n - suff.p <= 0:
         raise DataError(f"{suff.n} complete rows for {suff.p} fixed effects")
-    return _fit(suff, mf, reml=reml, optimizers=optimizers, alpha=alpha, group=group,
-                subgroup=subgroup)
+    res = _fit(suff, mf, reml=reml, optimizers=optimizers, alpha=alpha, group=group,
+               subgroup=subgroup)
+    if res.singular:
+        warnings.warn(f"boundary (singular) fit: a variance component is ~0 (theta = "
+                      f"{np.round(res.theta, 6).tolist()}); the random intercept is not "
+                      "supported by the data (lme4 isSingular)", UserWarning, stacklevel=2)
+    if not res.converged:
+        warnings.warn("no optimiser reported convergence; see result.optim", UserWarning,
+                      stacklevel=2)
+    return res
 
 
 # --------------------------------------------------------------------------------------------

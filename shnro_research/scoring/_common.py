@@ -5,6 +5,7 @@ Everything here is vectorised with numpy and never uses observed minima/maxima f
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -77,20 +78,34 @@ def bound_array(value: Any, items: Sequence[str], name: str) -> np.ndarray:
 
 
 def numeric_matrix(data: pd.DataFrame, items: Sequence[str], where: str = "data") -> np.ndarray:
-    """Item columns as a float64 matrix (missing -> NaN); non-numeric columns raise DataError."""
+    """Item columns as a column-major float64 matrix (missing -> NaN).
+
+    Numeric columns are copied once, column by column (fast, no consolidation); a column with
+    non-numeric text raises :class:`DataError` naming the column, the row and the value.
+    """
     check_columns(data, items, where)
-    cols = []
-    for c in items:
+    items = list(items)
+    if items and len(set(items)) == len(items) and all(
+            isinstance(data[c].dtype, np.dtype) and data[c].dtype.kind in "fiu" for c in items):
+        # plain numpy numeric columns: one conversion, often a zero-copy view (never written to)
+        return data[items].to_numpy(dtype=float)
+    out = np.empty((len(data), len(items)), dtype=float, order="F")
+    for j, c in enumerate(items):
         s = data[c]
-        if not (pd.api.types.is_numeric_dtype(s) or s.isna().all()):
-            bad = s[pd.to_numeric(s, errors="coerce").isna() & s.notna()]
-            raise DataError(
-                f"{where}: column {c!r} must hold numeric codes; row {bad.index[0]!r} has "
-                f"{bad.iloc[0]!r}")
-        cols.append(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
-    if not cols:
-        return np.empty((len(data), 0))
-    return np.column_stack(cols)
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            conv = pd.to_numeric(s, errors="coerce")
+            bad = conv.isna() & s.notna()
+            if bad.any():
+                r = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataError(
+                    f"{where}: column {c!r} must hold numeric codes; row {s.index[r]!r} has "
+                    f"{s.iloc[r]!r}")
+            s = conv
+        if isinstance(s.dtype, np.dtype):            # plain numpy column: no NA handling needed
+            out[:, j] = s.to_numpy()
+        else:                                        # nullable / extension dtypes
+            out[:, j] = s.to_numpy(dtype=float, na_value=np.nan)
+    return out
 
 
 def check_range(x: np.ndarray, items: Sequence[str], lo: np.ndarray, hi: np.ndarray,
@@ -99,7 +114,12 @@ def check_range(x: np.ndarray, items: Sequence[str], lo: np.ndarray, hi: np.ndar
     if np.any(hi <= lo):
         bad = [items[j] for j in np.flatnonzero(hi <= lo)]
         raise ParameterError(f"'item_max' must exceed 'item_min'; not so for item(s) {bad}")
-    with np.errstate(invalid="ignore"):
+    if x.size == 0:
+        return x
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN columns
+        if not ((np.nanmin(x, axis=0) < lo).any() or (np.nanmax(x, axis=0) > hi).any()):
+            return x
         out = (x < lo) | (x > hi)
     if out.any():
         if on_error == "missing":
@@ -114,12 +134,14 @@ def check_range(x: np.ndarray, items: Sequence[str], lo: np.ndarray, hi: np.ndar
     return x
 
 
-def keyed(x: np.ndarray, signs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def keyed(x: np.ndarray, signs: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+          inplace: bool = False) -> np.ndarray:
     """Reverse-key columns with sign -1 as ``min + max - x`` (declared bounds)."""
     rev = signs < 0
     if not rev.any():
         return x
-    x = x.copy()
+    if not inplace:
+        x = x.copy()
     x[:, rev] = (lo[rev] + hi[rev]) - x[:, rev]
     return x
 
@@ -130,12 +152,17 @@ def group_codes(data: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.D
     check_columns(data, by, "data")
     if not by:
         return np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=[0])
-    codes, uniques = pd.MultiIndex.from_frame(data[by]).factorize(sort=True) \
-        if len(by) > 1 else pd.factorize(data[by[0]], sort=True)
-    if len(by) > 1:
-        keys = uniques.to_frame(index=False)
-    else:
+    if len(by) == 1:
+        codes, uniques = pd.factorize(data[by[0]], sort=True)
         keys = pd.DataFrame({by[0]: uniques})
+        return np.asarray(codes, dtype=np.int64), keys
+    complete = data[by].notna().all(axis=1).to_numpy()
+    codes = np.full(len(data), -1, dtype=np.int64)
+    sub = data.loc[complete, by]
+    c, uniques = pd.MultiIndex.from_frame(sub).factorize(sort=True)
+    codes[complete] = c
+    keys = uniques.to_frame(index=False)
+    keys.columns = by
     return np.asarray(codes, dtype=np.int64), keys.reset_index(drop=True)
 
 

@@ -18,7 +18,7 @@ Missing-data rules (column ``missing`` of every table)
 """
 from __future__ import annotations
 
-import warnings
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,8 +27,17 @@ import pandas as pd
 from scipy import optimize, sparse, stats
 
 from .._checks import ParameterError, as_list, check_columns, check_number, check_option, tidy
-from ._common import (bound_array, check_range, group_codes, keyed, keys_items, numeric_matrix,
+from ._common import (bound_array, check_range, group_codes, keys_items, numeric_matrix,
                       parse_keys)
+
+def _one_blas_thread():
+    """Context limiting BLAS to one thread (threadpoolctl, when installed)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
 
 __all__ = ["reliability", "item_analysis", "cronbach_alpha", "omega_total", "factor_ml1"]
 
@@ -82,21 +91,6 @@ def _feldt(alpha: float, n: float, k: int, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _pairwise_sums(x: np.ndarray, w: np.ndarray | None = None):
-    """Cross-product sums (N, Sx, Sxy) of centred, NaN-masked data; optional row weights."""
-    m = np.isfinite(x)
-    with np.errstate(invalid="ignore"):
-        centre = np.nanmean(np.where(m, x, np.nan), axis=0) if x.size else np.zeros(x.shape[1])
-    centre = np.where(np.isfinite(centre), centre, 0.0)
-    x0 = np.where(m, x - centre, 0.0)
-    mf = m.astype(float)
-    if w is not None:
-        wm, wx = mf * w[:, None], x0 * w[:, None]
-    else:
-        wm, wx = mf, x0
-    return mf.T @ wm, x0.T @ wm, x0.T @ wx
-
-
 def _cov_from_sums(nn: np.ndarray, sx: np.ndarray, sxy: np.ndarray) -> np.ndarray:
     """Pairwise covariance from sums: (Sxy - Sx Sy / N) / (N - 1), Sy = Sx^T."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -140,6 +134,8 @@ def factor_ml1(r: np.ndarray, *, optimum: str = "psych") -> tuple[np.ndarray, np
     p = r.shape[0]
     if p < 3:
         raise ParameterError(f"a one-factor ML factor analysis needs >= 3 items; got {p}")
+    if not np.all(np.isfinite(r)) or np.linalg.eigvalsh(r)[0] <= 1e-10:
+        raise ValueError("correlation matrix is not positive definite")
 
     def eig(psi):
         sc = 1 / np.sqrt(psi)
@@ -205,27 +201,172 @@ def _prepare(data, keys, item_min, item_max, out_of_range):
 
 
 def _scale_block(parsed, items, x, lo, hi, scale):
-    idx = [items.index(n) for n, _ in parsed[scale]]
+    """Raw (un-keyed) item block of a scale - a view when its columns are adjacent - and keys.
+
+    Keying is applied to the *statistics* (:func:`_key_stats`), not to the data: reversing item
+    j (``min + max - x``) flips the sign of its covariances and maps its mean to
+    ``min + max - mean``; the block itself is never copied for keying.
+    """
+    idx = np.array([items.index(n) for n, _ in parsed[scale]])
     signs = np.array([s for _, s in parsed[scale]])
-    xb = x[:, idx]
-    if lo is not None:
-        xb = keyed(xb, signs, lo[idx], hi[idx])
-    return [n for n, _ in parsed[scale]], signs, xb
+    if len(idx) and np.all(np.diff(idx) == 1):
+        xb = x[:, idx[0]:idx[-1] + 1]
+    else:
+        xb = x[:, idx]
+    const = None if lo is None else (lo[idx] + hi[idx])
+    return [n for n, _ in parsed[scale]], signs, xb, const
+
+
+def _key_stats(stats_: dict, signs: np.ndarray, const: np.ndarray | None) -> dict:
+    """Apply keys to raw-item statistics: cov -> D cov D (D = diag(signs)), mean -> min+max-mean."""
+    if not (signs < 0).any():
+        return stats_
+    out = {}
+    for rule, (cov, nn, mean) in stats_.items():
+        mean = np.where(signs < 0, (const if const is not None else 0.0) - mean, mean)
+        out[rule] = (cov * np.outer(signs, signs), nn, mean)
+    return out
+
+
+def _cov_from_products(sxx, sx, n):
+    """(X'X - n m m') / (n - 1) with m = column sums / n (no centring pass over the data)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sx / n
+        cov = (sxx - n * np.outer(mean, mean)) / (n - 1)
+    return cov, mean
+
+
+def _ill_conditioned(cov, mean) -> bool:
+    """True when the one-pass formula may lose precision (|mean| >> sd)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = mean ** 2 / np.diagonal(cov)
+    return bool(np.nanmax(ratio, initial=0.0) > 1e6) if ratio.size else False
+
+
+def _block_stats(xb: np.ndarray, rules: Sequence[str]) -> dict[str, tuple]:
+    """One pass over a raw scale block: ``{rule: (cov, n_matrix, item_means)}``.
+
+    Without missing cells both rules give the ordinary covariance of all rows. Otherwise NaN
+    are set to 0 once; the pairwise sums come from three cross-products (M'M, X'M, X'X), the
+    listwise covariance from X'X of the complete rows. Covariances come from cross-products
+    without a centring pass; when an item's mean is large relative to its SD the block is
+    recomputed with centred data (numerical safeguard).
+    """
+    n, k = xb.shape
+    m = np.isfinite(xb)
+    out: dict[str, tuple] = {}
+    if m.all():
+        if n >= 2:
+            cov, mean = _cov_from_products(xb.T @ xb, xb.sum(axis=0), n)
+            if _ill_conditioned(cov, mean):
+                xc = xb - mean
+                cov = (xc.T @ xc) / (n - 1)
+        else:
+            cov, mean = np.full((k, k), np.nan), (xb.mean(axis=0) if n else np.full(k, np.nan))
+        for rule in rules:
+            out[rule] = (cov, np.full((k, k), float(n)), mean)
+        return out
+    if "pairwise" in rules:
+        mf = m.astype(float)
+        x0 = np.where(m, xb, 0.0)
+        nn = mf.T @ mf
+        sx = x0.T @ mf
+        sxy = x0.T @ x0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = np.diagonal(sx) / np.diagonal(nn)
+        cov = _cov_from_sums(nn, sx, sxy)
+        if _ill_conditioned(cov, centre):
+            c0 = np.where(np.isfinite(centre), centre, 0.0)
+            x0 -= c0 * mf
+            cov = _cov_from_sums(nn, x0.T @ mf, x0.T @ x0)
+        out["pairwise"] = (cov, nn, centre)
+    if "listwise" in rules:
+        comp = m.all(axis=1)
+        nl = int(comp.sum())
+        xl = xb[comp]
+        if nl >= 2:
+            cov, ml = _cov_from_products(xl.T @ xl, xl.sum(axis=0), nl)
+            if _ill_conditioned(cov, ml):
+                xc = xl - ml
+                cov = (xc.T @ xc) / (nl - 1)
+        else:
+            ml = xl.mean(axis=0) if nl else np.full(k, np.nan)
+            cov = np.full((k, k), np.nan)
+        out["listwise"] = (cov, np.full((k, k), float(nl)), ml)
+    return out
 
 
 def _cov_rule(xb: np.ndarray, rule: str):
-    """(cov, n_matrix, rows used mask) for a scale block under a missing rule."""
-    if rule == "listwise":
-        rows = np.isfinite(xb).all(axis=1)
-        xs = xb[rows]
-        n = xs.shape[0]
-        if n >= 2:
-            cov = np.cov(xs, rowvar=False, ddof=1)
-        else:
-            cov = np.full((xb.shape[1], xb.shape[1]), np.nan)
-        return np.atleast_2d(cov), np.full((xb.shape[1],) * 2, float(n)), rows
-    nn, sx, sxy = _pairwise_sums(xb)
-    return _cov_from_sums(nn, sx, sxy), nn, np.isfinite(xb).any(axis=1)
+    """(cov, n_matrix) for one rule of an already keyed block (see :func:`_block_stats`)."""
+    cov, nn, _ = _block_stats(xb, [rule])[rule]
+    return cov, nn
+
+
+def _grouped_block_stats(xb: np.ndarray, codes: np.ndarray | None, n_groups: int,
+                         rules: Sequence[str]) -> dict[str, tuple]:
+    """Per-group statistics of a raw scale block: ``{rule: (cov (G,k,k), nn (G,k,k), mean (G,k))}``.
+
+    Without groups this is :func:`_block_stats` with a leading axis. With groups, the
+    cross-product sums (N = M'M, Sx = X'M, Sxy = X'X of data centred at the overall item means)
+    are aggregated for all groups at once with a sparse group-indicator matrix, so thousands of
+    schools cost a few matrix products, not a Python loop.
+    """
+    if codes is None:
+        st = _block_stats(xb, rules)
+        return {r: (c[None], nn[None], m[None]) for r, (c, nn, m) in st.items()}
+    n, k = xb.shape
+    m = np.isfinite(xb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = np.where(m, xb, 0.0).sum(axis=0) / m.sum(axis=0)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    out = {}
+    for rule in rules:
+        keep = codes >= 0
+        if rule == "listwise":
+            keep = keep & m.all(axis=1)
+        xs, ms, cs = xb[keep], m[keep], codes[keep]
+        mf = ms.astype(float)
+        x0 = np.where(ms, xs - shift, 0.0)
+        g = sparse.csr_matrix((np.ones(len(cs)), (cs, np.arange(len(cs)))),
+                              shape=(n_groups, len(cs)))
+        nn = np.empty((n_groups, k, k))
+        sx = np.empty((n_groups, k, k))
+        sxy = np.empty((n_groups, k, k))
+        for j in range(k):
+            nn[:, :, j] = g @ (mf * mf[:, [j]])
+            sx[:, :, j] = g @ (x0 * mf[:, [j]])
+            sxy[:, :, j] = g @ (x0 * x0[:, [j]])
+        cov = _cov_from_sums(nn, sx, sxy)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = shift + np.diagonal(sx, axis1=1, axis2=2) / np.diagonal(nn, axis1=1, axis2=2)
+        out[rule] = (cov, nn, mean)
+    return out
+
+
+def _key_grouped(stats_: dict, signs: np.ndarray, const: np.ndarray | None) -> dict:
+    """:func:`_key_stats` for stacked (per-group) statistics."""
+    if not (signs < 0).any():
+        return stats_
+    d = np.outer(signs, signs)
+    c = const if const is not None else 0.0
+    return {rule: (cov * d, nn, np.where(signs < 0, c - mean, mean))
+            for rule, (cov, nn, mean) in stats_.items()}
+
+
+def _feldt_vec(alpha, n, k, level):
+    """Vectorised :func:`_feldt`."""
+    alpha = np.asarray(alpha, dtype=float)
+    n = np.asarray(n, dtype=float)
+    ok = np.isfinite(alpha) & (n >= 2) & (k >= 2)
+    lo = np.full(alpha.shape, np.nan)
+    hi = np.full(alpha.shape, np.nan)
+    if ok.any():
+        a = 1 - level
+        df1 = n[ok] - 1
+        df2 = df1 * (k - 1)
+        lo[ok] = 1 - (1 - alpha[ok]) * stats.f.ppf(1 - a / 2, df1, df2)
+        hi[ok] = 1 - (1 - alpha[ok]) * stats.f.ppf(a / 2, df1, df2)
+    return lo, hi
 
 
 def _check_common(missing, by, level, ci, n_boot):
@@ -240,7 +381,7 @@ def _check_common(missing, by, level, ci, n_boot):
     return rules, as_list(by)
 
 
-def _bootstrap(xb, rule, clusters, n_boot, seed, level):
+def _bootstrap(xb, rule, clusters, n_boot, seed, level, signs=None):
     """Percentile CIs and SEs of alpha_raw, alpha_std, average_r by resampling clusters.
 
     Per-cluster cross-product sums (N, Sx, Sxy) are aggregated once; a replicate's covariance is
@@ -278,7 +419,10 @@ def _bootstrap(xb, rule, clusters, n_boot, seed, level):
         nn = np.tensordot(cb, nn_c, axes=(1, 0))
         sx = np.tensordot(cb, sx_c, axes=(1, 0))
         sxy = np.tensordot(cb, sxy_c, axes=(1, 0))
-        st = _alpha_from_cov(_cov_from_sums(nn, sx, sxy))
+        cov = _cov_from_sums(nn, sx, sxy)
+        if signs is not None:
+            cov = cov * np.outer(signs, signs)
+        st = _alpha_from_cov(cov)
         for key in out:
             out[key].append(st[key])
     a = 1 - level
@@ -292,16 +436,6 @@ def _bootstrap(xb, rule, clusters, n_boot, seed, level):
             res[key] = (float(np.std(v, ddof=1)), float(np.quantile(v, a / 2)),
                         float(np.quantile(v, 1 - a / 2)))
     return res
-
-
-def _groups(data, by):
-    codes, keys = group_codes(data, by)
-    order = np.argsort(codes, kind="stable")
-    cs = codes[order]
-    starts = np.searchsorted(cs, np.arange(len(keys)))
-    ends = np.searchsorted(cs, np.arange(len(keys)), side="right")
-    for g in range(len(keys)):
-        yield keys.iloc[g].to_dict() if by else {}, order[starts[g]:ends[g]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,7 +480,8 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
     n_boot, seed : int
         Number of bootstrap replicates and the seed of ``numpy.random.default_rng``.
     omega : bool
-        Compute omega total (one small ML factor analysis per scale and group; needs >= 3 items).
+        Compute omega total (one small ML factor analysis per scale, group and rule, about 5 ms
+        each; needs >= 3 items). Pass ``False`` for thousands of schools.
 
     Returns
     -------
@@ -373,59 +508,106 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
         raise ParameterError("'seed' is required with ci='bootstrap' (results must be reproducible)")
     parsed, items, x, lo, hi = _prepare(data, keys, item_min, item_max, out_of_range)
     cl_all = data[cluster].to_numpy() if cluster is not None else np.arange(len(data))
-    rows = []
-    for gkeys, idx in _groups(data, by):
-        for scale in parsed:
-            names, signs, xb_all = _scale_block(parsed, items, x, lo, hi, scale)
-            xb = xb_all[idx]
-            k = len(names)
-            for rule in rules:
-                cov, nn, _ = _cov_rule(xb, rule)
-                st = _alpha_from_cov(cov)
-                n_min = float(np.min(nn)) if nn.size else 0.0
-                n_max = float(np.max(nn)) if nn.size else 0.0
-                note = []
-                if k < 2:
-                    note.append("one item: reliability undefined")
-                if rule == "pairwise" and np.all(np.isfinite(cov)) and k >= 2:
-                    if np.linalg.eigvalsh(cov)[0] < -1e-10 * max(1.0, np.abs(cov).max()):
-                        note.append("pairwise covariance matrix not positive semi-definite")
-                    if n_min != n_max:
-                        note.append("pairwise counts differ (n = smallest)")
-                base = {**gkeys, "scale": scale, "missing": rule, "n_items": k}
-                boot = None
-                if ci == "bootstrap" and k >= 2:
-                    boot = _bootstrap(xb, rule, cl_all[idx], n_boot, seed, level)
-                for measure in ("alpha_raw", "alpha_std", "average_r"):
-                    est = float(st[measure]) if k >= 2 else np.nan
-                    se = lo_ci = hi_ci = np.nan
-                    method = None
-                    if ci == "feldt" and measure == "alpha_raw":
-                        lo_ci, hi_ci = _feldt(est, n_min, k, level)
-                        method = "feldt"
-                    elif boot is not None:
-                        se, lo_ci, hi_ci = boot[measure]
-                        method = ("cluster bootstrap" if cluster else "bootstrap")
-                    rows.append({**base, "measure": measure, "ci_method": method,
-                                 "note": "; ".join(note), "est": est, "se": se,
-                                 "ci_low": lo_ci, "ci_high": hi_ci, "n": n_min, "n_max": n_max})
-                if omega:
-                    est = np.nan
-                    onote = list(note)
-                    if k >= 3 and np.all(np.isfinite(cov)) and n_min > k:
-                        try:
-                            est = omega_total(st["r"])[0]
-                        except (np.linalg.LinAlgError, ValueError) as err:  # pragma: no cover
-                            onote.append(f"factor analysis failed: {err}")
+    if by:
+        codes, gkeys = group_codes(data, by)
+        n_groups = len(gkeys)
+    else:
+        codes, gkeys, n_groups = None, pd.DataFrame(index=[0]), 1
+    blocks = []
+    fa_jobs = []
+    for scale in parsed:
+        names, signs, xb_all, const = _scale_block(parsed, items, x, lo, hi, scale)
+        k = len(names)
+        gstats = _key_grouped(_grouped_block_stats(xb_all, codes, n_groups, rules), signs, const)
+        for rule in rules:
+            cov, nn, _ = gstats[rule]
+            st = _alpha_from_cov(cov)
+            n_min = nn.min(axis=(1, 2)) if k else np.zeros(n_groups)
+            n_max = nn.max(axis=(1, 2)) if k else np.zeros(n_groups)
+            finite = np.isfinite(cov).all(axis=(1, 2))
+            notes = [[] for _ in range(n_groups)]
+            if k < 2:
+                for nt in notes:
+                    nt.append("one item: reliability undefined")
+            if rule == "pairwise" and k >= 2:
+                if finite.any():
+                    ev = np.linalg.eigvalsh(cov[finite])[:, 0]
+                    scale_ = np.maximum(1.0, np.abs(cov[finite]).max(axis=(1, 2)))
+                    for gi in np.flatnonzero(finite)[ev < -1e-10 * scale_]:
+                        notes[gi].append("pairwise covariance matrix not positive semi-definite")
+                for gi in np.flatnonzero(n_min != n_max):
+                    notes[gi].append("pairwise counts differ (n = smallest)")
+            boot = None
+            if ci == "bootstrap" and k >= 2:
+                boot = {mname: np.full((n_groups, 3), np.nan)
+                        for mname in ("alpha_raw", "alpha_std", "average_r")}
+                for gi in range(n_groups):
+                    rows_g = slice(None) if codes is None else np.flatnonzero(codes == gi)
+                    res = _bootstrap(xb_all[rows_g], rule, cl_all[rows_g], n_boot, seed, level,
+                                     signs)
+                    for mname in boot:
+                        boot[mname][gi] = res[mname]
+            note_txt = np.array(["; ".join(nt) for nt in notes], dtype=object)
+            for measure in ("alpha_raw", "alpha_std", "average_r"):
+                est = st[measure] if k >= 2 else np.full(n_groups, np.nan)
+                se = np.full(n_groups, np.nan)
+                ci_lo = np.full(n_groups, np.nan)
+                ci_hi = np.full(n_groups, np.nan)
+                method = None
+                if ci == "feldt" and measure == "alpha_raw":
+                    ci_lo, ci_hi = _feldt_vec(est, n_min, k, level)
+                    method = "feldt"
+                elif boot is not None:
+                    se, ci_lo, ci_hi = boot[measure].T
+                    method = "cluster bootstrap" if cluster else "bootstrap"
+                blocks.append(_block_frame(gkeys, scale, rule, k, measure, method, note_txt,
+                                           est, se, ci_lo, ci_hi, n_min, n_max))
+            if omega:
+                onotes = [list(nt) for nt in notes]
+                om = np.full(n_groups, np.nan)
+                for gi in range(n_groups):
+                    if k >= 3 and finite[gi] and n_min[gi] > k:
+                        fa_jobs.append((len(blocks), gi, st["r"][gi], onotes[gi]))
                     else:
-                        onote.append("omega needs >= 3 items and more respondents than items")
-                    rows.append({**base, "measure": "omega_total", "ci_method": None,
-                                 "note": "; ".join(onote), "est": est, "se": np.nan,
-                                 "ci_low": np.nan, "ci_high": np.nan, "n": n_min, "n_max": n_max})
-    out = tidy(pd.DataFrame(rows))
+                        onotes[gi].append("omega needs >= 3 items and more respondents than items")
+                blocks.append(_block_frame(gkeys, scale, rule, k, "omega_total", None,
+                                           ["; ".join(nt) for nt in onotes],
+                                           om, np.full(n_groups, np.nan),
+                                           np.full(n_groups, np.nan), np.full(n_groups, np.nan),
+                                           n_min, n_max))
+    # the small factor analyses run with one BLAS thread: threading overhead dominates 10 x 10
+    with _one_blas_thread():
+        for bi, gi, r, onote in fa_jobs:
+            try:
+                blocks[bi].loc[gi, "est"] = omega_total(r)[0]
+            except (np.linalg.LinAlgError, ValueError) as err:  # pragma: no cover
+                onote.append(f"factor analysis failed: {err}")
+                blocks[bi].loc[gi, "note"] = "; ".join(onote)
+    out = pd.concat(blocks, ignore_index=True)
+    if by:
+        out = out.sort_values(by, kind="stable")
+    out = tidy(out)
     out["n"] = out["n"].astype(np.int64)
     out["n_max"] = out["n_max"].astype(np.int64)
     return out
+
+
+def _block_frame(gkeys, scale, rule, k, measure, method, notes, est, se, ci_lo, ci_hi, n_min,
+                 n_max):
+    f = gkeys.reset_index(drop=True) if len(gkeys.columns) else pd.DataFrame(index=range(len(est)))
+    f["scale"] = scale
+    f["missing"] = rule
+    f["n_items"] = k
+    f["measure"] = measure
+    f["ci_method"] = method
+    f["note"] = list(notes)
+    f["est"] = np.asarray(est, dtype=float)
+    f["se"] = np.asarray(se, dtype=float)
+    f["ci_low"] = np.asarray(ci_lo, dtype=float)
+    f["ci_high"] = np.asarray(ci_hi, dtype=float)
+    f["n"] = n_min
+    f["n_max"] = n_max
+    return f
 
 
 def cronbach_alpha(data: pd.DataFrame, items: Sequence[str], *, missing: str = "listwise",
@@ -440,7 +622,7 @@ def cronbach_alpha(data: pd.DataFrame, items: Sequence[str], *, missing: str = "
     xb = numeric_matrix(data, list(items))
     if xb.shape[1] < 2:
         raise ParameterError(f"'items' must name >= 2 columns; got {list(items)}")
-    cov, _, _ = _cov_rule(xb, missing)
+    cov, _ = _cov_rule(xb, missing)
     st = _alpha_from_cov(cov)
     return float(st["alpha_std" if standardized else "alpha_raw"])
 
@@ -472,25 +654,34 @@ def item_analysis(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
     rules, by = _check_common(missing, by, 0.95, None, 2)
     parsed, items, x, lo, hi = _prepare(data, keys, item_min, item_max, out_of_range)
     frames = []
-    for gkeys, idx in _groups(data, by):
-        for scale in parsed:
-            names, signs, xb_all = _scale_block(parsed, items, x, lo, hi, scale)
-            xb = xb_all[idx]
-            for rule in rules:
-                cov, nn, used = _cov_rule(xb, rule)
-                st = _alpha_from_cov(cov)
-                xs = xb[used]
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    mean = np.nanmean(xs, axis=0) if len(xs) else np.full(len(names), np.nan)
-                sd = np.sqrt(np.diagonal(cov))
-                f = pd.DataFrame({"scale": scale, "missing": rule, "item": names,
-                                  "reversed": signs < 0, "mean": mean, "sd": sd,
-                                  "r_drop": st["r_drop"],
-                                  "alpha_if_dropped_raw": st["alpha_if_dropped_raw"],
-                                  "alpha_if_dropped_std": st["alpha_if_dropped_std"],
-                                  "n": np.diagonal(nn).astype(np.int64)})
-                for kcol, v in reversed(list(gkeys.items())):
-                    f.insert(0, kcol, v)
-                frames.append(f)
-    return tidy(pd.concat(frames, ignore_index=True))
+    if by:
+        codes, gkeys = group_codes(data, by)
+        n_groups = len(gkeys)
+    else:
+        codes, gkeys, n_groups = None, pd.DataFrame(index=[0]), 1
+    for scale in parsed:
+        names, signs, xb_all, const = _scale_block(parsed, items, x, lo, hi, scale)
+        k = len(names)
+        gstats = _key_grouped(_grouped_block_stats(xb_all, codes, n_groups, rules), signs, const)
+        for rule in rules:
+            cov, nn, mean = gstats[rule]
+            st = _alpha_from_cov(cov)
+            with np.errstate(invalid="ignore"):
+                sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+            f = gkeys.loc[np.repeat(np.arange(n_groups), k)].reset_index(drop=True) \
+                if by else pd.DataFrame(index=range(k))
+            f["scale"] = scale
+            f["missing"] = rule
+            f["item"] = np.tile(names, n_groups)
+            f["reversed"] = np.tile(signs < 0, n_groups)
+            f["mean"] = mean.ravel()
+            f["sd"] = sd.ravel()
+            f["r_drop"] = st["r_drop"].ravel()
+            f["alpha_if_dropped_raw"] = st["alpha_if_dropped_raw"].ravel()
+            f["alpha_if_dropped_std"] = st["alpha_if_dropped_std"].ravel()
+            f["n"] = np.diagonal(nn, axis1=1, axis2=2).ravel().astype(np.int64)
+            frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    if by:
+        out = out.sort_values(by, kind="stable")
+    return tidy(out)

@@ -136,10 +136,15 @@ def score_scales(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *, item_
             if sign < 0:
                 cst[j, s_i] = lo[j] + hi[j]
     valid = np.isfinite(x)
-    x0 = np.where(valid, x, 0.0)
-    vf = valid.astype(float)
-    sums = x0 @ sgn + vf @ cst
-    n_valid = vf @ np.abs(sgn)
+    n_sc = len(scales)
+    if valid.all():                                  # no missing cell: one product
+        sums = x @ sgn + cst.sum(axis=0)
+        n_valid = np.broadcast_to(n_items.astype(float), (len(x), n_sc)).copy()
+    else:
+        x0 = np.where(valid, x, 0.0)
+        both = valid.astype(float) @ np.hstack([cst, np.abs(sgn)])   # one product for both
+        sums = x0 @ sgn + both[:, :n_sc]
+        n_valid = both[:, n_sc:]
     with np.errstate(invalid="ignore", divide="ignore"):
         score = sums / n_valid
     if method == "sum":

@@ -218,7 +218,7 @@ def main() -> None:
     import pyreadstat
 
     df = base_frame()
-    num = df.drop(columns=[c for c in df.columns if c.startswith(("life_", "rok_"))])
+    num = df
     miss = {f"ten_0{k}": [9] for k in range(1, 6)}
 
     # 1. genuine Windows-1251 file, correctly declared (7/3 code 1251 + 7/20 windows-1251)

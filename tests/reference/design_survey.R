@@ -160,3 +160,5 @@ out$synth2 <- o
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null"),
            file.path(ref, "design_survey.json"))
 cat("written\n")
+# Provenance: R 4.2.2, survey 4.1-1, jsonlite (Debian packages r-base-core, r-cran-survey,
+# r-cran-jsonlite). design_apiclus1_jk1_repweights.csv = weights(as.svrepdesign(dclus1), "analysis").

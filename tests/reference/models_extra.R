@@ -34,6 +34,18 @@ out$exam$r2 <- list(rb_pupil = 1 - v1$Residual / v0$Residual, rb_school = 1 - v1
                     sb_pupil = 1 - (v1$Residual + v1$school) / (v0$Residual + v0$school),
                     sb_school = 1 - (v1$Residual / nt + v1$school) / (v0$Residual / nt + v0$school))
 
+# contextual effect: school mean of standLRT; school-level OLS residuals (school means)
+Exam$lrt_mean <- ave(Exam$standLRT, Exam$school)
+Exam$lrt_cwc <- Exam$standLRT - Exam$lrt_mean
+mc <- lmer(normexam ~ standLRT + lrt_mean + (1 | school), Exam)
+mw <- lmer(normexam ~ lrt_cwc + lrt_mean + (1 | school), Exam)
+sm <- aggregate(cbind(normexam, standLRT) ~ school, Exam, mean)
+ls <- lm(normexam ~ standLRT, sm)
+out$exam$contextual <- list(coef = as.list(fixef(mc)), se = as.list(sqrt(diag(as.matrix(vcov(mc))))),
+                            coef_cwc = as.list(fixef(mw)))
+out$exam$school_ols <- list(school = as.character(sm$school[1:10]),
+                            resid = unname(residuals(ls)[1:10]), coef = as.list(coef(ls)))
+
 ## 2. Three-level nested model on simulated data (class labels repeat across schools)
 set.seed(20261122)
 S <- 60
@@ -53,6 +65,15 @@ write.csv(nest, "tests/reference/models_nested.csv", row.names = FALSE, na = "")
 n3 <- lmer(y ~ x + z + (1 | school/class), nest, REML = TRUE)
 n3ml <- lmer(y ~ x + z + (1 | school/class), nest, REML = FALSE)
 n30 <- lmer(y ~ 1 + (1 | school/class), nest, REML = TRUE)
+# lme4's default nloptwrap tolerances (ftol_abs = 1e-8) leave the flat variance components
+# ~1e-5 from the optimum; the *_tight fits tighten them so that values agree to 1e-6.
+tight <- lmerControl(optimizer = "nloptwrap",
+                     optCtrl = list(ftol_abs = 1e-14, xtol_abs = 1e-12, ftol_rel = 1e-15,
+                                    xtol_rel = 1e-12, maxeval = 1e5))
+out$nested_tight <- list(
+  reml = fit_info(update(n3, control = tight)), ml = fit_info(update(n3ml, control = tight)),
+  null = fit_info(update(n30, control = tight)),
+  ranef_class = re_tab(update(n3, control = tight), "class:school"))
 out$nested <- list(reml = fit_info(n3), ml = fit_info(n3ml), null = fit_info(n30),
                    ranef_school = re_tab(n3, "school"), ranef_class = re_tab(n3, "class:school"))
 
@@ -61,7 +82,7 @@ data(Pastes, package = "lme4")
 pa <- lmer(strength ~ 1 + (1 | batch/cask), Pastes, REML = TRUE)
 write.csv(Pastes[, c("strength", "batch", "cask")], "tests/reference/models_pastes.csv",
           row.names = FALSE)
-out$pastes <- list(reml = fit_info(pa), ranef_batch = re_tab(pa, "batch"),
+out$pastes <- list(reml = fit_info(pa), reml_tight = fit_info(update(pa, control = tight)), ranef_batch = re_tab(pa, "batch"),
                    ranef_cask = re_tab(pa, "cask:batch"))
 
 ## 4. Singular fit: group means of y made identical -> school variance estimate 0

@@ -1,0 +1,29 @@
+"""Survey design stage: sample designs, weights, design-based estimates, regression, sampling.
+
+Agrees with R survey 4.1 (``svydesign``, ``svrepdesign``, ``svymean``, ``svytotal``, ``svyby``,
+``svyratio``, ``svyquantile``, ``svyglm``, ``calibrate``, ``trimWeights``) to ``rtol=1e-6``
+on the vendored reference cases (``tests/reference/survey_*``, ``design_survey.json``).
+
+Typical use::
+
+    from shnro_research import design as sd
+    d = sd.survey_design(df, ids=["school_id", "class_id"], strata="municipality",
+                         weights="weight", nest=True, lonely_psu="adjust")
+    sd.estimate_by(d, ["wellbeing", "q12"], by=["school_id", "group", "wave"])
+"""
+from .spec import ReplicateDesign, SurveyDesign, as_replicate, replicate_design, survey_design
+from .estimates import (estimate_by, svy_mean, svy_multiresponse, svy_proportion, svy_quantile,
+                        svy_ratio, svy_total)
+from .regression import SvyGLMResult, svy_glm
+from .weights import (base_weights, nonresponse_adjust, rake, rake_weights, trim_weights,
+                      weight_diagnostics)
+from .sampling import design_effect_icc, draw_sample, plan_sample_size, pps_systematic
+from .command import add_estimate_arguments, cli_estimate
+
+__all__ = [
+    "SurveyDesign", "ReplicateDesign", "survey_design", "replicate_design", "as_replicate",
+    "svy_mean", "svy_total", "svy_proportion", "svy_multiresponse", "svy_ratio", "svy_quantile",
+    "estimate_by", "svy_glm", "SvyGLMResult", "base_weights", "nonresponse_adjust", "rake",
+    "rake_weights", "trim_weights", "weight_diagnostics", "draw_sample", "pps_systematic",
+    "design_effect_icc", "plan_sample_size", "add_estimate_arguments", "cli_estimate",
+]

@@ -1,0 +1,304 @@
+"""Social tension in a school: respondent index (0-100), aggregates with levels, balance indices
+and comparisons between respondent groups (students, parents, teachers).
+
+Definitions (methods.md §4)
+---------------------------
+* **Tension index** of a respondent: each indicator item is keyed so that a higher code means
+  more tension (a leading ``-`` in ``items`` reverses it, ``min + max - x`` with declared bounds),
+  rescaled to 0-100 as :math:`100 (y - min)/(max - min)`, then averaged over the answered items
+  (at least ``min_valid``; default all).
+* **Levels**: the 0-100 index cut at ``thresholds`` (default 25, 50, 75 -> low [0, 25),
+  moderate [25, 50), high [50, 75), critical [75, 100]). These defaults are equal quarters of the
+  scale, a convention and not a validated norm: pass the study's own thresholds.
+* **Balance index** per indicator: % negative - % positive answers among the valid answers
+  (range -100...100; ВЦИОМ-style indices use the opposite sign: pass ``negative``/``positive``
+  accordingly).
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import ParameterError, as_list, check_columns, check_min_valid, check_number, check_option, tidy
+from ._common import (bound_array, check_range, group_codes, keyed, numeric_matrix, parse_keys,
+                      weight_array, weighted_mean_se)
+
+__all__ = ["tension_index", "tension_levels", "tension_summary", "balance_index",
+           "compare_groups", "DEFAULT_THRESHOLDS", "DEFAULT_LEVELS"]
+
+DEFAULT_THRESHOLDS = (25.0, 50.0, 75.0)
+DEFAULT_LEVELS = ("low", "moderate", "high", "critical")
+
+
+def tension_index(data: pd.DataFrame, items: Sequence[str], *, item_min: Any, item_max: Any,
+                  min_valid: int | float | None = None, out_of_range: str = "error",
+                  name: str = "tension") -> pd.DataFrame:
+    """Per-respondent social tension index on 0-100.
+
+    :math:`T_i = \\frac{1}{n_i}\\sum_j 100\\,(y_{ij} - min_j)/(max_j - min_j)` over the answered
+    indicators, :math:`y` keyed so that higher = more tension; missing when fewer than
+    ``min_valid`` indicators are answered.
+
+    Parameters
+    ----------
+    data : DataFrame
+    items : list of str
+        Indicator columns; prefix ``-`` for items where a *higher* code means *less* tension
+        (e.g. satisfaction).
+    item_min, item_max : number or dict item -> number
+        Declared bounds.
+    min_valid : int, float or None
+        Count or share of indicators that must be answered (None = all).
+    name : str
+        Name of the output column.
+
+    Returns
+    -------
+    DataFrame
+        index of ``data``; ``<name>`` (0-100) and ``<name>_n_valid``.
+
+    Examples
+    --------
+    >>> tension_index(df, ["conflict", "injustice", "-satisfied"], item_min=1, item_max=5)
+    R: rowMeans(100 * (cbind(d$conflict, d$injustice, 6 - d$satisfied) - 1) / 4, na.rm = TRUE)
+    """
+    check_option(out_of_range, "out_of_range", ("error", "missing"))
+    parsed = parse_keys({name: list(items) if not isinstance(items, str) else items})[name]
+    names = [n for n, _ in parsed]
+    signs = np.array([s for _, s in parsed])
+    x = numeric_matrix(data, names)
+    lo = bound_array(item_min, names, "item_min")
+    hi = bound_array(item_max, names, "item_max")
+    x = check_range(x, names, lo, hi, data.index, out_of_range)
+    y = 100 * (keyed(x, signs, lo, hi) - lo) / (hi - lo)
+    need = check_min_valid(min_valid, len(names))
+    nv = np.isfinite(y).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.nansum(y, axis=1) / nv
+    t[nv < need] = np.nan
+    return pd.DataFrame({name: t, f"{name}_n_valid": nv}, index=data.index)
+
+
+def _check_thresholds(thresholds, labels):
+    thr = [check_number(t, "thresholds") for t in thresholds]
+    if any(b <= a for a, b in zip(thr, thr[1:])):
+        raise ParameterError(f"'thresholds' must be strictly increasing; got {list(thresholds)}")
+    if len(labels) != len(thr) + 1:
+        raise ParameterError(f"'labels' must have len(thresholds) + 1 = {len(thr) + 1} names; "
+                             f"got {list(labels)}")
+    return thr, list(labels)
+
+
+def tension_levels(values: pd.Series | np.ndarray, *, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                   labels: Sequence[str] = DEFAULT_LEVELS) -> pd.Series:
+    """Cut a 0-100 index into ordered levels: [-inf, t1) -> labels[0], ..., [t_last, inf) -> last.
+
+    Examples
+    --------
+    R: cut(x, c(-Inf, 25, 50, 75, Inf), right = FALSE, labels = c("low", "moderate", "high", "critical"))
+    """
+    thr, labels = _check_thresholds(thresholds, labels)
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    idx = np.searchsorted(np.asarray(thr), v, side="right")
+    cat = pd.Categorical.from_codes(np.where(np.isfinite(v), idx, -1),
+                                    categories=labels, ordered=True)
+    return pd.Series(cat, index=s.index, name="tension_level")
+
+
+def tension_summary(data: pd.DataFrame, index: str = "tension", *,
+                    by: str | Sequence[str] = ("school", "group"), weight: str | None = None,
+                    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                    labels: Sequence[str] = DEFAULT_LEVELS, ci_level: float = 0.95) -> pd.DataFrame:
+    """Mean tension index per school x group (x wave) with its level.
+
+    est = (weighted) mean of the respondents' index; se = simple standard error (sd/sqrt(n), or the
+    linearisation SE of a weighted mean treating respondents as independent, see
+    :func:`shnro_research.scoring._common.weighted_mean_se`; the design-based SE of the
+    multistage sample is the ``design`` stage's job); CI = est ± t(n-1) se. Also the shares of
+    respondents at each level (``share_<label>``).
+
+    Returns
+    -------
+    DataFrame
+        by..., ``tension_level`` (level of the mean), ``share_<label>``..., ``est``, ``se``,
+        ``ci_low``, ``ci_high``, ``df``, ``n``.
+
+    Examples
+    --------
+    R: survey::svyby(~tension, ~school + group, svydesign(ids = ~1, weights = ~w, data = d), svymean)
+    """
+    by = as_list(by)
+    check_columns(data, [index] + by, "data")
+    check_number(ci_level, "ci_level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    thr, labels = _check_thresholds(thresholds, labels)
+    codes, keys = group_codes(data, by)
+    w = weight_array(data, weight)
+    x = numeric_matrix(data, [index])[:, 0]
+    g = len(keys)
+    m, se, n = weighted_mean_se(x, w, codes, g)
+    out = keys.copy() if by else pd.DataFrame(index=[0])
+    out["tension_level"] = tension_levels(m, thresholds=thr, labels=labels).to_numpy()
+    lev = tension_levels(x, thresholds=thr, labels=labels).cat.codes.to_numpy()
+    ok = (codes >= 0) & np.isfinite(x)
+    wv = np.ones(len(x)) if w is None else w
+    tot = np.bincount(codes[ok], weights=wv[ok], minlength=g)
+    for li, lab in enumerate(labels):
+        sel = ok & (lev == li)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"share_{lab}"] = np.bincount(codes[sel], weights=wv[sel], minlength=g) / tot
+    df = n - 1
+    with np.errstate(invalid="ignore"):
+        q = stats.t.ppf(0.5 + ci_level / 2, np.where(df > 0, df, np.nan))
+    out["est"], out["se"] = m, se
+    out["ci_low"], out["ci_high"] = m - q * se, m + q * se
+    out["df"], out["n"] = df, n
+    return tidy(out)
+
+
+def _codes_for(spec, item, what):
+    if isinstance(spec, Mapping):
+        if item not in spec:
+            raise ParameterError(f"{what!r} has no codes for item {item!r}")
+        spec = spec[item]
+    vals = [spec] if np.isscalar(spec) else list(spec)
+    if not vals:
+        raise ParameterError(f"{what!r} must list at least one code for item {item!r}")
+    return vals
+
+
+def balance_index(data: pd.DataFrame, items: Sequence[str], *, negative: Any, positive: Any,
+                  by: str | Sequence[str] | None = None, weight: str | None = None,
+                  exclude: Any = None, ci_level: float = 0.95) -> pd.DataFrame:
+    """Balance index per indicator: % negative - % positive answers (range -100...100).
+
+    With :math:`d_i = 100\\,(1[x_i \\in neg] - 1[x_i \\in pos])`, est = (weighted) mean of d over
+    valid answers (not missing, not in ``exclude``, e.g. "hard to say"), se its simple standard
+    error (as :func:`tension_summary`); the shares are returned too.
+
+    Parameters
+    ----------
+    items : list of str
+    negative, positive : code, list of codes, or dict item -> codes
+        Which answer codes count as negative (tension) and positive.
+    exclude : code, list or dict, optional
+        Codes removed from the base (treated as missing).
+
+    Returns
+    -------
+    DataFrame
+        by..., ``item``, ``pct_negative``, ``pct_positive``, ``est``, ``se``, ``ci_low``,
+        ``ci_high``, ``n``.
+
+    Examples
+    --------
+    R: 100 * (mean(x %in% neg) - mean(x %in% pos))   # among valid answers
+    """
+    items = as_list(items)
+    if not items:
+        raise ParameterError("'items' must name at least one column")
+    by = as_list(by)
+    check_number(ci_level, "ci_level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    x = numeric_matrix(data, items)
+    codes, keys = group_codes(data, by)
+    w = weight_array(data, weight)
+    g = len(keys)
+    z = stats.norm.ppf(0.5 + ci_level / 2)
+    frames = []
+    for j, it in enumerate(items):
+        neg = _codes_for(negative, it, "negative")
+        pos = _codes_for(positive, it, "positive")
+        if set(neg) & set(pos):
+            raise ParameterError(f"codes {sorted(set(neg) & set(pos))} of item {it!r} are both "
+                                 f"'negative' and 'positive'")
+        v = x[:, j].copy()
+        if exclude is not None:
+            v[np.isin(v, _codes_for(exclude, it, "exclude"))] = np.nan
+        valid = np.isfinite(v)
+        d = np.where(valid, 100.0 * (np.isin(v, neg).astype(float) - np.isin(v, pos)), np.nan)
+        dn = np.where(valid, 100.0 * np.isin(v, neg), np.nan)
+        dp = np.where(valid, 100.0 * np.isin(v, pos), np.nan)
+        m, se, n = weighted_mean_se(d, w, codes, g)
+        pn = weighted_mean_se(dn, w, codes, g)[0]
+        pp = weighted_mean_se(dp, w, codes, g)[0]
+        f = keys.copy() if by else pd.DataFrame(index=[0])
+        f["item"] = it
+        f["pct_negative"], f["pct_positive"] = pn, pp
+        f["est"], f["se"] = m, se
+        f["ci_low"], f["ci_high"] = m - z * se, m + z * se
+        f["n"] = n
+        frames.append(f)
+    return tidy(pd.concat(frames, ignore_index=True))
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    pv = p[ok]
+    m = len(pv)
+    if m == 0:
+        return out
+    order = np.argsort(pv)
+    adj = np.maximum.accumulate((m - np.arange(m)) * pv[order])
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def compare_groups(data: pd.DataFrame, value: str, group: str, *,
+                   by: str | Sequence[str] | None = "school", weight: str | None = None,
+                   ci_level: float = 0.95) -> pd.DataFrame:
+    """Differences in a respondent index between respondent groups within each school (wave).
+
+    For every pair of groups (a, b) within a ``by`` cell: est = mean_a - mean_b,
+    :math:`se = \\sqrt{se_a^2 + se_b^2}` (group SEs as :func:`tension_summary`), Welch t test with
+    Welch-Satterthwaite df; ``p_holm`` adjusts the p-values of the cell's pairs (Holm).
+
+    Returns
+    -------
+    DataFrame
+        by..., ``group_a``, ``group_b``, ``mean_a``, ``mean_b``, ``n_a``, ``n_b``, ``p_holm``,
+        ``est``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``statistic``, ``p_value``.
+
+    Examples
+    --------
+    R: t.test(tension ~ group, data = subset(d, school == s & group %in% c("student", "teacher")))
+    """
+    by = as_list(by)
+    check_columns(data, [value, group] + by, "data")
+    check_number(ci_level, "ci_level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    codes, keys = group_codes(data, by + [group])
+    w = weight_array(data, weight)
+    x = numeric_matrix(data, [value])[:, 0]
+    m, se, n = weighted_mean_se(x, w, codes, len(keys))
+    cell = keys[by].astype(object).apply(tuple, axis=1) if by else pd.Series([()] * len(keys))
+    rows = []
+    for ck, idx in cell.groupby(cell, sort=False).groups.items():
+        idx = list(idx)
+        first = len(rows)
+        for ia, ib in itertools.combinations(idx, 2):
+            d = m[ia] - m[ib]
+            s = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                df = s ** 4 / (se[ia] ** 4 / (n[ia] - 1) + se[ib] ** 4 / (n[ib] - 1))
+                t = d / s
+                p = 2 * stats.t.sf(abs(t), df) if np.isfinite(t) else np.nan
+                q = stats.t.ppf(0.5 + ci_level / 2, df) if np.isfinite(df) else np.nan
+            rows.append({**dict(zip(by, ck)), "group_a": keys[group].iloc[ia],
+                         "group_b": keys[group].iloc[ib], "mean_a": m[ia], "mean_b": m[ib],
+                         "n_a": int(n[ia]), "n_b": int(n[ib]), "est": d, "se": s,
+                         "ci_low": d - q * s, "ci_high": d + q * s, "df": df, "statistic": t,
+                         "p_value": p})
+        ps = _holm([r["p_value"] for r in rows[first:]])
+        for r, ph in zip(rows[first:], ps):
+            r["p_holm"] = ph
+    cols = by + ["group_a", "group_b", "mean_a", "mean_b", "n_a", "n_b", "p_holm", "est", "se",
+                 "ci_low", "ci_high", "df", "statistic", "p_value"]
+    return tidy(pd.DataFrame(rows, columns=cols))

@@ -1,0 +1,714 @@
+"""Tests of the demo municipality (shnro_research.demo): reproducibility, files, design, truth.
+
+The generator is a simulation, so there is no R reference; instead each planted truth is
+checked to be recoverable with simple estimates (correlations, means, rwg, ICC) on the
+generated data, and every written file is read back with its usual reader.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shnro_research._checks import ParameterError
+from shnro_research.demo import (DemoStudy, add_make_demo_arguments, cli_make_demo,
+                                 generate_demo, load_demo_truth, write_demo)
+from shnro_research.instruments import load_instrument, parse_instrument
+
+GROUPS = ("students", "parents", "teachers")
+
+
+# ------------------------------------------------------------------------------------------
+# A small instrument set (contract ids and roles, different wording and lengths): the
+# generator must work from any instrument, not only the bundled surveys/*.yaml.
+# ------------------------------------------------------------------------------------------
+
+
+TERMINAL = ["активная деятельная жизнь", "жизненная мудрость", "здоровье", "интересная работа",
+            "красота природы и искусства", "любовь", "материально обеспеченная жизнь",
+            "наличие хороших и верных друзей", "общественное признание", "познание",
+            "продуктивная жизнь", "развитие", "развлечения", "свобода",
+            "счастливая семейная жизнь", "счастье других", "творчество", "уверенность в себе"]
+INSTRUMENTAL = ["аккуратность", "воспитанность", "высокие запросы", "жизнерадостность",
+                "исполнительность", "независимость", "непримиримость к недостаткам",
+                "образованность", "ответственность", "рационализм", "самоконтроль",
+                "смелость в отстаивании своего мнения", "твёрдая воля", "терпимость",
+                "широта взглядов", "честность", "эффективность в делах", "чуткость"]
+LIFE = ["счастливая семья", "богатство, деньги", "интересная работа", "карьера",
+        "уважение окружающих", "здоровье", "известность", "хорошие друзья"]
+WAYS = ["хорошее образование", "упорный труд", "связи и знакомства", "талант", "удача",
+        "честность"]
+PVQ_SCALES = ["self_direction", "power", "universalism", "achievement", "security",
+              "stimulation", "conformity", "tradition", "hedonism", "benevolence"]
+# ESS PVQ-21 item -> value (ipcrtiv, imprich, ipeqopt, ipshabt, impsafe, impdiff, ipfrule, ipudrst,
+# ipmodst, ipgdtim, impfree, iphlppl, ipsuces, ipstrgv, ipadvnt, ipbhprp, iprspot, iplylfr,
+# impenv, imptrad, impfun)
+PVQ_KEY = ["self_direction", "power", "universalism", "achievement", "security", "stimulation",
+           "conformity", "universalism", "tradition", "hedonism", "self_direction",
+           "benevolence", "achievement", "security", "stimulation", "conformity", "power",
+           "benevolence", "universalism", "tradition", "hedonism"]
+
+RS = {
+    "agree5": {"type": "likert", "codes": {1: "совсем не согласен", 2: "скорее не согласен",
+                                           3: "и да, и нет", 4: "скорее согласен",
+                                           5: "полностью согласен"},
+               "missing": {9: "затрудняюсь ответить"}},
+    "like6": {"type": "likert", "codes": {k: f"{k}" for k in range(1, 7)}},
+    "imp5": {"type": "likert", "codes": {k: f"важно {k}" for k in range(1, 6)},
+             "missing": {9: "затрудняюсь"}},
+    "real5": {"type": "likert", "codes": {k: f"реализуется {k}" for k in range(1, 6)},
+              "missing": {9: "затрудняюсь"}},
+    "sat5": {"type": "likert", "codes": {k: f"удовлетворён {k}" for k in range(1, 6)},
+             "missing": {9: "затрудняюсь"}},
+    "freq7": {"type": "likert", "codes": {k: f"частота {k}" for k in range(0, 7)}},
+}
+
+
+def _shared(prefix: str) -> list[dict]:
+    ten = [{"id": f"ten_{k:02d}", "text": f"Напряжённость {k} ({prefix})", "response": "agree5",
+            "scales": ["tension"], "role": "tension", "reverse": k == 3} for k in range(1, 9)]
+    values = [
+        {"id": "rok_term", "text": "Терминальные ценности", "type": "ranking",
+         "options": TERMINAL, "role": "rokeach_terminal"},
+        {"id": "rok_instr", "text": "Инструментальные ценности", "type": "ranking",
+         "options": INSTRUMENTAL, "role": "rokeach_instrumental"},
+    ]
+    pvq = [{"id": f"pvq_{k + 1:02d}", "text": f"Портрет {k + 1}", "response": "like6",
+            "scales": [f"pvq_{PVQ_KEY[k]}"], "role": "pvq"} for k in range(21)]
+    life = [{"id": "life_success", "text": "Что такое успех?", "type": "multiple",
+             "options": LIFE, "max_choices": 3, "role": "life_success"},
+            {"id": "success_ways", "text": "Как добиться успеха?", "type": "multiple",
+             "options": WAYS, "max_choices": 3, "role": "success_ways"}]
+    needs = [{"id": f"need_imp_{k:02d}", "text": f"Потребность {k}: важность", "response": "imp5",
+              "role": "need_importance"} for k in range(1, 9)]
+    needs += [{"id": f"need_real_{k:02d}", "text": f"Потребность {k}: реализация",
+               "response": "real5", "role": "need_realisation"} for k in range(1, 9)]
+    rel = [{"id": f"rel_{k:02d}", "text": f"Отношения {k}", "response": "sat5",
+            "scales": ["rel_satisfaction"], "role": "relationship"} for k in range(1, 4)]
+    return [
+        {"id": "tension", "title": "Напряжённость", "items": ten},
+        {"id": "values", "title": "Ценности", "items": values},
+        {"id": "pvq", "title": "PVQ", "items": pvq},
+        {"id": "success", "title": "Успех", "items": life},
+        {"id": "needs", "title": "Потребности", "items": needs},
+        {"id": "rel", "title": "Отношения", "items": rel},
+    ]
+
+
+def _scales() -> dict:
+    sc = {"tension": {"label": "Социальная напряжённость", "min_valid": 0.6, "role": "tension"},
+          "rel_satisfaction": {"label": "Удовлетворённость отношениями"}}
+    for s in PVQ_SCALES:
+        sc[f"pvq_{s}"] = {"label": s, "role": "pvq_value", "min_valid": 1}
+    return sc
+
+
+def students() -> dict:
+    own = [
+        {"id": "sex", "text": "Пол", "type": "single", "codes": {1: "мужской", 2: "женский"}},
+        {"id": "grade", "text": "Класс", "type": "single",
+         "codes": {8: "8", 9: "9", 10: "10", 11: "11"}},
+        {"id": "mother_edu", "text": "Образование матери", "type": "single",
+         "codes": {k: f"уровень {k}" for k in range(1, 6)}, "missing": {9: "не знаю"}},
+        {"id": "father_edu", "text": "Образование отца", "type": "single",
+         "codes": {k: f"уровень {k}" for k in range(1, 6)}, "missing": {9: "не знаю"}},
+        {"id": "books_home", "text": "Книги дома", "type": "single",
+         "codes": {k: f"книг {k}" for k in range(1, 6)}},
+        {"id": "own_room", "text": "Своя комната", "type": "single", "codes": {1: "да", 0: "нет"}},
+        {"id": "internet", "text": "Интернет", "type": "single", "codes": {1: "да", 0: "нет"}},
+        {"id": "free_text", "text": "Что бы вы изменили в школе?", "type": "text"},
+    ]
+    mot = [{"id": f"mot_{k:02d}", "text": f"Мотивация {k}", "response": "agree5",
+            "scales": ["motivation"], "role": "motivation", "reverse": k == 4}
+           for k in range(1, 6)]
+    anx = [{"id": f"anx_{k:02d}", "text": f"Тревожность {k}", "response": "agree5",
+            "scales": ["anxiety"], "role": "anxiety"} for k in range(1, 5)]
+    scales = _scales()
+    scales["motivation"] = {"label": "Мотивация", "role": "motivation"}
+    scales["anxiety"] = {"label": "Тревожность", "role": "anxiety"}
+    return {"instrument": {"id": "students", "group": "students",
+                           "id_columns": ["resp_id", "school_id", "class_id", "wave"]},
+            "response_scales": RS,
+            "sections": [{"id": "about", "items": own}] + _shared("у")
+            + [{"id": "motivation", "items": mot}, {"id": "anxiety", "items": anx}],
+            "scales": scales}
+
+
+def parents() -> dict:
+    own = [
+        {"id": "relation", "text": "Кем вы приходитесь", "type": "single",
+         "codes": {1: "мать", 2: "отец", 3: "другое"}},
+        {"id": "parent_edu", "text": "Образование", "type": "single",
+         "codes": {k: f"уровень {k}" for k in range(1, 6)}},
+        {"id": "family_income", "text": "Доход семьи", "type": "single",
+         "codes": {k: f"доход {k}" for k in range(1, 6)}},
+    ]
+    inv = [{"id": f"inv_{k:02d}", "text": f"Вовлечённость {k}", "response": "agree5",
+            "scales": ["involvement"]} for k in range(1, 4)]
+    scales = _scales()
+    scales["involvement"] = {"label": "Вовлечённость"}
+    return {"instrument": {"id": "parents", "group": "parents",
+                           "id_columns": ["resp_id", "school_id", "class_id", "wave"]},
+            "response_scales": RS,
+            "sections": [{"id": "about", "items": own}] + _shared("р")
+            + [{"id": "involvement", "items": inv}],
+            "scales": scales}
+
+
+def teachers() -> dict:
+    own = [
+        {"id": "experience", "text": "Стаж", "type": "numeric", "min": 0, "max": 60},
+        {"id": "qual_category", "text": "Категория", "type": "single",
+         "codes": {1: "нет", 2: "первая", 3: "высшая"}},
+    ]
+    pc = []
+    scales = _scales()
+    for sid, prefix, n in [("pc_values", "pc_val", 4), ("pc_own", "pc_own", 4),
+                           ("pc_ideal", "pc_ideal", 4), ("leadership", "lead", 3),
+                           ("high_results", "hr", 3), ("demandingness", "dem", 3)]:
+        pc += [{"id": f"{prefix}_{k:02d}", "text": f"{sid} {k}", "response": "agree5",
+                "scales": [sid], "reverse": k == 2 and sid == "pc_values"}
+               for k in range(1, n + 1)]
+        scales[sid] = {"label": sid, "role": "prof_values" if sid == "pc_values" else sid}
+    burn = []
+    for sid, prefix in [("burnout_exhaustion", "bex"), ("burnout_depersonalisation", "bdp"),
+                        ("burnout_accomplishment", "bac")]:
+        burn += [{"id": f"{prefix}_{k:02d}", "text": f"{sid} {k}", "response": "freq7",
+                  "scales": [sid]} for k in range(1, 4)]
+        scales[sid] = {"label": sid}
+    return {"instrument": {"id": "teachers", "group": "teachers",
+                           "id_columns": ["resp_id", "school_id", "wave"]},
+            "response_scales": RS,
+            "sections": [{"id": "about", "items": own}] + _shared("п")
+            + [{"id": "pc", "items": pc}, {"id": "burnout", "items": burn}],
+            "scales": scales}
+
+
+def school_passport() -> dict:
+    items = [{"id": k, "text": k, "type": "numeric", "min": 0, "max": 100, "unit": "%"}
+             for k in ["sh_low_income", "sh_parents_higher_edu", "sh_single_parent",
+                       "sh_large_families", "sh_social_risk", "sh_registered", "sh_non_native",
+                       "sh_disability"]]
+    items += [{"id": "location", "text": "Тип поселения", "type": "single",
+               "codes": {1: "город", 2: "пгт", 3: "село"}},
+              {"id": "n_students", "text": "Число обучающихся", "type": "numeric",
+               "min": 1, "max": 5000},
+              {"id": "n_teachers", "text": "Число учителей", "type": "numeric", "min": 1,
+               "max": 500},
+              {"id": "teacher_vacancies", "text": "Вакансии", "type": "numeric", "min": 0,
+               "max": 100},
+              {"id": "sh_teachers_higher_cat", "text": "Доля учителей высшей категории",
+               "type": "numeric", "min": 0, "max": 100}]
+    return {"instrument": {"id": "school_passport", "group": "school",
+                           "id_columns": ["school_id", "year"]},
+            "sections": [{"id": "passport", "items": items}]}
+
+
+def results() -> dict:
+    items = [{"id": "n_participants", "text": "Участников", "type": "numeric", "min": 0,
+              "max": 1000},
+             {"id": "mean_score", "text": "Средний балл", "type": "numeric", "min": 0, "max": 100},
+             {"id": "sh_below_min", "text": "Доля ниже минимума", "type": "numeric", "min": 0,
+              "max": 100},
+             {"id": "sh_high", "text": "Доля высоких результатов", "type": "numeric", "min": 0,
+              "max": 100}]
+    return {"instrument": {"id": "results", "group": "results",
+                           "id_columns": ["school_id", "year", "procedure", "subject", "grade"]},
+            "sections": [{"id": "results", "items": items}]}
+
+
+def small_instruments() -> dict:
+    """``{"students": Instrument, ...}`` for ``generate_demo(instruments=...)``."""
+    return {name: parse_instrument(fn(), source=f"<test {name}>") for name, fn in
+            [("students", students), ("parents", parents), ("teachers", teachers),
+             ("school_passport", school_passport), ("results", results)]}
+
+
+# ------------------------------------------------------------------------------------------
+# fixtures
+# ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def study() -> DemoStudy:
+    return generate_demo()
+
+
+@pytest.fixture(scope="module")
+def written(study, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    return folder, write_demo(study, folder)
+
+
+def _instr(study, name):
+    return study.instruments[name]
+
+
+def _planted(study, problem=None):
+    return [p for p in study.truth["planted_problems"] if problem is None or p["problem"] == problem]
+
+
+def _score(df, inst, scale):
+    cols = []
+    for iid in inst.scales[scale].items:
+        it = inst.item(iid)
+        x = df[iid].astype(float).where(df[iid].isin(list(it.codes)))
+        cols.append(min(it.codes) + max(it.codes) - x if it.reverse else x)
+    return pd.concat(cols, axis=1).mean(axis=1)
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------
+# reproducibility
+# ------------------------------------------------------------------------------------------
+def test_same_seed_identical_frames_different_seed_differs(study):
+    again = generate_demo()
+    for name in ("schools", "frame", "sample", "students", "parents", "teachers", "passport",
+                 "results"):
+        pd.testing.assert_frame_equal(getattr(study, name), getattr(again, name))
+    assert json.dumps(study.truth, sort_keys=True) == json.dumps(again.truth, sort_keys=True)
+    other = generate_demo(7, n_schools=20, n_sampled=12, waves=(2022,),
+                          instruments=small_instruments())
+    same = generate_demo(7, n_schools=20, n_sampled=12, waves=(2022,),
+                         instruments=small_instruments())
+    pd.testing.assert_frame_equal(other.students, same.students)
+    other8 = generate_demo(8, n_schools=20, n_sampled=12, waves=(2022,),
+                           instruments=small_instruments())
+    assert other8.truth["schools"] != other.truth["schools"]
+    assert not other8.results["mean_score"].equals(other.results["mean_score"])
+    assert study.truth["schools"][:20] != other.truth["schools"]
+
+
+def test_same_seed_identical_files(study, written, tmp_path):
+    folder, paths = written
+    paths2 = write_demo(study, tmp_path / "again")   # regeneration: previous test
+    assert set(paths) == set(paths2)
+    for name in paths:
+        assert _sha(paths[name]) == _sha(paths2[name]), name
+
+
+def test_truth_is_json_and_roundtrips(study, written):
+    folder, paths = written
+    truth = load_demo_truth(folder)
+    assert truth == json.loads(json.dumps(study.truth))
+    assert load_demo_truth(paths["truth"]) == truth
+    with pytest.raises(ParameterError, match="truth.json"):
+        load_demo_truth(folder / "raw")
+
+
+# ------------------------------------------------------------------------------------------
+# files read back with their usual readers
+# ------------------------------------------------------------------------------------------
+def test_files_read_back(study, written):
+    import pyreadstat
+    folder, paths = written
+    for w in study.waves:
+        sav, meta = pyreadstat.read_sav(str(paths[f"students_{w}"]), user_missing=True)
+        inst = _instr(study, "students")
+        assert list(sav.columns) == list(inst.id_columns) + inst.columns
+        assert meta.creation_time.year == 2024 and meta.creation_time.month == 5
+        ten = inst.item("ten_01")
+        assert meta.column_names_to_labels["ten_01"] == ten.text.ru
+        assert meta.variable_value_labels["ten_01"][max(ten.codes)] == ten.codes[max(ten.codes)].ru
+        exp = study.students[study.students["wave"] == w].reset_index(drop=True)
+        num = [c for c in inst.columns if inst.column_item()[c].type != "text"]
+        np.testing.assert_allclose(sav[num].to_numpy(float), exp[num].to_numpy(float),
+                                   rtol=0, atol=0, equal_nan=True)
+        assert sav["resp_id"].tolist() == exp["resp_id"].tolist()
+
+        par = pd.read_csv(paths[f"parents_{w}"], sep=";", decimal=",", encoding="cp1251")
+        inst = _instr(study, "parents")
+        assert list(par.columns) == list(inst.id_columns) + inst.columns
+        exp = study.parents[study.parents["wave"] == w].reset_index(drop=True)
+        num = [c for c in inst.columns if inst.column_item()[c].type != "text"]
+        np.testing.assert_allclose(par[num].to_numpy(float), exp[num].to_numpy(float),
+                                   rtol=0, atol=0, equal_nan=True)
+        texts = [it.id for it in inst.items_of(type="text")]
+        if texts:   # Cyrillic comments survive the cp1251 round trip
+            assert par[texts[0]].fillna("").tolist() == exp[texts[0]].fillna("").tolist()
+
+        if w != study.waves[0]:    # reading .xlsx is slow: one wave is enough
+            continue
+        tea = pd.read_excel(paths[f"teachers_{w}"])
+        inst = _instr(study, "teachers")
+        assert list(tea.columns) == list(inst.id_columns) + inst.columns
+        exp = study.teachers[study.teachers["wave"] == w].reset_index(drop=True)
+        num = [c for c in inst.columns if inst.column_item()[c].type != "text"]
+        np.testing.assert_allclose(tea[num].to_numpy(float), exp[num].to_numpy(float),
+                                   rtol=0, atol=0, equal_nan=True)
+
+    pas = pd.read_excel(paths["school_passport"], sheet_name=None)
+    assert list(pas) == ["passport", "codebook"]
+    inst = _instr(study, "school_passport")
+    assert list(pas["passport"].columns) == list(inst.id_columns) + inst.columns
+    np.testing.assert_allclose(pas["passport"][inst.columns].to_numpy(float),
+                               study.passport[inst.columns].to_numpy(float), rtol=1e-12)
+    res = pd.read_csv(paths["results"], encoding="utf-8")
+    inst = _instr(study, "results")
+    assert list(res.columns) == list(inst.id_columns) + inst.columns
+    np.testing.assert_allclose(res[inst.columns].to_numpy(float),
+                               study.results[inst.columns].to_numpy(float), rtol=1e-12)
+    frame = pd.read_csv(paths["sample_frame"])
+    assert len(frame) == len(study.frame)
+    np.testing.assert_allclose(frame["weight"].to_numpy(float),
+                               study.frame["weight"].to_numpy(float), rtol=1e-9, equal_nan=True)
+
+
+def test_study_yaml_lists_the_files(written):
+    import yaml
+    folder, paths = written
+    cfg = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
+    assert set(cfg) >= {"study", "instruments", "responses", "design", "context", "output"}
+    files = [v["file"] for g in cfg["responses"].values() for v in g.values()]
+    files += [cfg["design"]["frame"]["file"], cfg["context"]["passport"]["file"],
+              cfg["context"]["results"]["file"]]
+    for f in files:
+        assert (folder / f).exists(), f
+    assert cfg["responses"]["parents"][2022]["encoding"] == "cp1251"
+    assert cfg["design"]["weight"] == "weight"
+    for name in cfg["instruments"].values():
+        load_instrument(name)
+
+
+# ------------------------------------------------------------------------------------------
+# codes, rankings, multiple choice
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("group", GROUPS)
+def test_codes_within_instrument_except_planted(study, group):
+    inst = _instr(study, group)
+    df = study.answers(group)
+    planted = {(p["resp_id"], p["column"]) for p in _planted(study, "out_of_range")
+               if p["group"] == group}
+    assert len(planted) == 1
+    bad = set()
+    for it in inst.items:
+        if it.type in ("single", "likert"):
+            ok = set(it.codes) | set(it.missing)
+            x = df[it.id]
+            rows = df.loc[x.notna() & ~x.isin(ok), "resp_id"]
+            bad |= {(r, it.id) for r in rows}
+        elif it.type == "numeric":
+            x = df[it.id]
+            assert ((x >= it.min) & (x <= it.max) | x.isna()).all(), it.id
+        elif it.type == "multiple":
+            vals = df[it.columns]
+            assert vals.isin([0, 1]).where(vals.notna(), True).all().all()
+            assert (vals.sum(axis=1) <= (it.max_choices or len(it.options))).all()
+    assert bad == planted
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_rankings_are_permutations_except_planted(study, group):
+    inst = _instr(study, group)
+    df = study.answers(group)
+    planted = {p["resp_id"] for p in _planted(study) if p["problem"].startswith("invalid_ranking")
+               and p["group"] == group}
+    almost_empty = {p["resp_id"] for p in _planted(study, "almost_empty")}
+    for it in inst.items_of(type="ranking"):
+        r = df[it.columns]
+        answered = r.notna().all(axis=1)
+        perm = answered & (np.sort(r.fillna(0).to_numpy(), axis=1)
+                           == np.arange(1, len(it.columns) + 1)).all(axis=1)
+        partial = ~answered & r.notna().any(axis=1)
+        invalid = set(df.loc[(answered & ~perm) | partial, "resp_id"])
+        if it.id == inst.items_of(type="ranking")[0].id:
+            assert invalid == planted
+        else:
+            assert invalid == set()
+        # about 1 % skip the whole ranking
+        skipped = (r.isna().all(axis=1) & ~df["resp_id"].isin(almost_empty)).mean()
+        assert 0.002 < skipped < 0.03
+
+
+def test_planted_problems_are_in_the_data(study):
+    s = study.students
+    problems = study.truth["planted_problems"]
+    kinds = pd.Series([p["problem"] for p in problems]).value_counts().to_dict()
+    assert kinds == {"duplicate_id": 2, "out_of_range": 3, "invalid_ranking_tie": 1,
+                     "invalid_ranking_gap": 1, "straightliner": 2, "non_sampled_class": 1,
+                     "almost_empty": 1}
+    dup = s[s.duplicated(["wave", "resp_id"], keep=False)]["resp_id"].unique()
+    assert sorted(dup) == sorted(p["resp_id"] for p in _planted(study, "duplicate_id"))
+    for df in (study.parents, study.teachers):
+        assert not df.duplicated(["wave", "resp_id"]).any()
+    likert = [it.id for it in _instr(study, "students").items_of(type="likert")]
+    for p in _planted(study, "straightliner"):
+        row = s.loc[s["resp_id"] == p["resp_id"], likert]
+        assert row.nunique(axis=1).iloc[0] <= 2      # one position (codes differ by scale)
+    sampled = set(study.sample.loc[study.sample["unit"] == "class", "class_id"])
+    outside = set(s.loc[~s["class_id"].isin(sampled), "resp_id"])
+    assert outside == {p["resp_id"] for p in _planted(study, "non_sampled_class")}
+    cols = _instr(study, "students").columns
+    n_answered = s[cols].notna().sum(axis=1)
+    empty = set(s.loc[n_answered <= 3, "resp_id"])
+    assert empty == {p["resp_id"] for p in _planted(study, "almost_empty")}
+
+
+def test_missing_codes_about_two_percent(study):
+    inst = _instr(study, "students")
+    items = [it for it in inst.items_of(type="likert") if it.missing]
+    x = study.students[[it.id for it in items]]
+    share = np.mean([x[it.id].isin(list(it.missing)).mean() for it in items])
+    assert 0.012 < share < 0.03
+
+
+# ------------------------------------------------------------------------------------------
+# sample design
+# ------------------------------------------------------------------------------------------
+def test_sample_probabilities_and_weights(study):
+    f = study.frame
+    for col in ("p_school", "p_class", "p_unit"):
+        assert ((f[col] > 0) & (f[col] <= 1)).all(), col
+    s = study.sample
+    np.testing.assert_allclose(s["weight"], 1 / (s["p_school"] * s["p_class"] * s["p_unit"]),
+                               rtol=1e-12)
+    np.testing.assert_allclose(s["weight_nr"], s["weight"] * s["n_pupils"] / s["n_responded"],
+                               rtol=1e-12)
+    sch = study.schools
+    assert sch["sampled"].sum() == 24
+    assert sch.groupby("stratum").size().to_dict() == {"city": 16, "town": 12, "village": 12}
+    # PPS: the inclusion probabilities of a stratum add up to its sample size
+    got = sch.groupby("stratum")["p_school"].sum()
+    np.testing.assert_allclose(got.to_numpy(), sch.groupby("stratum")["sampled"].sum().to_numpy(),
+                               rtol=1e-12)
+    # 2 classes per sampled school, SRS probability 2 / K
+    cls = s[(s["unit"] == "class") & (s["wave"] == study.waves[0])]
+    assert (cls.groupby("school_id").size() == 2).all()
+    k = f[(f["unit"] == "class") & (f["wave"] == study.waves[0])].groupby("school_id").size()
+    np.testing.assert_allclose(cls["p_class"], 2 / cls["school_id"].map(k), rtol=1e-12)
+    # response rates near the design values
+    assert 0.80 < s.loc[s["unit"] == "class", "n_responded"].sum() / \
+        s.loc[s["unit"] == "class", "n_pupils"].sum() < 0.90
+    rate_par = s["n_parents_responded"].sum() / s.loc[s["unit"] == "class", "n_responded"].sum()
+    assert 0.58 < rate_par < 0.72
+    t = s[s["unit"] == "teachers"]
+    assert t["n_pupils"].between(15, 40).all()
+    assert 0.74 < t["n_responded"].sum() / t["n_pupils"].sum() < 0.86
+    # answers: respondents per class-wave match the frame (planted rows aside)
+    planted = {p["resp_id"] for p in study.truth["planted_problems"]}
+    stu = study.students[~study.students["resp_id"].isin(planted)]
+    n = stu.groupby(["wave", "class_id"]).size()
+    m = s[s["unit"] == "class"].set_index(["wave", "class_id"])["n_responded"]
+    assert (n.reindex(m.index).fillna(0) <= m).all() and (m - n.reindex(m.index)).sum() < 12
+
+
+def test_ids_are_pseudonymous(study):
+    assert study.students["resp_id"].str.fullmatch(r"W\d\d-S\d\d-C\d+-\d{3}").all()
+    assert study.parents["resp_id"].str.fullmatch(r"W\d\d-S\d\d-C\d+-\d{3}-P").all()
+    assert study.teachers["resp_id"].str.fullmatch(r"W\d\d-S\d\d-T\d{3}").all()
+
+
+# ------------------------------------------------------------------------------------------
+# planted truth is recoverable with simple estimates
+# ------------------------------------------------------------------------------------------
+def _context(study):
+    return pd.Series({d["school_id"]: d["context"] for d in study.truth["schools"]})
+
+
+def test_results_context_effect_and_school_types(study):
+    r = study.results.copy()
+    keys = ["year", "procedure", "subject", "grade"]
+    r["z"] = r.groupby(keys)["mean_score"].transform(lambda x: (x - x.mean()) / x.std())
+    m = r.groupby("school_id")["z"].mean()
+    c = _context(study)[m.index]
+    assert np.corrcoef(m, c)[0, 1] > 0.5
+    T = study.truth["results"]
+    b = np.polyfit(c, m, 1)
+    resid = m - np.polyval(b, c)
+    third = c.quantile(1 / 3)
+    low_context = resid[c <= third + 1e-12]
+    assert set(T["resilient_schools"]) == set(low_context.sort_values().index[-3:])
+    assert set(T["low_result_schools"]) <= set(resid.sort_values().index[:4])
+    assert set(T["low_result_schools"]) <= set(T["low_result_by_rule"])
+    assert len(T["low_result_by_rule"]) <= 6
+    assert (c[T["resilient_schools"]] <= third + 1e-12).all()
+    # unstable schools have the largest year-to-year swings of the residual
+    y = r.groupby(["school_id", "year"])["z"].mean().unstack()
+    swing = y.diff(axis=1).abs().mean(axis=1)
+    assert set(T["unstable_schools"]) <= set(swing.sort_values().index[-5:])
+    # shares consistent with the mean
+    assert np.corrcoef(r["mean_score"], r["sh_below_min"])[0, 1] < -0.5
+    assert np.corrcoef(r["mean_score"], r["sh_high"])[0, 1] > 0.5
+    assert ((r[["sh_below_min", "sh_high"]] >= 0) & (r[["sh_below_min", "sh_high"]] <= 100)).all().all()
+
+
+def test_passport_directions(study):
+    p = study.passport.groupby("school_id").mean(numeric_only=True)
+    c = _context(study)[p.index]
+    for k, spec in study.truth["context"]["passport"].items():
+        if k in p and abs(spec["logit_slope"]) >= 0.3:
+            r = np.corrcoef(p[k], c)[0, 1]
+            assert np.sign(r) == np.sign(spec["logit_slope"]), k
+            if abs(spec["logit_slope"]) >= 0.5:
+                assert abs(r) > 0.6, k
+
+
+def test_tension_high_schools_and_discrepancy(study):
+    T = study.truth["tension"]
+    means = {}
+    for g in GROUPS:
+        df = study.answers(g)
+        means[g] = df.assign(t=_score(df, _instr(study, g), "tension")).groupby("school_id")["t"].mean()
+    high, disc = T["high_tension_schools"], T["discrepancy_school"]
+    for g in ("students", "parents"):
+        others = means[g].drop(high + [disc])
+        assert means[g][high].min() > others.max(), g
+        assert means[g][high].mean() - others.mean() > 0.6
+    # students see high tension in the discrepancy school, teachers do not
+    assert means["students"][disc] > means["students"].drop(high + [disc]).max()
+    t_others = means["teachers"].drop(high + [disc])
+    assert means["teachers"][disc] < t_others.quantile(0.75)
+    # expected values in the truth agree with the data
+    exp = pd.Series({k: np.mean(v) for k, v in T["expected_scale_mean"]["students"].items()})
+    assert np.corrcoef(exp[means["students"].index], means["students"])[0, 1] > 0.9
+
+
+def test_programme_schools_change_others_do_not(study):
+    D = study.truth["dynamics"]
+    prog = D["programme_schools"]
+    first, last = study.waves[0], study.waves[-1]
+    df = study.students
+    inst = _instr(study, "students")
+    df = df.assign(t=_score(df, inst, "tension"), m=_score(df, inst, "motivation"))
+    g = df.groupby(["school_id", "wave"])[["t", "m"]].agg(["mean", "var", "count"])
+    d_t = g[("t", "mean")].unstack()[last] - g[("t", "mean")].unstack()[first]
+    se = np.sqrt((g[("t", "var")] / g[("t", "count")]).unstack()[[first, last]].sum(axis=1))
+    z = d_t / se
+    assert (z[prog] < -2).all()
+    others = z.drop(prog)
+    assert (others.abs() > 2.576).sum() <= 2          # false positives at 1 %: about 0.2 expected
+    d_m = g[("m", "mean")].unstack()[last] - g[("m", "mean")].unstack()[first]
+    assert (d_m[prog] > 0.1).all() and d_m[prog].mean() > 0.3
+    exp = D["expected_change_first_to_last"]["students"]["tension"]
+    np.testing.assert_allclose(d_t[prog].mean(), np.mean(list(exp.values())), atol=0.2)
+
+
+def test_values_hierarchies(study):
+    V = study.truth["values"]
+    for g in GROUPS:
+        df = study.answers(g)
+        for item, by_group in V["rokeach"].items():
+            tr = by_group[g]
+            obs = df[tr["order_columns"]].mean()
+            exp = pd.Series(tr["expected_mean_rank"])[tr["order_columns"]]
+            assert np.corrcoef(obs, exp)[0, 1] > 0.95, (g, item)
+            assert set(obs.sort_values().index[:3]) & set(tr["order_columns"][:3])
+    term = V["rokeach"]["rok_term"]
+    top = {g: term[g]["order"][:4] for g in GROUPS}
+    assert any("Интересная работа" in o for o in top["students"])
+    assert any("Здоровье" in o for o in top["parents"][:2])
+    assert any("Познание" in o for o in top["teachers"])
+    for g in GROUPS:
+        inst = _instr(study, g)
+        exp = V["pvq"][g]["expected_scale_mean"]
+        obs = {s: _score(study.answers(g), inst, s).mean() for s in exp}
+        assert np.corrcoef(list(exp.values()), [obs[s] for s in exp])[0, 1] > 0.95
+
+
+def test_life_success_probabilities(study):
+    L = study.truth["life_success"]["items"]
+    for item, by_group in L.items():
+        for g, tr in by_group.items():
+            df = study.answers(g)
+            cols = list(tr["probability"])
+            obs = df[cols].dropna().mean()
+            np.testing.assert_allclose(obs.to_numpy(), np.array(list(tr["probability"].values())),
+                                       atol=0.06)
+    s = L["life_success"]
+    assert s["students"]["probability"] != s["parents"]["probability"]
+
+
+def test_needs_gap(study):
+    for g, rows in study.truth["needs"]["by_group"].items():
+        df = study.answers(g)
+        gaps = {}
+        for r in rows:
+            imp = df[r["importance"]].where(df[r["importance"]].between(1, 5)).mean()
+            real = df[r["realisation"]].where(df[r["realisation"]].between(1, 5)).mean()
+            gaps[r["realisation"]] = imp - real
+            assert abs((imp - real) - r["expected_gap"]) < 0.25
+        large = [r["realisation"] for r in rows if r["planted_large_gap"]]
+        small = [r["realisation"] for r in rows if not r["planted_large_gap"]]
+        assert min(gaps[k] for k in large) > max(gaps[k] for k in small)
+
+
+def test_teachers_consensus_and_icc(study):
+    C = study.truth["teachers_community"]
+    for s in C["scales"]:
+        assert 0.12 <= C["icc1_true"][s] <= 0.30, s
+        assert abs(C["icc1_observed"][s] - C["icc1_true"][s]) < 0.1, s
+    rwg = pd.Series(C["rwg_j_pc_values_observed"])
+    assert rwg[C["consensus_high_schools"]].min() > 0.95
+    assert rwg[C["consensus_low_schools"]].max() < 0.6
+    others = rwg.drop(C["consensus_high_schools"] + C["consensus_low_schools"])
+    assert rwg[C["consensus_low_schools"]].max() < others.min()
+
+
+# ------------------------------------------------------------------------------------------
+# other instruments and sizes; bad input; CLI
+# ------------------------------------------------------------------------------------------
+def test_works_from_other_instruments_and_sizes(tmp_path):
+    inst = small_instruments()
+    st = generate_demo(11, n_schools=20, n_sampled=12, waves=(2021, 2023), instruments=inst)
+    assert st.schools["sampled"].sum() == 12 and len(st.schools) == 20
+    for g in GROUPS:
+        df = st.answers(g)
+        assert list(df.columns) == list(inst[g].id_columns) + inst[g].columns
+        assert set(df["wave"]) == {2021, 2023}
+    assert st.truth["values"]["rokeach"]["rok_term"]["students"]["order"][0] == "интересная работа"
+    one = generate_demo(3, waves=(2024,), instruments=inst)
+    assert set(one.students["wave"]) == {2024}
+    paths = write_demo(one, tmp_path / "one")
+    assert paths["students_2024"].exists()
+    import yaml
+    cfg = yaml.safe_load(paths["study"].read_text(encoding="utf-8"))
+    assert cfg["instruments"]["students"] == "students"     # bundled name when from surveys/
+    custom = dict(inst)
+    custom["students"] = parse_instrument(students(), source="x", path=str(tmp_path / "s.yaml"))
+    st2 = generate_demo(3, waves=(2024,), instruments=custom)
+    cfg2 = yaml.safe_load(write_demo(st2, tmp_path / "two")["study"].read_text(encoding="utf-8"))
+    assert cfg2["instruments"]["students"].endswith("s.yaml")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(seed=-1), "seed"),
+    (dict(seed=1.5), "seed"),
+    (dict(n_schools=10), "n_schools"),
+    (dict(n_sampled=41), "n_sampled"),
+    (dict(waves=2022), "waves"),
+    (dict(waves=(2023, 2022)), "waves"),
+    (dict(waves=()), "waves"),
+    (dict(instruments={"pupils": None}), "instruments"),
+])
+def test_bad_input(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        generate_demo(**kwargs)
+
+
+def test_bad_instrument_group():
+    inst = small_instruments()
+    inst["students"] = inst["parents"]
+    with pytest.raises(ParameterError, match="group"):
+        generate_demo(instruments=inst)
+
+
+def test_write_demo_rejects_non_study(tmp_path):
+    with pytest.raises(ParameterError, match="DemoStudy"):
+        write_demo({"students": None}, tmp_path)
+
+
+def test_cli_make_demo(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    add_make_demo_arguments(parser)
+    args = parser.parse_args(["--out", str(tmp_path / "cli"), "--seed", "5", "--schools", "20",
+                              "--sampled", "12", "--waves", "2024"])
+    assert cli_make_demo(args) == 0
+    assert (tmp_path / "cli" / "study.yaml").exists()
+    assert (tmp_path / "cli" / "raw" / "students_2024.sav").exists()
+    assert load_demo_truth(tmp_path / "cli")["seed"] == 5
+    assert "written" in capsys.readouterr().out
