@@ -43,22 +43,25 @@ __all__ = [
     "student_ses_index",
     "school_means",
     "quantile_groups",
+    "add_context_arguments",
+    "cli_context",
 ]
 
 #: Default directions of the social-passport columns of the school context form
 #: (+1 favourable, -1 unfavourable). Use as a starting point: ``{c: PASSPORT_COMPONENTS[c] for c in ...}``.
 PASSPORT_COMPONENTS: dict[str, int] = {
-    "share_low_income": -1,          # доля малообеспеченных семей
-    "share_parents_higher_ed": +1,   # доля родителей с высшим образованием
-    "share_single_parent": -1,       # доля неполных семей
-    "share_large_families": -1,      # доля многодетных семей
-    "share_social_risk": -1,         # доля семей в социально опасном положении
-    "share_registered": -1,          # доля учащихся «на учёте» (ВШУ, ПДН, КДН)
-    "share_non_native": -1,          # доля учащихся с неродным русским / из семей мигрантов
-    "share_disability": -1,          # доля учащихся с ОВЗ
-    "share_teacher_vacancies": -1,   # доля вакансий педагогов
-    "share_teachers_top_category": +1,  # доля учителей высшей категории
+    "sh_low_income": -1,             # доля малообеспеченных семей
+    "sh_parents_higher_edu": +1,     # доля родителей с высшим образованием
+    "sh_single_parent": -1,          # доля неполных семей
+    "sh_large_families": -1,         # доля многодетных семей
+    "sh_social_risk": -1,            # доля семей в социально опасном положении
+    "sh_registered": -1,             # доля учащихся «на учёте» (ВШУ, ПДН, КДН)
+    "sh_non_native": -1,             # доля учащихся с неродным русским / из семей мигрантов
+    "sh_disability": -1,             # доля учащихся с ОВЗ
+    "teacher_vacancies": -1,         # вакансии педагогов
+    "sh_teachers_higher_cat": +1,    # доля учителей высшей категории
 }
+# (column names of surveys/school_passport.yaml)
 
 _LOG_COLUMNS = ["issue", "component", "detail"]
 
@@ -459,7 +462,7 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
 
     Examples
     --------
-    >>> res = wellbeing_index(passport, {"share_low_income": -1, "share_parents_higher_ed": 1},
+    >>> res = wellbeing_index(passport, {"sh_low_income": -1, "sh_parents_higher_edu": 1},
     ...                       by="year", min_components=0.5)   # doctest: +SKIP
     >>> res.scores.head()                                           # doctest: +SKIP
 
@@ -522,7 +525,7 @@ def student_ses_index(data: pd.DataFrame, components: Mapping[str, int], *,
     Same formula as :func:`wellbeing_index` at the student level; typical components are the
     highest parental education (years or ISCED level), books at home (ordered categories) and
     a home-possessions count, recoded with ``codes``. Standardisation constants use the survey
-    ``weight`` when given. With ``weights="mean"``-like equal weights this is the PISA 2018+
+    ``weight`` when given. With ``weights="equal"`` this is the PISA 2018+
     construction (mean of standardised components, re-standardised); with ``weights="pca"`` the
     pre-2018 one. Without occupational status (HISEI) the index is *not comparable* to PISA ESCS.
 
@@ -643,3 +646,105 @@ def quantile_groups(data: pd.DataFrame, value: str, n_groups: int, *,
         nv = x.count()
     g = np.floor((r - 1) / nv * n_groups) + 1
     return g.astype("Int64").rename(f"{value}_group")
+
+
+# --------------------------------------------------------------------------------------------
+# command line: shnro context
+# --------------------------------------------------------------------------------------------
+def _read_table(path: str) -> pd.DataFrame:
+    p = str(path)
+    if p.lower().endswith((".xlsx", ".xls")):
+        return pd.read_excel(p)
+    if p.lower().endswith(".sav"):
+        import pyreadstat  # noqa: PLC0415
+        return pyreadstat.read_sav(p)[0]
+    return pd.read_csv(p, sep=None, engine="python", encoding="utf-8-sig")
+
+
+def _parse_component(spec: str) -> tuple[str, int]:
+    name, sep, d = spec.rpartition(":")
+    if not sep or not name:
+        raise ParameterError(f"--component must look like 'column:+1' or 'column:-1'; got {spec!r}")
+    try:
+        val = int(d)
+    except ValueError:
+        raise ParameterError(f"--component {spec!r}: direction must be +1 or -1; got {d!r}") from None
+    return name, val
+
+
+def add_context_arguments(parser):
+    """Arguments of ``shnro context`` (index from a passport file; optional typology with results)."""
+    parser.add_argument("--passport", required=True, help="social passport table (.csv, .xlsx, .sav)")
+    parser.add_argument("--component", action="append", required=True, metavar="COLUMN:±1",
+                        help="a passport column and its direction (+1 favourable, -1 unfavourable); repeat")
+    parser.add_argument("--school", default="school_id")
+    parser.add_argument("--year", default="year", help="year column ('' for a single cross-section)")
+    parser.add_argument("--by", action="append", default=None, help="standardise within groups; repeat")
+    parser.add_argument("--weights", default="equal", choices=["equal", "pca"])
+    parser.add_argument("--min-components", type=float, default=None,
+                        help="minimum number (>= 1) or share (< 1) of components present")
+    parser.add_argument("--n-groups", type=int, default=None, help="add quantile groups of the index")
+    parser.add_argument("--results", default=None, help="school results table to classify (optional)")
+    parser.add_argument("--outcome", default=None, help="result column (higher = better)")
+    parser.add_argument("--context-quantile", type=float, default=0.25)
+    parser.add_argument("--outcome-quantile", type=float, default=0.75)
+    parser.add_argument("--residual-sd", type=float, default=1.0)
+    parser.add_argument("--out", default="output/context", help="output folder for the CSV tables")
+    return parser
+
+
+def cli_context(args) -> int:
+    """``shnro context``: write context_index/weights/log.csv and, with --results, the typology tables."""
+    from pathlib import Path  # noqa: PLC0415
+
+    comps = dict(_parse_component(s) for s in args.component)
+    year = args.year or None
+    mc = args.min_components
+    if mc is not None and mc >= 1:
+        mc = int(mc)
+    passport = _read_table(args.passport)
+    res = wellbeing_index(passport, comps, school=args.school, year=year, by=args.by, weights=args.weights,
+                          min_components=mc, n_groups=args.n_groups)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    res.scores.to_csv(out / "context_index.csv", index=False)
+    res.components.to_csv(out / "context_components.csv", index=False)
+    res.weights.to_csv(out / "context_weights.csv", index=False)
+    res.log.to_csv(out / "context_log.csv", index=False)
+    print(res.summary())
+    if args.results:
+        from .typology import (  # noqa: PLC0415
+            resilience_sensitivity,
+            resilient_schools,
+            result_states,
+            stability_typology,
+            unfavourable_context,
+        )
+        if not args.outcome:
+            raise ParameterError("--results needs --outcome (the result column)")
+        keys = [args.school] + ([year] if year else [])
+        results = _read_table(args.results)
+        check_columns(results, [*keys, args.outcome], "results")
+        d = results[[*keys, args.outcome]].merge(res.scores[[*keys, "index"]], on=keys, how="inner")
+        d = d[d["index"].notna() & d[args.outcome].notna()]
+        by = [year] if year else None
+        unfavourable_context(d, value="index", school=args.school, year=year,
+                             quantile=args.context_quantile).to_csv(out / "unfavourable.csv", index=False)
+        rs = resilient_schools(d, outcome=args.outcome, context="index", school=args.school, by=by,
+                               rules=["quadrant", "residual"], context_quantile=args.context_quantile,
+                               outcome_quantile=args.outcome_quantile, residual_sd=args.residual_sd)
+        rs.to_csv(out / "resilient.csv", index=False)
+        sens = pd.concat([resilience_sensitivity(d, outcome=args.outcome, context="index", school=args.school,
+                                                 by=by, rule=r) for r in ("quadrant", "residual")],
+                         ignore_index=True)
+        sens.to_csv(out / "resilience_sensitivity.csv", index=False)
+        if year and d[year].nunique() >= 3:
+            st = result_states(d, value=args.outcome, school=args.school, year=year)
+            unf = unfavourable_context(d, value="index", school=args.school, year=year,
+                                       quantile=args.context_quantile)
+            st = st.merge(unf[[args.school, year, "unfavourable"]], on=[args.school, year], how="left")
+            stability_typology(st, school=args.school, year=year, unfavourable="unfavourable").to_csv(
+                out / "stability_typology.csv", index=False)
+        print(f"resilient schools: {int(rs['resilient'].sum())} of {len(rs)} school-years")
+    print(f"wrote tables to {out}")
+    return 0

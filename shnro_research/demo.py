@@ -112,6 +112,40 @@ TENSION = dict(school_sd=0.30, trunc=1.8, context_slope=-0.15, group_sd=0.10,
                high_level={"students": 1.1, "parents": 1.0, "teachers": 0.5},
                discrepancy_level={"students": 1.1, "parents": 0.2, "teachers": -0.3})
 PROGRAMME = dict(tension=-0.8, motivation=0.8, anxiety=-0.4)  # latent shift at the last wave
+#: programme monitoring (raw/programme_data.xlsx), one row per school x year, every school:
+#: P(pupil / teacher counted) = logistic(logit(base/100) + c_slope c_s + u_slope u_s
+#: + village_shift village + eta_s + programme path_sy + eps_sy), eta_s ~ N(0, school_sd^2),
+#: eps_sy ~ N(0, year_sd^2); counts ~ Binomial(n_students or n_teachers, P); path_sy goes
+#: linearly from 0 (first year) to 1 (last year) in the programme schools, 0 elsewhere.
+#: column: (base %, c_slope, u_slope, village_shift, school_sd, programme, year_sd)
+PROGRAMME_DATA = {
+    "n_iom": (7.0, -0.25, -0.30, 0.0, 0.50, 1.80, 0.10),
+    "n_add_edu": (66.0, 0.30, 0.0, -0.40, 0.30, 0.80, 0.08),
+    "n_projects": (24.0, 0.30, 0.10, 0.0, 0.35, 1.00, 0.10),
+    "n_individual_progress": (33.0, 0.15, 0.20, 0.0, 0.25, 0.90, 0.08),
+    "sh_fail": (2.5, -0.50, -0.60, 0.0, 0.30, -0.90, 0.12),
+    "sh_45": (42.0, 0.35, 0.50, 0.0, 0.20, 0.45, 0.06),
+    "n_teachers_trained": (25.0, 0.0, 0.0, 0.0, 0.50, 3.00, 0.15),
+}
+#: repeated anxiety diagnostics by a psychologist: share of pupils assessed (+ has_psychologist
+#: in the passport) and share of the assessed whose anxiety fell (- high-tension schools)
+ANXIETY_DIAG = dict(assessed=10.0, psychologist=1.0, assessed_programme=1.5, assessed_sd=0.40,
+                    reduced=30.0, high_tension=-0.40, reduced_programme=1.0, reduced_sd=0.30,
+                    year_sd=0.10)
+#: missed lessons per pupil and year: exp(log(per_pupil) + c c_s + village + high_tension
+#: + eta_s (sd) + programme path + eps_sy (year_sd)); missed_lessons = round(n_students x rate)
+MISSED = dict(per_pupil=45.0, c=-0.10, village=0.10, high_tension=0.15, sd=0.15, programme=-0.30,
+              year_sd=0.06)
+#: regional diagnostic work (raw/diagnostics.csv): work -> [(grade, mu, sigma_between)]
+DIAGNOSTICS = dict(works={"reading": [(4, 60.0, 7.0), (6, 57.0, 7.0)],
+                          "science": [(8, 52.0, 8.0)]},
+                   beta_context=0.60, u_weight=0.80, sd_work=0.30, sd_year=0.20, sd_row=0.20,
+                   sd_within=14.0, participation=0.93, programme=0.90)
+#: regional values (raw/region.csv): pupils' scores ~ N(mu + sigma (z_shift + w_y), sd_total^2),
+#: sd_total^2 = sd_within^2 + sigma^2 tau^2 (tau^2: population variance of a row's z)
+REGION = dict(z_shift=0.25, year_sd=0.05)
+#: a planted "no data" code in the programme monitoring (middle year, one non-programme school)
+PROGRAMME_MISSING = dict(column="missed_lessons", code=-9)
 CONSENSUS = dict(high_f=0.35, low_f=2.4, school_sd=0.42, ideal_scale=0.8)
 NEEDS = dict(imp_mu=1.2, real_mu={"students": 0.3, "parents": 0.4, "teachers": 0.2},
              gap_items=(2, 5, 7), gap_extra=-1.0)
@@ -138,10 +172,12 @@ ROKEACH_TERMINAL = [
     ("красот", -0.20, 0.00, 0.45), ("творч", 0.35, -0.20, 0.65), ("других", -0.25, 0.20, 1.00),
 ]
 ROKEACH_INSTRUMENTAL = [
-    ("независим", 2.20, 0.80, 0.90), ("жизнерадост", 1.90, 1.20, 1.30), ("смелост", 1.70, 0.70, 0.80),
+    ("независим", 2.20, 0.80, 0.90), ("жизнерадост", 1.90, 1.20, 1.30),
+    ("смелост", 1.70, 0.70, 0.80),
     ("образован", 1.50, 1.80, 2.30), ("ответствен", 1.30, 2.30, 2.45), ("честн", 1.20, 2.10, 2.00),
     ("воспитан", 0.80, 2.40, 1.80), ("вол", 1.10, 1.00, 0.90), ("запрос", 0.90, 0.10, 0.00),
-    ("эффективн", 0.70, 0.90, 1.00), ("самоконтрол", 0.50, 0.95, 1.10), ("аккуратн", 0.20, 1.10, 0.60),
+    ("эффективн", 0.70, 0.90, 1.00), ("самоконтрол", 0.50, 0.95, 1.10),
+    ("аккуратн", 0.20, 1.10, 0.60),
     ("широт", 0.60, 0.50, 1.20), ("терпим", 0.30, 0.75, 1.35), ("рационал", 0.40, 0.55, 0.50),
     ("исполнит", 0.10, 0.60, 0.70), ("непримирим", 0.00, -0.10, 0.10), ("чутк", 0.35, 0.85, 1.05),
 ]
@@ -300,8 +336,8 @@ def _make_schools(st: _Streams, n_schools: int, waves: tuple[int, ...]):
     # parallels per grade 1..11 and class sizes by stratum
     base_par = np.where(stratum == 0, rng.integers(2, 5, n_schools),
                         np.where(stratum == 1, rng.integers(1, 3, n_schools), 1))
-    par = np.clip(base_par[:, None] + rng.integers(-1, 2, (n_schools, 11)) * (base_par[:, None] > 1),
-                  1, None)
+    jitter = rng.integers(-1, 2, (n_schools, 11)) * (base_par[:, None] > 1)
+    par = np.clip(base_par[:, None] + jitter, 1, None)
     mean_size = np.array([26.0, 22.0, 11.0])[stratum]
     sd_size = np.array([2.5, 3.0, 3.0])[stratum]
     rows = []
@@ -435,8 +471,9 @@ def _plant_results_sets(st, c):
     not_top = list(np.flatnonzero(c <= third[1]))
     upper = list(np.flatnonzero(c > third[0]))
     resilient = _pick(rng, bottom, 3)
-    # low-result schools: true mean z in low_z, u_s = z - beta c_s <= -1 needs c_s >= -1.5
-    low = _pick(rng, [s for s in not_top if c[s] >= -1.5], 3, resilient)
+    # low-result schools: true mean z in low_z; u_s = z - beta c_s <= -1 needs c_s >= c_min
+    c_min = (RESULTS["low_z"][1] + 1.0) / RESULTS["beta_context"]
+    low = _pick(rng, [s for s in not_top if c[s] >= c_min], 3, resilient)
     high = _pick(rng, upper, 3, resilient + low)
     unstable = _pick(rng, list(range(n)), 3, resilient + low + high)
     return dict(resilient=resilient, low=low, high=high, unstable=unstable)
@@ -597,7 +634,8 @@ def _choose(rng, util, n, max_choices) -> np.ndarray:
     return (rank < m[:, None]).astype(float)
 
 
-_CHOICE_TABLES = {"rokeach_terminal": ROKEACH_TERMINAL, "rokeach_instrumental": ROKEACH_INSTRUMENTAL,
+_CHOICE_TABLES = {"rokeach_terminal": ROKEACH_TERMINAL,
+                  "rokeach_instrumental": ROKEACH_INSTRUMENTAL,
                   "life_success": LIFE_SUCCESS, "success_ways": SUCCESS_WAYS}
 
 
@@ -779,7 +817,6 @@ def _passport(st, inst: Instrument, schools, c, waves, n_students, n_teachers,
     out = pd.DataFrame({"school_id": np.repeat(schools["school_id"].to_numpy(), W),
                         "year": np.tile(waves, n)})
     sidx = np.repeat(np.arange(n), W)
-    widx = np.tile(np.arange(W), n)
     village = (schools["stratum"].to_numpy() == "village").astype(float)
     for item in inst.items:
         rng = st("passport", item.id)
@@ -904,7 +941,7 @@ def _likert_cols(inst):
 def _plant_problems(st, inst, frames, frame, waves) -> list[dict]:
     rng = st("problems")
     problems = []
-    stu_inst, par_inst, tea_inst = inst["students"], inst["parents"], inst["teachers"]
+    stu_inst = inst["students"]
     w_mid = waves[len(waves) // 2]
     w_last = waves[-1]
     w_first = waves[0]
@@ -1193,7 +1230,8 @@ def _build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_ra
         resilient_definition="context in the bottom third of the municipality and u_s in "
                              f"[{P['resilient_u'][0]}, {P['resilient_u'][1]}] (results SD units)",
         low_result_schools=ids(rsets["low"]),
-        low_result_definition=f"context not in the top third and c_s >= -1.5; u_s = z - "
+        low_result_definition="context not in the top third and c_s >= (max(low_z) + 1) / "
+                              f"beta = {(P['low_z'][1] + 1) / P['beta_context']:.3f}; u_s = z - "
                               f"beta c_s with z ~ U{tuple(P['low_z'])} (so u_s <= -1.0 and the "
                               "school's true mean is about 2 SD below the average), year noise "
                               "x0.4 (stable)",
@@ -1211,7 +1249,6 @@ def _build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_ra
                       for s in rsets["unstable"]},
     )
     # --- survey truths ----------------------------------------------------------------------
-    widx = np.arange(len(waves))
     tens = {}
     for g in GROUPS:
         e = _scale_expectations(inst[g], params[g], "tension", sampled, waves)
@@ -1337,7 +1374,8 @@ def _build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_ra
     icc_model, icc_latent = {}, {}
     for s in pc_scales:
         J = len(tinst.scales[s].items)
-        tau2 = (CONSENSUS["school_sd"] * (CONSENSUS["ideal_scale"] if s == "pc_ideal" else 1.0)) ** 2
+        mult = CONSENSUS["ideal_scale"] if s == "pc_ideal" else 1.0
+        tau2 = (CONSENSUS["school_sd"] * mult) ** 2
         within = np.mean(f[sampled] ** 2) * (A_RESP ** 2 + B_ITEM ** 2 / J)
         icc_latent[s] = round(float(tau2 / (tau2 + within)), 4)
         m, wv = _scale_moments(params["teachers"], list(tinst.scales[s].items), sampled)
@@ -1374,7 +1412,8 @@ def _build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_ra
         likert="y* = M[school, wave] + delta_item + f_school (0.65 e_resp + 0.75 eps_item); "
                "codes cut at equally spaced thresholds (spacing min(1, 4/(K-1)), centred); "
                "reverse-keyed items stored as min+max-code",
-        delta_item_sd=DELTA_SD, delta_item_sd_pvq=PVQ_DELTA_SD, delta_item_sd_needs=NEED_DELTA_SD, missing_code_rate=MISSING_CODE_RATE, blank_rate=BLANK_RATE,
+        delta_item_sd=DELTA_SD, delta_item_sd_pvq=PVQ_DELTA_SD, delta_item_sd_needs=NEED_DELTA_SD,
+        missing_code_rate=MISSING_CODE_RATE, blank_rate=BLANK_RATE,
         ranking="Plackett-Luce: ranks of utility + Gumbel(0, 1); 1 % skip",
         sample=dict(pupil_response=0.85, parent_response=0.65, teacher_response=0.80,
                     classes_per_school=2))
@@ -1478,8 +1517,8 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
         np.add.at(sizes_by_grade[:, w, :], (classes["school"].to_numpy(), g_idx), sizes[:, w])
     lower_rng = st("results", "lower_grades")
     for g in range(7):  # grades 1..7: as many pupils as a typical grade 8..11 +- 8 %
-        sizes_by_grade[:, :, g] = np.rint(sizes_by_grade[:, :, 7:11].mean(2)
-                                          * (1 + lower_rng.normal(0, 0.08, (n_schools, len(waves)))))
+        noise = 1 + lower_rng.normal(0, 0.08, (n_schools, len(waves)))
+        sizes_by_grade[:, :, g] = np.rint(sizes_by_grade[:, :, 7:11].mean(2) * noise)
     passport = _passport(st, inst["school_passport"], schools, c, waves, n_students, n_teachers,
                          n_classes_total)
     results, res_raw, u, v, true_z = _results(st, inst["results"], schools, c, waves, rsets,

@@ -7,31 +7,34 @@ parameters, code, upstream keys): a rerun whose inputs did not change skips the 
 of the output folder gets ``manifest.json`` (input hashes, package versions, parameters, seed)
 and ``stage_log.csv``.
 
-Config (paths relative to the config file)::
+Config (paths relative to the config file; ``shnro make-demo`` writes a complete example)::
 
-    name: Демо-муниципалитет
-    seed: 20240501
-    lang: ru                          # report language: ru | en
-    output: output                    # output folder
-    waves: [2022, 2023, 2024]
-    instruments: {students: students, parents: parents, teachers: teachers}
-    responses:                        # one entry per raw file
-      - {group: students, wave: 2022, file: raw/students_2022.sav}
-      - {group: parents, wave: 2022, file: raw/parents_2022.csv, encoding: cp1251}
-    sample: {file: raw/sample_frame.csv}       # sampled schools and classes, design columns
-    design: {strata: stratum, school: school_id, class: class_id,
-             fpc_school: n_schools_stratum, fpc_class: n_classes_school}
-    passport: {file: raw/school_passport.xlsx}
-    results: {file: raw/results.csv}
-    context: {components: {sh_low_income: -1, sh_parents_higher_edu: 1}, weights: equal}
-    typology: {...}    validation: {...}    report: {min_cell: 5}
+    study: {id: demo, title: Демо-муниципалитет, seed: 20240501, waves: [2022, 2023, 2024],
+            lang: ru}
+    instruments: {students: students, parents: parents, teachers: teachers,
+                  school: school_passport, results: results}   # bundled names or .yaml paths
+    responses:                              # group -> wave -> file
+      students: {2022: {file: raw/students_2022.sav}}
+      parents:  {2022: {file: raw/parents_2022.csv, encoding: cp1251, sep: ";"}}
+      teachers: {2022: {file: raw/teachers_2022.xlsx, sheet: 0}}
+    design:                                 # the sampling frame of sampled schools and classes
+      frame: {file: raw/sample_frame.csv}
+      wave: wave; strata: stratum; school: school_id; class: class_id; unit: unit
+      weight: weight; weight_nr: weight_nr
+    context:
+      passport: {file: raw/school_passport.xlsx}
+      results: {file: raw/results.csv}
+      components: {sh_low_income: -1, sh_parents_higher_edu: 1, ...}   # default: all passport shares
+      weights: equal                        # equal | pca
+    output: output
+    # optional parameter blocks: validation, scoring, typology, dynamics, indicators, report
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -39,16 +42,31 @@ import yaml
 from ._checks import DataError, ParameterError
 
 GROUPS = ("students", "parents", "teachers")
+PARAM_BLOCKS = ("validation", "scoring", "design", "context", "typology", "dynamics",
+                "indicators", "report")
 
 
 @dataclass(frozen=True)
-class ResponseFile:
-    group: str
-    wave: int
+class DataFile:
+    """A raw file named by the config, with how to read it."""
+
     file: Path
     encoding: str | None = None
     sep: str | None = None
     sheet: str | int | None = None
+    decimal: str | None = None
+
+    def read(self) -> pd.DataFrame:
+        """Read a table (CSV/XLSX/SAV) of the study as it is (never modified)."""
+        from .responses import read_responses
+        return read_responses(self.file, encoding=self.encoding, sep=self.sep,
+                              sheet=self.sheet).data
+
+
+@dataclass(frozen=True)
+class ResponseFile(DataFile):
+    group: str = ""
+    wave: int = 0
 
 
 @dataclass
@@ -56,24 +74,19 @@ class Study:
     """A parsed study config. Build with :func:`load_study`."""
 
     path: Path
-    name: str
+    id: str
+    title: str
     seed: int
     lang: str
     output: Path
     waves: list[int]
     instruments: dict[str, str]
     responses: list[ResponseFile]
-    sample: Path | None
-    design: dict
-    passport: Path | None
-    results: Path | None
-    context: dict
-    typology: dict
-    validation: dict
-    scoring: dict
-    dynamics: dict
-    indicators: dict
-    report: dict
+    frame: DataFile | None
+    passport: DataFile | None
+    results: DataFile | None
+    truth: Path | None
+    params: dict[str, dict]
     raw: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -85,8 +98,15 @@ class Study:
 
     def input_files(self) -> list[Path]:
         files = [r.file for r in self.responses]
-        files += [p for p in (self.sample, self.passport, self.results) if p is not None]
+        files += [d.file for d in (self.frame, self.passport, self.results) if d is not None]
         return files
+
+    def instrument(self, group: str):
+        from .instruments import load_instrument
+        if group not in self.instruments:
+            raise ParameterError(f"study {self.id!r} has no instrument for {group!r}; "
+                                 f"it has {sorted(self.instruments)}")
+        return load_instrument(self.instruments[group])
 
 
 def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
@@ -105,53 +125,70 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     def fail(field_: str, expected: str, got: Any):
         raise DataError(f"{path.name}: {field_}: expected {expected}; got {got!r}")
 
-    def file_of(key: str, required: bool = False) -> Path | None:
-        v = raw.get(key)
-        if v is None:
-            if required:
-                fail(key, "{file: path}", v)
-            return None
-        f = v.get("file") if isinstance(v, dict) else v
-        if not isinstance(f, str):
-            fail(f"{key}.file", "a path", f)
-        p = (root / f).resolve()
+    def data_file(spec: Any, where: str, cls=DataFile, **extra) -> DataFile:
+        if isinstance(spec, str):
+            spec = {"file": spec}
+        if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
+            fail(where, "{file: path[, encoding, sep, sheet, decimal]}", spec)
+        p = (root / spec["file"]).resolve()
         if not p.exists():
-            fail(f"{key}.file", "an existing file", str(p))
-        return p
+            fail(f"{where}.file", "an existing file", str(p))
+        return cls(file=p, encoding=spec.get("encoding"), sep=spec.get("sep"),
+                   sheet=spec.get("sheet"), decimal=spec.get("decimal"), **extra)
 
-    lang = raw.get("lang", "ru")
+    meta = raw.get("study") or {}
+    if not isinstance(meta, dict):
+        fail("study", "a mapping {id, title, seed, waves, lang}", meta)
+    lang = meta.get("lang", "ru")
     if lang not in ("ru", "en"):
-        fail("lang", "ru or en", lang)
-    seed = raw.get("seed", 0)
-    if not isinstance(seed, int):
-        fail("seed", "a whole number", seed)
+        fail("study.lang", "ru or en", lang)
+    seed = meta.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        fail("study.seed", "a whole number", seed)
     instruments = raw.get("instruments") or {g: g for g in GROUPS}
     if not isinstance(instruments, dict):
         fail("instruments", "a mapping group -> instrument name or path", instruments)
-    instruments = {g: (str((root / v).resolve()) if str(v).endswith(".yaml") else str(v))
+    instruments = {g: (str((root / v).resolve()) if str(v).endswith((".yaml", ".yml")) else str(v))
                    for g, v in instruments.items()}
-    responses = []
-    for k, r in enumerate(raw.get("responses") or []):
-        if not isinstance(r, dict) or "file" not in r or "group" not in r:
-            fail(f"responses[{k}]", "{group: ..., wave: ..., file: ...}", r)
-        if r["group"] not in instruments:
-            fail(f"responses[{k}].group", f"one of {sorted(instruments)}", r["group"])
-        p = (root / r["file"]).resolve()
-        if not p.exists():
-            fail(f"responses[{k}].file", "an existing file", str(p))
-        responses.append(ResponseFile(r["group"], int(r.get("wave", 0)), p, r.get("encoding"),
-                                      r.get("sep"), r.get("sheet")))
+    responses: list[ResponseFile] = []
+    resp = raw.get("responses") or {}
+    if not isinstance(resp, dict):
+        fail("responses", "a mapping group -> wave -> {file: ...}", resp)
+    for group, waves in resp.items():
+        if group not in GROUPS or group not in instruments:
+            fail(f"responses.{group}", f"a respondent group with an instrument "
+                 f"({[g for g in GROUPS if g in instruments]})", group)
+        if not isinstance(waves, dict):
+            fail(f"responses.{group}", "a mapping wave -> {file: ...}", waves)
+        for wave, spec in waves.items():
+            try:
+                w = int(wave)
+            except (TypeError, ValueError):
+                fail(f"responses.{group}", "waves as whole numbers (years)", wave)
+            responses.append(data_file(spec, f"responses.{group}.{wave}", ResponseFile,
+                                       group=group, wave=w))
+    design = dict(raw.get("design") or {})
+    frame = data_file(design.pop("frame"), "design.frame") if design.get("frame") else None
+    context = dict(raw.get("context") or {})
+    passport = data_file(context.pop("passport"), "context.passport") \
+        if context.get("passport") else None
+    results = data_file(context.pop("results"), "context.results") \
+        if context.get("results") else None
+    params = {b: dict(raw.get(b) or {}) for b in PARAM_BLOCKS}
+    params["design"], params["context"] = design, context
+    for b, v in params.items():
+        if not isinstance(v, dict):
+            fail(b, "a mapping of parameters", v)
+    truth = (root / raw["truth"]).resolve() if raw.get("truth") else None
     out = Path(output) if output is not None else (root / raw.get("output", "output"))
-    waves = raw.get("waves") or sorted({r.wave for r in responses})
-    return Study(path=path, name=str(raw.get("name", path.stem)), seed=seed, lang=lang,
+    waves = meta.get("waves") or sorted({r.wave for r in responses})
+    return Study(path=path, id=str(meta.get("id", path.stem)),
+                 title=str(meta.get("title", meta.get("id", path.stem))), seed=seed, lang=lang,
                  output=out.resolve(), waves=[int(w) for w in waves], instruments=instruments,
-                 responses=responses, sample=file_of("sample"), design=dict(raw.get("design") or {}),
-                 passport=file_of("passport"), results=file_of("results"),
-                 context=dict(raw.get("context") or {}), typology=dict(raw.get("typology") or {}),
-                 validation=dict(raw.get("validation") or {}), scoring=dict(raw.get("scoring") or {}),
-                 dynamics=dict(raw.get("dynamics") or {}),
-                 indicators=dict(raw.get("indicators") or {}), report=dict(raw.get("report") or {}),
-                 raw=raw)
+                 responses=sorted(responses, key=lambda r: (GROUPS.index(r.group), r.wave)),
+                 frame=frame, passport=passport, results=results,
+                 truth=truth if truth is not None and truth.exists() else None,
+                 params=params, raw=raw)
 
 
 # -- stage machinery ----------------------------------------------------------------------------
@@ -176,7 +213,7 @@ def _stage_key(study: Study, stage: str, upstream: dict[str, str]) -> str:
     spec = _st.STAGE_SPECS[stage]
     files = {str(p.relative_to(study.root)) if p.is_relative_to(study.root) else str(p):
              file_hash(p) for p in spec.inputs(study)}
-    params = {k: study.raw.get(k) for k in spec.params}
+    params = {k: study.params.get(k) for k in spec.params}
     params.update(seed=study.seed, lang=study.lang)
     return json_hash({"stage": stage, "files": files, "params": params,
                       "upstream": {u: upstream.get(u) for u in spec.upstream},
@@ -245,7 +282,7 @@ def run_study(config: str | Path | Study, *, stages: list[str] | None = None,
     if bar is not None:
         bar.close()
     manifest = {
-        "study": study.name, "config": study.path.name, "seed": study.seed, "lang": study.lang,
+        "study": study.id, "title": study.title, "config": study.path.name, "seed": study.seed, "lang": study.lang,
         "inputs": {str(p.relative_to(study.root)) if p.is_relative_to(study.root) else str(p):
                    file_hash(p) for p in study.input_files()},
         "config_sha256": file_hash(study.path),

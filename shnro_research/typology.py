@@ -328,34 +328,14 @@ def unfavourable_context(data: pd.DataFrame, *, value: str = "index", school: st
 
 
 # --------------------------------------------------------------------------------------------
-# regression on context (uses shnro_research.models when available)
+# regression on context (shnro_research.models.ols)
 # --------------------------------------------------------------------------------------------
 def _ols_fit(df: pd.DataFrame, y: str, x: list[str], weight: str | None, cov: str):
-    """Return (tidy coefficient table, fitted, residuals, sigma, r2, n). Private switch point."""
-    try:
-        from .models import ols as _models_ols  # noqa: PLC0415
-    except Exception:  # models stage not importable yet: statsmodels fallback
-        _models_ols = None
-    if _models_ols is not None:
-        fit = _models_ols(df, y=y, x=x, cov=cov, weights=weight)
-        tab = fit.tidy()
-        return tab, fit.fitted, fit.residuals, float(fit.sigma), float(fit.r2), int(fit.nobs)
-    import statsmodels.api as sm  # noqa: PLC0415
-    sub = df[[y, *x, *([weight] if weight else [])]].dropna()
-    X = sm.add_constant(sub[x].astype(float), has_constant="add")
-    w = sub[weight].astype(float) if weight else None
-    mod = sm.WLS(sub[y].astype(float), X, weights=w) if w is not None else sm.OLS(sub[y].astype(float), X)
-    res = mod.fit(cov_type=cov if cov != "classical" else "nonrobust")
-    ci = res.conf_int()
-    tab = pd.DataFrame({
-        "term": ["(Intercept)" if t == "const" else t for t in res.params.index],
-        "est": res.params.to_numpy(), "se": res.bse.to_numpy(),
-        "ci_low": ci[0].to_numpy(), "ci_high": ci[1].to_numpy(), "df": res.df_resid,
-        "statistic": res.tvalues.to_numpy(), "p_value": res.pvalues.to_numpy()})
-    fitted = pd.Series(np.nan, index=df.index)
-    fitted.loc[sub.index] = res.fittedvalues
-    resid = df[y].astype(float) - fitted
-    return tab, fitted, resid, float(np.sqrt(res.scale)), float(res.rsquared), int(res.nobs)
+    """Return (tidy coefficient table, fitted, residuals, sigma, r2, n) from :func:`models.ols`."""
+    from .models import ols  # noqa: PLC0415  (models imports nothing from here; keep import light)
+
+    fit = ols(df, y=y, x=x, cov=cov, weights=weight)
+    return fit.tidy(), fit.fitted, fit.residuals, float(fit.sigma), float(fit.r2), int(fit.nobs)
 
 
 def context_regression(data: pd.DataFrame, *, outcome: str, context: str | Sequence[str],
@@ -789,7 +769,8 @@ class ClusterResult:
     Attributes
     ----------
     criteria : DataFrame
-        Per k: ``within_ss``, ``log_w``, ``silhouette``, ``gap``, ``gap_se``, ``calinski_harabasz``.
+        Per k (k = 1 included for the gap rule): ``within_ss``, ``log_w``, ``silhouette``,
+        ``calinski_harabasz``, ``gap``, ``gap_se``, ``gap_n`` (rows used for the gap), ``chosen``.
     k : int
         Chosen number of clusters; ``k_silhouette`` and ``k_gap`` the choice of each criterion.
     labels : DataFrame

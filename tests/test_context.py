@@ -146,7 +146,10 @@ def test_codes_and_groups():
 
 def test_passport_defaults_are_directions():
     assert set(PASSPORT_COMPONENTS.values()) == {1, -1}
-    assert PASSPORT_COMPONENTS["share_low_income"] == -1
+    assert PASSPORT_COMPONENTS["sh_low_income"] == -1
+    from shnro_research.instruments import load_instrument
+    passport = load_instrument("school_passport")
+    assert set(PASSPORT_COMPONENTS) <= set(passport.columns)   # names of the context form
 
 
 # ------------------------------------------------------------------ bad input
@@ -234,3 +237,25 @@ def test_quantile_groups_ties_and_missing():
     g = quantile_groups(df, "v", 2)
     assert g.isna().sum() == 1
     assert g.iloc[0] == g.iloc[1] == 1 and g.iloc[5] == 2
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_context(tmp_path):
+    import argparse
+
+    from shnro_research.context import add_context_arguments, cli_context
+    p = add_context_arguments(argparse.ArgumentParser())
+    data = str(REF / "context_passport" / "data.csv")
+    comps = [f"--component={c}:{d:+d}" for c, d in COMPS.items()]
+    args = p.parse_args(["--passport", data, *comps, "--by", "year", "--min-components", "4", "--weights", "pca",
+                         "--results", data, "--outcome", "score", "--out", str(tmp_path)])
+    assert cli_context(args) == 0
+    idx = pd.read_csv(tmp_path / "context_index.csv")
+    direct = wellbeing_index(pd.read_csv(data), COMPS, by="year", min_components=4, weights="pca")
+    assert_allclose(idx["index"], direct.scores["index"], rtol=1e-9)
+    for f in ("context_weights.csv", "context_log.csv", "resilient.csv", "resilience_sensitivity.csv",
+              "unfavourable.csv", "stability_typology.csv"):
+        assert (tmp_path / f).is_file()
+    bad = p.parse_args(["--passport", data, "--component", "share_low_income", "--out", str(tmp_path)])
+    with pytest.raises(ParameterError, match="--component"):
+        cli_context(bad)

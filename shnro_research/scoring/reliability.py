@@ -30,6 +30,11 @@ from .._checks import ParameterError, as_list, check_columns, check_number, chec
 from ._common import (bound_array, check_range, group_codes, keys_items, numeric_matrix,
                       parse_keys)
 
+__all__ = ["reliability", "item_analysis", "cronbach_alpha", "omega_total", "factor_ml1"]
+
+_MISSING = ("listwise", "pairwise")
+
+
 def _one_blas_thread():
     """Context limiting BLAS to one thread (threadpoolctl, when installed)."""
     try:
@@ -37,11 +42,6 @@ def _one_blas_thread():
     except ImportError:  # pragma: no cover
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
-
-
-__all__ = ["reliability", "item_analysis", "cronbach_alpha", "omega_total", "factor_ml1"]
-
-_MISSING = ("listwise", "pairwise")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,17 +78,6 @@ def _alpha_from_cov(c: np.ndarray) -> dict[str, Any]:
         r_drop = (col_c - d) / np.sqrt(d * sum_c_drop)
     return {"alpha_raw": raw, "alpha_std": std, "average_r": av_r, "alpha_if_dropped_raw": raw_drop,
             "alpha_if_dropped_std": std_drop, "r_drop": r_drop, "r": r}
-
-
-def _feldt(alpha: float, n: float, k: int, level: float) -> tuple[float, float]:
-    """Feldt (1965) CI: 1 - (1 - alpha) F_{1-a/2 | a/2}(n-1, (n-1)(k-1)) (``psych::alpha.ci``)."""
-    if not np.isfinite(alpha) or n < 2 or k < 2:
-        return np.nan, np.nan
-    a = 1 - level
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1 - (1 - alpha) * stats.f.ppf(1 - a / 2, df1, df2)
-    high = 1 - (1 - alpha) * stats.f.ppf(a / 2, df1, df2)
-    return float(low), float(high)
 
 
 def _cov_from_sums(nn: np.ndarray, sx: np.ndarray, sxy: np.ndarray) -> np.ndarray:
@@ -203,7 +192,7 @@ def _prepare(data, keys, item_min, item_max, out_of_range):
 def _scale_block(parsed, items, x, lo, hi, scale):
     """Raw (un-keyed) item block of a scale - a view when its columns are adjacent - and keys.
 
-    Keying is applied to the *statistics* (:func:`_key_stats`), not to the data: reversing item
+    Keying is applied to the *statistics* (:func:`_key_grouped`), not to the data: reversing item
     j (``min + max - x``) flips the sign of its covariances and maps its mean to
     ``min + max - mean``; the block itself is never copied for keying.
     """
@@ -215,17 +204,6 @@ def _scale_block(parsed, items, x, lo, hi, scale):
         xb = x[:, idx]
     const = None if lo is None else (lo[idx] + hi[idx])
     return [n for n, _ in parsed[scale]], signs, xb, const
-
-
-def _key_stats(stats_: dict, signs: np.ndarray, const: np.ndarray | None) -> dict:
-    """Apply keys to raw-item statistics: cov -> D cov D (D = diag(signs)), mean -> min+max-mean."""
-    if not (signs < 0).any():
-        return stats_
-    out = {}
-    for rule, (cov, nn, mean) in stats_.items():
-        mean = np.where(signs < 0, (const if const is not None else 0.0) - mean, mean)
-        out[rule] = (cov * np.outer(signs, signs), nn, mean)
-    return out
 
 
 def _cov_from_products(sxx, sx, n):
@@ -253,11 +231,17 @@ def _block_stats(xb: np.ndarray, rules: Sequence[str]) -> dict[str, tuple]:
     recomputed with centred data (numerical safeguard).
     """
     n, k = xb.shape
-    m = np.isfinite(xb)
+    if "pairwise" in rules:
+        m = np.isfinite(xb)
+        comp = m.all(axis=1)
+    else:                                   # listwise only: NaN propagates through row sums
+        m = None
+        with np.errstate(invalid="ignore"):
+            comp = np.isfinite(xb.sum(axis=1))
     out: dict[str, tuple] = {}
-    if m.all():
+    if comp.all():
         if n >= 2:
-            cov, mean = _cov_from_products(xb.T @ xb, xb.sum(axis=0), n)
+            cov, mean = _cov_from_products(xb.T @ xb, np.add.reduce(xb, axis=0), n)
             if _ill_conditioned(cov, mean):
                 xc = xb - mean
                 cov = (xc.T @ xc) / (n - 1)
@@ -281,16 +265,15 @@ def _block_stats(xb: np.ndarray, rules: Sequence[str]) -> dict[str, tuple]:
             cov = _cov_from_sums(nn, x0.T @ mf, x0.T @ x0)
         out["pairwise"] = (cov, nn, centre)
     if "listwise" in rules:
-        comp = m.all(axis=1)
         nl = int(comp.sum())
-        xl = xb[comp]
+        xt = np.compress(comp, xb.T, axis=1)          # complete rows, items x respondents
         if nl >= 2:
-            cov, ml = _cov_from_products(xl.T @ xl, xl.sum(axis=0), nl)
+            cov, ml = _cov_from_products(xt @ xt.T, xt.sum(axis=1), nl)
             if _ill_conditioned(cov, ml):
-                xc = xl - ml
-                cov = (xc.T @ xc) / (nl - 1)
+                xc = xt - ml[:, None]
+                cov = (xc @ xc.T) / (nl - 1)
         else:
-            ml = xl.mean(axis=0) if nl else np.full(k, np.nan)
+            ml = xt.mean(axis=1) if nl else np.full(k, np.nan)
             cov = np.full((k, k), np.nan)
         out["listwise"] = (cov, np.full((k, k), float(nl)), ml)
     return out
@@ -344,7 +327,8 @@ def _grouped_block_stats(xb: np.ndarray, codes: np.ndarray | None, n_groups: int
 
 
 def _key_grouped(stats_: dict, signs: np.ndarray, const: np.ndarray | None) -> dict:
-    """:func:`_key_stats` for stacked (per-group) statistics."""
+    """Apply keys to raw-item statistics stacked per group: cov -> D cov D (D = diag(signs)),
+    mean -> min + max - mean for reversed items."""
     if not (signs < 0).any():
         return stats_
     d = np.outer(signs, signs)
@@ -354,7 +338,8 @@ def _key_grouped(stats_: dict, signs: np.ndarray, const: np.ndarray | None) -> d
 
 
 def _feldt_vec(alpha, n, k, level):
-    """Vectorised :func:`_feldt`."""
+    """Feldt (1965) CI, vectorised: 1 - (1 - alpha) F_{1-a/2 | a/2}(n-1, (n-1)(k-1))
+    (``psych::alpha.ci``)."""
     alpha = np.asarray(alpha, dtype=float)
     n = np.asarray(n, dtype=float)
     ok = np.isfinite(alpha) & (n >= 2) & (k >= 2)
@@ -472,7 +457,8 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
     ci : {"feldt", "bootstrap", None}
         Feldt F-based CI for alpha raw (n after deletion), or percentile bootstrap CIs (and
         bootstrap SEs) for alpha raw, alpha std and mean r, resampling ``cluster`` units
-        (e.g. schools) or respondents.
+        (e.g. schools) or respondents. Omega total gets no CI (a factor analysis per replicate
+        would be needed).
     level : float
         Confidence level.
     cluster : str, optional
@@ -487,8 +473,9 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
     -------
     DataFrame
         by..., ``scale``, ``missing``, ``measure`` (alpha_raw, alpha_std, average_r,
-        omega_total), ``n_items``, ``ci_method``, ``note``, then ``est, se, ci_low, ci_high, n``
-        and ``n_max`` (for pairwise: smallest / largest pairwise count).
+        omega_total), ``n_items``, ``ci_method``, ``note``, ``n_max``, then
+        ``est, se, ci_low, ci_high, n`` (``n``/``n_max``: respondents used; for pairwise the
+        smallest / largest pairwise count, the smallest also feeding the Feldt CI).
 
     References
     ----------
@@ -594,20 +581,14 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
 
 def _block_frame(gkeys, scale, rule, k, measure, method, notes, est, se, ci_lo, ci_hi, n_min,
                  n_max):
-    f = gkeys.reset_index(drop=True) if len(gkeys.columns) else pd.DataFrame(index=range(len(est)))
-    f["scale"] = scale
-    f["missing"] = rule
-    f["n_items"] = k
-    f["measure"] = measure
-    f["ci_method"] = method
-    f["note"] = list(notes)
-    f["est"] = np.asarray(est, dtype=float)
-    f["se"] = np.asarray(se, dtype=float)
-    f["ci_low"] = np.asarray(ci_lo, dtype=float)
-    f["ci_high"] = np.asarray(ci_hi, dtype=float)
-    f["n"] = n_min
-    f["n_max"] = n_max
-    return f
+    g = len(est)
+    cols = {c: gkeys[c].to_numpy() for c in gkeys.columns}
+    cols.update({"scale": [scale] * g, "missing": [rule] * g, "measure": [measure] * g,
+                 "n_items": np.full(g, k), "ci_method": [method] * g, "note": list(notes),
+                 "est": np.asarray(est, dtype=float), "se": np.asarray(se, dtype=float),
+                 "ci_low": np.asarray(ci_lo, dtype=float), "ci_high": np.asarray(ci_hi, dtype=float),
+                 "n": n_min, "n_max": n_max})
+    return pd.DataFrame(cols)
 
 
 def cronbach_alpha(data: pd.DataFrame, items: Sequence[str], *, missing: str = "listwise",
