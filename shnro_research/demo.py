@@ -30,9 +30,13 @@ Files written by :func:`write_demo` (``folder/``)::
                                 user-missing codes declared
     raw/parents_<wave>.csv      Windows-1251, ';' separated, decimal comma
     raw/teachers_<wave>.xlsx    one sheet
-    raw/school_passport.xlsx    sheet 1: school x year; sheet 2: codebook
+    raw/school_passport.xlsx    sheet 1: school x year (+ in_programme 0/1, not in the
+                                instrument); sheet 2: codebook
     raw/results.csv             UTF-8, ',' separated: school x year x procedure x subject x grade
     raw/sample_frame.csv        UTF-8: strata, schools, classes, probabilities, weights, response
+    raw/programme_data.xlsx     programme monitoring, school x year (one sheet)
+    raw/diagnostics.csv         UTF-8, ',': regional reading / science literacy tests
+    raw/region.csv              UTF-8, ',': regional values by year x procedure x subject
     truth.json                  the planted truth
     study.yaml                  the study configuration (format: see :func:`write_demo`)
 
@@ -123,7 +127,7 @@ PROGRAMME_DATA = {
     "n_add_edu": (66.0, 0.30, 0.0, -0.40, 0.30, 0.80, 0.08),
     "n_projects": (24.0, 0.30, 0.10, 0.0, 0.35, 1.00, 0.10),
     "n_individual_progress": (33.0, 0.15, 0.20, 0.0, 0.25, 0.90, 0.08),
-    "sh_fail": (2.5, -0.50, -0.60, 0.0, 0.30, -0.90, 0.12),
+    "sh_fail": (4.5, -0.40, -0.50, 0.0, 0.30, -1.50, 0.10),
     "sh_45": (42.0, 0.35, 0.50, 0.0, 0.20, 0.45, 0.06),
     "n_teachers_trained": (25.0, 0.0, 0.0, 0.0, 0.50, 3.00, 0.15),
 }
@@ -141,9 +145,12 @@ DIAGNOSTICS = dict(works={"reading": [(4, 60.0, 7.0), (6, 57.0, 7.0)],
                           "science": [(8, 52.0, 8.0)]},
                    beta_context=0.60, u_weight=0.80, sd_work=0.30, sd_year=0.20, sd_row=0.20,
                    sd_within=14.0, participation=0.93, programme=0.90)
-#: regional values (raw/region.csv): pupils' scores ~ N(mu + sigma (z_shift + w_y), sd_total^2),
+#: regional values (raw/region.csv): pupils' scores ~ N(mu + sigma z_reg, sd_total^2) with
+#: z_reg = zbar_cell + z_shift + a_cell + w_y: zbar_cell = the municipality's participants-
+#: weighted mean true z of the procedure x subject over the years (the region is ahead of the
+#: municipality by z_shift), a_cell ~ N(0, cell_sd^2), w_y ~ N(0, year_sd^2);
 #: sd_total^2 = sd_within^2 + sigma^2 tau^2 (tau^2: population variance of a row's z)
-REGION = dict(z_shift=0.25, year_sd=0.05)
+REGION = dict(z_shift=0.15, cell_sd=0.05, year_sd=0.04)
 #: a planted "no data" code in the programme monitoring (middle year, one non-programme school)
 PROGRAMME_MISSING = dict(column="missed_lessons", code=-9)
 CONSENSUS = dict(high_f=0.35, low_f=2.4, school_sd=0.42, ideal_scale=0.8)
@@ -236,6 +243,16 @@ class DemoStudy:
         School x year social passport (instrument ``school_passport``).
     results : DataFrame
         School x year x procedure x subject x grade results (instrument ``results``).
+    programme_data : DataFrame
+        Programme monitoring, one row per school x year (every school): ``school_id, year,
+        n_students, n_iom, n_add_edu, n_projects, n_individual_progress, n_anxiety_assessed,
+        n_anxiety_reduced, missed_lessons, sh_fail, sh_45, n_teachers, n_teachers_trained``
+        (table ``programme_data`` of :func:`shnro_research.indicators.compute_indicators`).
+    diagnostics : DataFrame
+        Regional diagnostic work: ``school_id, year, work`` (``reading`` grades 4 and 6,
+        ``science`` grade 8) ``, grade, n_participants, mean_score``.
+    region : DataFrame
+        Regional values: ``year, procedure, subject, sh_below_min, sh_high, mean_score``.
     truth : dict
         The planted truth (JSON-serialisable), see ``docs/DEMO_TRUTH.md``.
     instruments : dict
@@ -252,8 +269,22 @@ class DemoStudy:
     teachers: pd.DataFrame
     passport: pd.DataFrame
     results: pd.DataFrame
+    programme_data: pd.DataFrame
+    diagnostics: pd.DataFrame
+    region: pd.DataFrame
     truth: dict
     instruments: dict = field(repr=False)
+
+    def indicator_tables(self, survey: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+        """The tables of :func:`shnro_research.indicators.compute_indicators`: ``results``,
+        ``passport``, ``programme_data``, ``diagnostics``, ``region`` (and ``survey`` if given:
+        design-based estimates ``school_id, group, wave, variable, est, se``)."""
+        out = {"results": self.results, "passport": self.passport,
+               "programme_data": self.programme_data, "diagnostics": self.diagnostics,
+               "region": self.region}
+        if survey is not None:
+            out["survey"] = survey
+        return out
 
     def answers(self, group: str) -> pd.DataFrame:
         """Answers of ``group`` (``"students"``, ``"parents"`` or ``"teachers"``)."""
@@ -932,6 +963,296 @@ def _results(st, inst: Instrument, schools, c, waves, sets, sizes_by_grade):
 
 
 # ============================================================================================
+# Programme monitoring, regional diagnostic work, regional values
+# ============================================================================================
+def _programme_matrix(n: int, n_waves: int, programme) -> np.ndarray:
+    """School x year programme path: 0 -> 1 linearly in the programme schools, 0 elsewhere."""
+    prog = np.zeros((n, n_waves))
+    prog[list(programme)] = _programme_path(n_waves)
+    return prog
+
+
+def _programme_data(st, schools, c, u, waves, ssets, n_students, n_teachers, passport):
+    """Programme monitoring, one row per school x year (every school); returns (data, meta)."""
+    n, W = len(schools), len(waves)
+    prog = _programme_matrix(n, W, ssets["programme"])
+    village = (schools["stratum"].to_numpy() == "village").astype(float)
+    tension = np.zeros(n)
+    tension[ssets["high_tension"]] = 1.0
+    ids = schools["school_id"].to_numpy()
+    n_students = np.asarray(n_students, dtype=np.int64).reshape(n, W)
+    n_teachers = np.asarray(n_teachers, dtype=np.int64).reshape(n, W)
+    counts: dict[str, np.ndarray] = {}
+    expected: dict[str, np.ndarray] = {}     # model value (no year noise, no sampling), % or rate
+    for key, (base, cs, us, vs, sd, delta, ysd) in PROGRAMME_DATA.items():
+        rng = st("programme", key)
+        mu = logit(base / 100) + cs * c + us * u + vs * village + rng.normal(0, sd, n)
+        lin = mu[:, None] + delta * prog
+        denom = n_teachers if key == "n_teachers_trained" else n_students
+        counts[key] = rng.binomial(denom, expit(lin + rng.normal(0, ysd, (n, W))))
+        expected[key] = 100 * expit(lin)
+    A = ANXIETY_DIAG
+    psych = np.ones((n, W))
+    if "has_psychologist" in passport.columns:
+        psych = passport["has_psychologist"].to_numpy(float).reshape(n, W)
+        psych = np.where(np.isin(psych, (0.0, 1.0)), psych, 0.0)
+    rng = st("programme", "anxiety")
+    lin_a = (logit(A["assessed"] / 100) + A["psychologist"] * psych
+             + rng.normal(0, A["assessed_sd"], n)[:, None] + A["assessed_programme"] * prog)
+    assessed = rng.binomial(n_students, expit(lin_a + rng.normal(0, A["year_sd"], (n, W))))
+    lin_r = (logit(A["reduced"] / 100) + A["high_tension"] * tension
+             + rng.normal(0, A["reduced_sd"], n))[:, None] + A["reduced_programme"] * prog
+    reduced = rng.binomial(assessed, expit(lin_r + rng.normal(0, A["year_sd"], (n, W))))
+    expected["n_anxiety_assessed"] = 100 * expit(lin_a)
+    expected["n_anxiety_reduced"] = 100 * expit(lin_r)
+    M = MISSED
+    rng = st("programme", "missed_lessons")
+    lin_m = (np.log(M["per_pupil"]) + M["c"] * c + M["village"] * village
+             + M["high_tension"] * tension + rng.normal(0, M["sd"], n))[:, None] \
+        + M["programme"] * prog
+    missed = np.rint(n_students * np.exp(lin_m + rng.normal(0, M["year_sd"], (n, W))))
+    expected["missed_lessons"] = np.exp(lin_m)
+    flat = lambda a: np.asarray(a).reshape(-1)  # noqa: E731
+    share = lambda k: np.round(100 * counts[k] / np.maximum(n_students, 1), 1)  # noqa: E731
+    out = pd.DataFrame({
+        "school_id": np.repeat(ids, W), "year": np.tile(np.asarray(waves, dtype=np.int64), n),
+        "n_students": flat(n_students), "n_iom": flat(counts["n_iom"]),
+        "n_add_edu": flat(counts["n_add_edu"]), "n_projects": flat(counts["n_projects"]),
+        "n_individual_progress": flat(counts["n_individual_progress"]),
+        "n_anxiety_assessed": flat(assessed), "n_anxiety_reduced": flat(reduced),
+        "missed_lessons": flat(missed).astype(np.int64),
+        "sh_fail": flat(share("sh_fail")), "sh_45": flat(share("sh_45")),
+        "n_teachers": flat(n_teachers), "n_teachers_trained": flat(counts["n_teachers_trained"])})
+    missing = []
+    if W >= 3:   # one planted "no data" code: a non-programme school, middle year
+        pool = [s for s in range(n) if s not in set(ssets["programme"])]
+        s = int(st("programme", "missing").choice(pool))
+        y = waves[W // 2]
+        col, code = PROGRAMME_MISSING["column"], PROGRAMME_MISSING["code"]
+        out.loc[(out["school_id"] == ids[s]) & (out["year"] == y), col] = code
+        missing.append(dict(school_id=str(ids[s]), year=int(y), column=col, code=code))
+    return out, dict(expected=expected, prog=prog, missing=missing)
+
+
+def _diagnostics(st, schools, c, u, waves, ssets, sizes_by_grade):
+    """Regional reading / science literacy tests: school x year x work x grade."""
+    P = DIAGNOSTICS
+    n, W = len(schools), len(waves)
+    prog = _programme_matrix(n, W, ssets["programme"])
+    rows, school_z = [], {}
+    for work, specs in P["works"].items():
+        rng = st("diagnostics", work)
+        zs = P["beta_context"] * c + P["u_weight"] * u + rng.normal(0, P["sd_work"], n)
+        school_z[work] = zs
+        z_sy = zs[:, None] + rng.normal(0, P["sd_year"], (n, W)) + P["programme"] * prog
+        for grade, mu, sb in specs:
+            z = z_sy + rng.normal(0, P["sd_row"], (n, W))
+            npart = np.maximum(1, rng.binomial(sizes_by_grade[:, :, grade - 1],
+                                               P["participation"]))
+            mean_obs = mu + sb * z + rng.normal(0, 1, (n, W)) * P["sd_within"] / np.sqrt(npart)
+            rows.append(pd.DataFrame({
+                "school_id": np.repeat(schools["school_id"].to_numpy(), W),
+                "year": np.tile(np.asarray(waves, dtype=np.int64), n), "work": work,
+                "grade": grade, "n_participants": npart.reshape(-1).astype(np.int64),
+                "mean_score": np.round(np.clip(mean_obs, 0, 100), 1).reshape(-1)}))
+    out = pd.concat(rows, ignore_index=True).sort_values(
+        ["school_id", "year", "work", "grade"], kind="mergesort").reset_index(drop=True)
+    return out, dict(school_z=school_z)
+
+
+def _region(st, waves, res_raw):
+    """Regional values per year x procedure x subject from the population model of the results."""
+    P, R = RESULTS, REGION
+    a = P["u_trunc"] / P["sd_u"]    # variance of N(0, sd_u^2) truncated to |u| < u_trunc
+    var_u = P["sd_u"] ** 2 * (1 - 2 * a * norm.pdf(a) / (2 * norm.cdf(a) - 1))
+    tau2 = P["beta_context"] ** 2 + var_u + P["sd_year"] ** 2 + P["sd_row"] ** 2
+    rng = st("region")
+    w = rng.normal(0, R["year_sd"], len(waves))
+    wz = res_raw.assign(wz=res_raw["z"] * res_raw["n_participants"]) \
+        .groupby(["procedure", "subject"])[["wz", "n_participants"]].sum()
+    zbar = (wz["wz"] / wz["n_participants"]).to_dict()
+    cells = [(proc, subj, mu, sb) for proc, (_, specs) in PROCEDURES.items()
+             for subj, mu, sb in dict.fromkeys((s_, m_, b_) for s_, _g, m_, b_, _p in specs)]
+    cell_eff = dict(zip([(p_, s_) for p_, s_, _, _ in cells],
+                        rng.normal(0, R["cell_sd"], len(cells))))
+    rows = []
+    sdw = P["sd_within"]
+    for k, y in enumerate(waves):
+        for proc, subj, mu, sb in cells:
+            mean = mu + sb * (zbar[(proc, subj)] + R["z_shift"] + cell_eff[(proc, subj)] + w[k])
+            sd_tot = np.sqrt(sdw ** 2 + sb ** 2 * tau2)
+            below = 100 * norm.cdf((mu + P["below_min_z"] * sdw - mean) / sd_tot)
+            high = 100 * norm.sf((mu + P["high_z"] * sdw - mean) / sd_tot)
+            rows.append(dict(year=int(y), procedure=int(proc), subject=int(subj),
+                             sh_below_min=round(float(below), 1),
+                             sh_high=round(float(high), 1), mean_score=round(float(mean), 1)))
+    return pd.DataFrame(rows), dict(
+        tau2=float(tau2), var_u=float(var_u), year_effects=[round(float(x), 4) for x in w],
+        municipal_mean_z={f"{p_}_{s_}": round(float(z), 4) for (p_, s_), z in zbar.items()},
+        cell_effects={f"{p_}_{s_}": round(float(e), 4) for (p_, s_), e in cell_eff.items()})
+
+
+def _weighted_school_values(df, p):
+    """School x year value of a catalogue indicator's ``column`` (weighted) or ratio."""
+    need = [p[k] for k in ("column", "weight", "numerator", "denominator") if k in p]
+    d = df
+    for col, vals in p["filter"].items():
+        d = d[d[col].astype(str).isin([str(v) for v in vals])]
+    d = d[~d[need].isin([-9]).any(axis=1)].dropna(subset=need)
+    if "column" in p:
+        wgt = d[p["weight"]].astype(float) if "weight" in p else pd.Series(1.0, index=d.index)
+        g = pd.DataFrame({"school_id": d["school_id"], "year": d["year"],
+                          "a": wgt * d[p["column"]].astype(float), "b": wgt}) \
+            .groupby(["school_id", "year"])[["a", "b"]].sum()
+        mult = float(p.get("multiplier", 1.0))
+    else:
+        g = d.groupby(["school_id", "year"])[[p["numerator"], p["denominator"]]].sum()
+        g.columns = ["a", "b"]
+        mult = float(p.get("multiplier", 100.0))
+    return (mult * g["a"] / g["b"]).unstack("year")
+
+
+def _school_targets(tables, waves, programme_ids):
+    """Which schools reach the catalogue's targets (programme_data / diagnostics indicators)."""
+    from .indicators import achievement_degree, load_catalogue
+    out = {}
+    for ind in load_catalogue(None).indicators:
+        src, p = ind["source"], ind["params"]
+        if src not in tables or ind["kind"] not in ("share", "mean",
+                                                    "share_of_schools_with_change"):
+            continue
+        df = tables[src]
+        need = [p[k] for k in ("column", "weight", "numerator", "denominator") if k in p]
+        if p.get("schools") or any(col not in df.columns for col in need + list(p["filter"])):
+            continue
+        wide = _weighted_school_values(df, p)
+        entry = {}
+        for y, t in sorted(ind["targets"].items()):
+            if y not in wide.columns:
+                continue
+            if ind["kind"] == "share_of_schools_with_change":
+                before = [x for x in wide.columns if x < y]
+                cw = p["compare_with"]
+                y0 = (before[-1] if before else None) if cw == "previous" else \
+                    (min(wide.columns) if cw == "first" else cw)
+                if y0 is None or y0 not in wide.columns or y0 >= y:
+                    continue
+                ch = (wide[y] - wide[y0]).dropna()
+                tol = float(p["tolerance"])
+                moved = ch > tol if p["direction"] == "increase" else ch < -tol
+                entry[str(y)] = dict(
+                    compared_with=int(y0),
+                    schools_with_positive_dynamics=sorted(ch.index[moved].astype(str)),
+                    share_of_schools=round(100 * float(moved.mean()), 2),
+                    programme_schools_change={s: round(float(ch.get(s, np.nan)), 2)
+                                              for s in programme_ids})
+            else:
+                v = wide[y].dropna()
+                ach = ind["achievement"]
+                deg = achievement_degree(v.to_numpy(float), t, ind["better"],
+                                         partly=ach.get("partly"),
+                                         partly_within=ach.get("partly_within"))
+                entry[str(y)] = dict(
+                    target=t,
+                    **{a: sorted(v.index[deg == a].astype(str))
+                       for a in ("achieved", "partly achieved", "not achieved")},
+                    programme_schools_value={s: round(float(v.get(s, np.nan)), 2)
+                                             for s in programme_ids})
+        if entry:
+            out[ind["id"]] = entry
+    return out
+
+
+def _programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region, rmeta,
+                     res_raw):
+    """Truth of the programme monitoring, diagnostics and regional tables."""
+    ids = schools["school_id"].to_numpy()
+    prog = list(ssets["programme"])
+    prog_ids = [str(ids[s]) for s in prog]
+    others = [s for s in range(len(ids)) if s not in set(prog)]
+    exp = pmeta["expected"]
+    first, last = 0, len(waves) - 1
+    measures = {}
+    units = {k: "% of pupils" for k in exp}
+    units.update(n_teachers_trained="% of teachers", missed_lessons="lessons per pupil",
+                 n_anxiety_reduced="% of the pupils assessed")
+    for k, e in exp.items():
+        direction = "decrease" if k in ("sh_fail", "missed_lessons") else "increase"
+        measures[k] = dict(
+            unit=units[k], programme_direction=direction,
+            programme_schools_expected={str(ids[s]): [round(float(x), 3) for x in e[s]]
+                                        for s in prog},
+            programme_schools_expected_change={str(ids[s]): round(float(e[s, last] - e[s, first]), 3)
+                                               for s in prog},
+            other_schools_expected_mean=round(float(e[others].mean()), 3),
+            other_schools_expected_change=0.0)
+    model = {k: dict(base_percent=b, logit_slope_context=cs, logit_slope_u_results=us,
+                     village_shift=vs, school_sd=sd, programme_shift_last_year=d, year_sd=ys)
+             for k, (b, cs, us, vs, sd, d, ys) in PROGRAMME_DATA.items()}
+    tables = {"programme_data": pdata, "diagnostics": diag}
+    # municipality minus region, participants-weighted over the municipality's rows
+    gaps = {}
+    r = res_raw.assign(nb=res_raw["sh_below_min"] * res_raw["n_participants"],
+                       nh=res_raw["sh_high"] * res_raw["n_participants"],
+                       nm=res_raw["mean_score"] * res_raw["n_participants"])
+    g = r.groupby(["year", "procedure", "subject"])[["nb", "nh", "nm", "n_participants"]].sum()
+    reg = region.set_index(["year", "procedure", "subject"])
+    for key in g.index:
+        m = g.loc[key]
+        row = reg.loc[key]
+        gaps.setdefault(f"{key[1]}_{key[2]}", {})[str(key[0])] = dict(
+            sh_below_min=round(float(m["nb"] / m["n_participants"] - row["sh_below_min"]), 2),
+            sh_high=round(float(m["nh"] / m["n_participants"] - row["sh_high"]), 2),
+            mean_score=round(float(m["nm"] / m["n_participants"] - row["mean_score"]), 2))
+    P = DIAGNOSTICS
+    return {
+        "programme": dict(
+            programme_schools=prog_ids,
+            flag="passport column in_programme (1 = programme school, 0 = other); the same "
+                 "4 schools as dynamics.programme_schools",
+            path="linear in the year index: 0 at the first year, the full shift at the last; "
+                 "0 for every other school (their true change is exactly 0)",
+            model="P = logistic(logit(base/100) + c_slope c_s + u_slope u_s + village_shift "
+                  "village + eta_s + programme path + eps_sy); counts ~ Binomial(n_students "
+                  "(n_teachers for n_teachers_trained), P); sh_fail, sh_45 = 100 count / "
+                  "n_students, rounded to 0.1",
+            parameters=model, anxiety_diagnostics=dict(ANXIETY_DIAG), missed_lessons=dict(MISSED),
+            measures=measures, planted_missing=pmeta["missing"],
+            school_targets=_school_targets(tables, waves, prog_ids),
+            school_targets_note="computed on the generated tables with the bundled catalogue "
+                                "(surveys/indicators.yaml): per target year, the schools whose own "
+                                "value reaches / partly reaches / misses the target (share and "
+                                "mean kinds) or counts as positive dynamics (change kinds)"),
+        "diagnostics": dict(
+            model="z = beta c_s + u_weight u_s + w_s (work effect) + v_sy (year, own noise: the "
+                  "results' year effects are NOT shared) + programme path + e (row); "
+                  "mean_score = mu + sigma z + pupils' noise sd_within / sqrt(n)",
+            works={w: [dict(grade=g, mu=mu, sigma=sb) for g, mu, sb in specs]
+                   for w, specs in P["works"].items()},
+            parameters={k: v for k, v in P.items() if k != "works"},
+            programme_schools=prog_ids,
+            programme_expected_change_points={
+                w: round(P["programme"] * float(np.mean([sb for _, _, sb in specs])), 3)
+                for w, specs in P["works"].items()},
+            other_schools_expected_change=0.0,
+            corr_school_effect_with_context={
+                w: round(float(np.corrcoef(z, c)[0, 1]), 4)
+                for w, z in dmeta["school_z"].items()}),
+        "region": dict(
+            model="pupils' scores in the region ~ N(mu + sigma (z_shift + w_y), sd_within^2 + "
+                  "sigma^2 tau^2); shares below the minimum / above the high threshold from that "
+                  "normal (the same thresholds as the school results)",
+            z_shift=REGION["z_shift"], year_sd=REGION["year_sd"],
+            year_effects=rmeta["year_effects"], tau2=round(rmeta["tau2"], 4),
+            municipality_minus_region=gaps,
+            municipality_minus_region_note="procedure_subject -> year -> difference of the "
+                                           "participants-weighted municipal value and the "
+                                           "regional value (p.p. / points), from the generated "
+                                           "results"),
+    }
+
+
+# ============================================================================================
 # Planted data problems
 # ============================================================================================
 def _likert_cols(inst):
@@ -1523,9 +1844,17 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
                          n_classes_total)
     results, res_raw, u, v, true_z = _results(st, inst["results"], schools, c, waves, rsets,
                                               sizes_by_grade.astype(int))
+    passport["in_programme"] = np.repeat(
+        np.isin(np.arange(n_schools), ssets["programme"]).astype(np.int64), len(waves))
+    pdata, pmeta = _programme_data(st, schools, c, u, waves, ssets, n_students, n_teachers,
+                                   passport)
+    diag, dmeta = _diagnostics(st, schools, c, u, waves, ssets, sizes_by_grade.astype(int))
+    region, rmeta = _region(st, waves, res_raw)
     problems = _plant_problems(st, inst, answers, frame, waves)
     truth = _build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_raw, u, v,
                          true_z, passport, answers, problems)
+    truth.update(_jsonable(_programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta,
+                                            region, rmeta, res_raw)))
     frame_out = frame[["wave", "unit", "stratum", "school_id", "class_id", "grade", "measure",
                        "n_pupils", "p_school", "p_class", "p_unit", "sampled", "n_responded",
                        "n_parents_responded", "weight", "weight_nr"]].copy()
@@ -1538,6 +1867,7 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
                      sample=frame_out[frame_out["sampled"] == 1].reset_index(drop=True),
                      students=answers["students"], parents=answers["parents"],
                      teachers=answers["teachers"], passport=passport, results=results,
+                     programme_data=pdata, diagnostics=diag, region=region,
                      truth=truth, instruments=inst)
 
 
@@ -1695,7 +2025,8 @@ def write_demo(study: DemoStudy, folder: str | Path) -> dict[str, Path]:
     Returns
     -------
     dict
-        Name -> path of every written file (``students_2022``, ..., ``truth``, ``study``).
+        Name -> path of every written file (``students_2022``, ..., ``programme_data``,
+        ``diagnostics``, ``region``, ``truth``, ``study``).
 
     Notes
     -----
@@ -1720,6 +2051,10 @@ def write_demo(study: DemoStudy, folder: str | Path) -> dict[str, Path]:
         context:
           passport: {file: raw/school_passport.xlsx, format: xlsx, sheet: 0}
           results: {file: raw/results.csv, format: csv, encoding: utf-8, sep: ",", decimal: "."}
+        indicators:             # extra tables of the indicator catalogue (stage dynamics)
+          programme_data: {file: raw/programme_data.xlsx}
+          diagnostics: {file: raw/diagnostics.csv}
+          region: {file: raw/region.csv}
         truth: truth.json
         output: output
 
@@ -1769,6 +2104,11 @@ def write_demo(study: DemoStudy, folder: str | Path) -> dict[str, Path]:
     # passport
     p = raw / "school_passport.xlsx"
     cb = inst["school_passport"].codebook("ru")[["variable", "label", "codes"]]
+    if "in_programme" in study.passport.columns and "in_programme" not in set(cb["variable"]):
+        cb = pd.concat([cb, pd.DataFrame([{
+            "variable": "in_programme",
+            "label": "Школа участвует в программе поддержки (не из анкеты паспорта)",
+            "codes": "1 = да; 0 = нет"}])], ignore_index=True)
     _write_xlsx({"passport": _as_int_where_possible(study.passport), "codebook": cb}, p)
     paths["school_passport"] = p
     p = raw / "results.csv"
@@ -1782,6 +2122,14 @@ def write_demo(study: DemoStudy, folder: str | Path) -> dict[str, Path]:
     study.frame.to_csv(p, index=False, encoding="utf-8", lineterminator="\n",
                        float_format="%.10g")
     paths["sample_frame"] = p
+    # programme monitoring, regional diagnostic work, regional values
+    p = raw / "programme_data.xlsx"
+    _write_xlsx({"programme_data": study.programme_data}, p)
+    paths["programme_data"] = p
+    for name in ("diagnostics", "region"):
+        p = raw / f"{name}.csv"
+        getattr(study, name).to_csv(p, index=False, encoding="utf-8", lineterminator="\n")
+        paths[name] = p
     p = folder / "truth.json"
     p.write_text(json.dumps(study.truth, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
                  encoding="utf-8")
@@ -1809,6 +2157,9 @@ def write_demo(study: DemoStudy, folder: str | Path) -> dict[str, Path]:
                                  "sheet": 0},
                     "results": {"file": "raw/results.csv", "format": "csv", "encoding": "utf-8",
                                 "sep": ",", "decimal": "."}},
+        "indicators": {"programme_data": {"file": "raw/programme_data.xlsx"},
+                       "diagnostics": {"file": "raw/diagnostics.csv"},
+                       "region": {"file": "raw/region.csv"}},
         "truth": "truth.json",
         "output": "output",
     }

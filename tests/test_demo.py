@@ -269,7 +269,7 @@ def _sha(path):
 def test_same_seed_identical_frames_different_seed_differs(study):
     again = generate_demo()
     for name in ("schools", "frame", "sample", "students", "parents", "teachers", "passport",
-                 "results"):
+                 "results", "programme_data", "diagnostics", "region"):
         pd.testing.assert_frame_equal(getattr(study, name), getattr(again, name))
     assert json.dumps(study.truth, sort_keys=True) == json.dumps(again.truth, sort_keys=True)
     other = generate_demo(7, n_schools=20, n_sampled=12, waves=(2022,),
@@ -345,7 +345,9 @@ def test_files_read_back(study, written):
     pas = pd.read_excel(paths["school_passport"], sheet_name=None)
     assert list(pas) == ["passport", "codebook"]
     inst = _instr(study, "school_passport")
-    assert list(pas["passport"].columns) == list(inst.id_columns) + inst.columns
+    # the instrument's columns, then the programme flag (not part of the passport form)
+    assert list(pas["passport"].columns) == list(inst.id_columns) + inst.columns + ["in_programme"]
+    assert "in_programme" in set(pas["codebook"]["variable"])
     np.testing.assert_allclose(pas["passport"][inst.columns].to_numpy(float),
                                study.passport[inst.columns].to_numpy(float), rtol=1e-12)
     res = pd.read_csv(paths["results"], encoding="utf-8")
@@ -647,6 +649,253 @@ def test_teachers_consensus_and_icc(study):
     assert rwg[C["consensus_low_schools"]].max() < 0.6
     others = rwg.drop(C["consensus_high_schools"] + C["consensus_low_schools"])
     assert rwg[C["consensus_low_schools"]].max() < others.min()
+
+
+# ------------------------------------------------------------------------------------------
+# programme monitoring, regional diagnostic work, regional values, the indicator catalogue
+# ------------------------------------------------------------------------------------------
+PROGRAMME_COLUMNS = ["school_id", "year", "n_students", "n_iom", "n_add_edu", "n_projects",
+                     "n_individual_progress", "n_anxiety_assessed", "n_anxiety_reduced",
+                     "missed_lessons", "sh_fail", "sh_45", "n_teachers", "n_teachers_trained"]
+
+
+def _programme_measures(study) -> pd.DataFrame:
+    """School x year values of the programme measures (oriented: higher = better) and the
+    participants-weighted diagnostic means."""
+    d = study.programme_data.replace(-9, np.nan).set_index(["school_id", "year"])
+    out = pd.DataFrame({k: 100 * d[k] / d["n_students"] for k in
+                        ("n_iom", "n_add_edu", "n_projects", "n_individual_progress")})
+    out["anxiety_reduced"] = 100 * d["n_anxiety_reduced"] / d["n_anxiety_assessed"]
+    out["teachers_trained"] = 100 * d["n_teachers_trained"] / d["n_teachers"]
+    out["less_missed"] = -d["missed_lessons"] / d["n_students"]
+    out["sh_45"] = d["sh_45"]
+    out["less_fail"] = -d["sh_fail"]
+    g = study.diagnostics.assign(w=lambda x: x["mean_score"] * x["n_participants"]) \
+        .groupby(["school_id", "year", "work"])[["w", "n_participants"]].sum()
+    return out.join((g["w"] / g["n_participants"]).unstack("work"))
+
+
+def _survey_estimates(study) -> pd.DataFrame:
+    """Simple per school x wave estimates (mean, SE = SD / sqrt(n)) of the students' scales:
+    the ``survey`` table of compute_indicators."""
+    inst = _instr(study, "students")
+    df = study.students.drop_duplicates(["wave", "resp_id"], keep=False)
+    rows = []
+    for v in ("tension", "motivation", "anxiety"):
+        g = df.assign(x=_score(df, inst, v)).groupby(["school_id", "wave"])["x"]
+        est = g.agg(["mean", "std", "count"]).reset_index()
+        rows.append(pd.DataFrame({"school_id": est["school_id"], "group": "students",
+                                  "wave": est["wave"], "variable": v, "est": est["mean"],
+                                  "se": est["std"] / np.sqrt(est["count"])}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_indicator_files_written_and_read_back(study, written):
+    import yaml
+    from shnro_research.responses import read_responses, validate_responses
+    from shnro_research.study import DataFile, load_study
+    folder, paths = written
+    cfg = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
+    assert cfg["indicators"] == {"programme_data": {"file": "raw/programme_data.xlsx"},
+                                 "diagnostics": {"file": "raw/diagnostics.csv"},
+                                 "region": {"file": "raw/region.csv"}}
+    spec_of = load_study(folder / "study.yaml").params["indicators"]
+    for name in ("programme_data", "diagnostics", "region"):
+        spec = spec_of[name]
+        assert (folder / spec["file"]).resolve() == paths[name].resolve()
+        # exactly as the pipeline (stages.run_dynamics) reads them
+        got = DataFile((folder / spec["file"]).resolve(), spec.get("encoding"), spec.get("sep"),
+                       spec.get("sheet")).read()
+        exp = getattr(study, name)
+        assert list(got.columns) == list(exp.columns), name
+        assert len(got) == len(exp), name
+        for col in exp.columns:
+            if not pd.api.types.is_numeric_dtype(exp[col]):
+                assert got[col].astype(str).tolist() == exp[col].tolist(), (name, col)
+            else:
+                np.testing.assert_allclose(got[col].to_numpy(float), exp[col].to_numpy(float),
+                                           rtol=0, atol=1e-9, err_msg=f"{name}.{col}")
+    assert list(study.programme_data.columns) == PROGRAMME_COLUMNS
+    assert list(study.diagnostics.columns) == ["school_id", "year", "work", "grade",
+                                               "n_participants", "mean_score"]
+    assert list(study.region.columns) == ["year", "procedure", "subject", "sh_below_min",
+                                          "sh_high", "mean_score"]
+    # the passport's extra column is tolerated by the reader and the validator
+    inst = _instr(study, "school_passport")
+    res = read_responses(paths["school_passport"], inst)
+    assert res.report.unknown_columns == ["in_programme"]
+    assert (res.data["in_programme"].to_numpy() == study.passport["in_programme"].to_numpy()).all()
+    val = validate_responses(res, inst)
+    assert "in_programme" in val.clean.columns and len(val.clean) == len(study.passport)
+
+
+def test_programme_data_consistent_with_the_schools(study):
+    pd_, pas = study.programme_data, study.passport
+    n, W = len(study.schools), len(study.waves)
+    assert len(pd_) == n * W and not pd_.duplicated(["school_id", "year"]).any()
+    assert set(pd_["year"]) == set(study.waves)
+    key = ["school_id", "year"]
+    m = pd_.merge(pas[key + ["n_students", "n_teachers", "in_programme"]], on=key,
+                  suffixes=("", "_passport"))
+    assert (m["n_students"] == m["n_students_passport"]).all()
+    assert (m["n_teachers"] == m["n_teachers_passport"]).all()
+    # the planted "no data" code and nothing else below 0
+    miss = study.truth["programme"]["planted_missing"]
+    assert len(miss) == 1
+    neg = pd_.set_index(key).lt(0).stack()
+    assert neg[neg].index.tolist() == [(miss[0]["school_id"], miss[0]["year"],
+                                        miss[0]["column"])]
+    d = pd_.replace(-9, np.nan)
+    for col in ("n_iom", "n_add_edu", "n_projects", "n_individual_progress",
+                "n_anxiety_assessed"):
+        assert (d[col] <= d["n_students"]).all(), col
+    assert (d["n_anxiety_reduced"] <= d["n_anxiety_assessed"]).all()
+    assert (d["n_teachers_trained"] <= d["n_teachers"]).all()
+    assert d[["sh_fail", "sh_45"]].stack().between(0, 100).all()
+    # the programme flag: the truth's programme schools, constant over the years
+    prog = study.truth["programme"]["programme_schools"]
+    assert prog == study.truth["dynamics"]["programme_schools"] and len(prog) == 4
+    flag = pas.groupby("school_id")["in_programme"].agg(["min", "max"])
+    assert (flag["min"] == flag["max"]).all()
+    assert sorted(flag.index[flag["max"] == 1]) == sorted(prog)
+    # related to context and to the school's results
+    c = _context(study)
+    r = study.results.copy()
+    r["z"] = r.groupby(["year", "procedure", "subject", "grade"])["mean_score"] \
+        .transform(lambda x: (x - x.mean()) / x.std())
+    res = r.groupby("school_id")["z"].mean()
+    sm = d.groupby("school_id").mean()
+    assert np.corrcoef(sm["sh_45"], c[sm.index])[0, 1] > 0.3
+    assert np.corrcoef(sm["sh_45"], res[sm.index])[0, 1] > 0.7
+    assert np.corrcoef(sm["sh_fail"], c[sm.index])[0, 1] < -0.2
+    assert np.corrcoef(sm["sh_fail"], res[sm.index])[0, 1] < -0.6
+    missed = sm["missed_lessons"] / sm["n_students"]
+    assert missed.between(25, 80).all()
+    assert np.corrcoef(missed, c[sm.index])[0, 1] < -0.2
+
+
+def test_diagnostics_related_to_context_and_results(study):
+    d = study.diagnostics
+    assert set(d["work"]) == {"reading", "science"}
+    assert set(d.loc[d["work"] == "reading", "grade"]) == {4, 6}
+    assert set(d.loc[d["work"] == "science", "grade"]) == {8}
+    assert len(d) == len(study.schools) * len(study.waves) * 3
+    assert d["mean_score"].between(0, 100).all() and (d["n_participants"] >= 1).all()
+    d = d.assign(z=d.groupby(["year", "work", "grade"])["mean_score"]
+                 .transform(lambda x: (x - x.mean()) / x.std()))
+    dz = d.groupby(["school_id", "work"])["z"].mean().unstack()
+    c = _context(study)[dz.index]
+    r = study.results.copy()
+    r["z"] = r.groupby(["year", "procedure", "subject", "grade"])["mean_score"] \
+        .transform(lambda x: (x - x.mean()) / x.std())
+    res = r.groupby("school_id")["z"].mean()[dz.index]
+    for work in ("reading", "science"):
+        assert np.corrcoef(dz[work], c)[0, 1] > 0.4, work
+        assert np.corrcoef(dz[work], res)[0, 1] > 0.7, work
+    T = study.truth["diagnostics"]
+    assert all(v > 0.4 for v in T["corr_school_effect_with_context"].values())
+
+
+def test_programme_schools_improve_others_do_not(study):
+    prog = study.truth["programme"]["programme_schools"]
+    x = _programme_measures(study)
+    first, last = study.waves[0], study.waves[-1]
+    ch = x.xs(last, level="year") - x.xs(first, level="year")
+    others = ch.drop(prog)
+    # every programme school improves on the programme's direct measures ...
+    direct = ["n_iom", "n_add_edu", "n_projects", "n_individual_progress", "anxiety_reduced",
+              "teachers_trained", "less_missed"]
+    assert (ch.loc[prog, direct] > 0).all().all()
+    # ... and on average on every measure, by more than the other schools' spread
+    gap = ch.loc[prog].mean() - others.mean()
+    assert (gap > 0.3 * others.std()).all(), gap / others.std()
+    assert (gap[direct] > 1.5 * others.std()[direct]).all()
+    assert gap["reading"] > 2 and gap["science"] > 2          # points
+    # the other schools have no trend (true change 0)
+    assert (others.mean().abs() < 0.6 * others.std()).all()
+    # the truth: directions and expected changes
+    M = study.truth["programme"]["measures"]
+    for k, m in M.items():
+        sign = 1 if m["programme_direction"] == "increase" else -1
+        assert all(sign * v > 0 for v in m["programme_schools_expected_change"].values()), k
+        assert m["other_schools_expected_change"] == 0.0
+    assert study.truth["diagnostics"]["programme_expected_change_points"]["reading"] > 4
+
+
+def test_region_table_and_gap(study):
+    from shnro_research.indicators import region_comparison_table
+    reg = study.region
+    assert not reg.duplicated(["year", "procedure", "subject"]).any()
+    assert len(reg) == len(study.waves) * 6
+    assert reg[["sh_below_min", "sh_high"]].stack().between(0, 100).all()
+    cmp_ = region_comparison_table(study.results, reg)
+    gaps = study.truth["region"]["municipality_minus_region"]
+    for row in cmp_.itertuples():
+        exp = gaps[f"{row.procedure}_{row.subject}"][str(row.year)][row.measure]
+        np.testing.assert_allclose(row.difference, exp, atol=0.006)
+    # the region is ahead of the municipality (z_shift > 0): lower scores, more below minimum
+    mean_gap = cmp_.loc[cmp_["measure"] == "mean_score", "difference"].mean()
+    below_gap = cmp_.loc[cmp_["measure"] == "sh_below_min", "difference"].mean()
+    assert mean_gap < 0 and below_gap > 0
+
+
+def test_every_catalogue_indicator_has_data(study):
+    from shnro_research.indicators import compute_indicators, load_catalogue
+    cat = load_catalogue(None)
+    assert len(cat.ids) == 24
+    tables = study.indicator_tables(_survey_estimates(study))
+    r = compute_indicators(cat, tables)
+    assert set(r["indicator"]) == set(cat.ids)
+    assert (r["achievement"] != "no data").all(), \
+        r.loc[r["achievement"] == "no data", ["indicator", "year", "note"]]
+    assert r["value"].notna().all()
+    for ind in cat.indicators:   # every target year is reported
+        got = set(r.loc[r["indicator"] == ind["id"], "year"])
+        assert set(ind["targets"]) <= got, ind["id"]
+    # the planted "no data" code is excluded and said so
+    note = r.loc[(r["indicator"] == "missed_lessons_per_student")
+                 & (r["year"] == study.truth["programme"]["planted_missing"][0]["year"]), "note"]
+    assert note.str.contains("1 rows with missing values excluded").all()
+    # the programme schools alone (passport flag in_programme): clear improvement, better
+    # than the municipality as a whole in the last year
+    import copy
+    raw = copy.deepcopy(cat)
+    inds = []
+    for ind in raw.indicators:
+        ind = copy.deepcopy(ind)
+        if ind["source"] in ("programme_data", "diagnostics"):
+            ind["params"]["schools"] = {"source": "passport", "column": "in_programme",
+                                        "values": [1]}
+        inds.append(ind)
+    only = compute_indicators(
+        {"catalogue": {"id": "programme_schools"},
+         "indicators": [{k: v for k, v in i.items() if k in
+                         ("id", "name", "kind", "source", "params", "unit", "better",
+                          "targets", "achievement")} for i in inds]}, tables)
+    first, last = study.waves[0], study.waves[-1]
+    both = only.merge(r, on=["indicator", "year"], suffixes=("_prog", "_all"))
+    both = both[both["source_all"].isin(["programme_data", "diagnostics"])]
+    assert (both["n_prog"][both["year"] == last] == 4).all()
+    sign = np.where(both["better_all"] == "higher", 1, -1)
+    last_rows = both["year"] == last
+    assert (sign * (both["value_prog"] - both["value_all"]))[last_rows].gt(0).all()
+    shares = only[(only["kind"].isin(["share", "mean"])) & only["year"].isin([first, last])]
+    wide = shares.pivot(index="indicator", columns="year", values="value")
+    better = shares.groupby("indicator")["better"].first()
+    step = np.where(better[wide.index] == "higher", 1, -1) * (wide[last] - wide[first])
+    assert (step > 0).all(), step
+    # the programme schools reach most of their share targets in the last year
+    ach = only[(only["year"] == last) & only["kind"].isin(["share", "mean"])]["achievement"]
+    assert ach.isin(["achieved", "partly achieved"]).all()
+    assert (ach == "achieved").sum() >= 3
+    # truth: the programme schools' own values per target
+    st = study.truth["programme"]["school_targets"]["iom_share"][str(last)]
+    d = study.programme_data.set_index(["school_id", "year"])
+    for sid, v in st["programme_schools_value"].items():
+        np.testing.assert_allclose(v, 100 * d.loc[(sid, last), "n_iom"]
+                                   / d.loc[(sid, last), "n_students"], atol=0.006)
+    assert sorted(st["achieved"] + st["partly achieved"] + st["not achieved"]) == \
+        sorted(study.schools["school_id"])
 
 
 # ------------------------------------------------------------------------------------------

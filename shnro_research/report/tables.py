@@ -439,15 +439,16 @@ def docx_table(document, blocks, caption="", title="", note="", font_size=10):
         p.add_run(title).italic = True
     rows = list(_rows(blocks, cols))
     table = document.add_table(rows=1 + len(rows), cols=len(cols))
+    grid = _cell_grid(table)   # table.cell(i, j) is O(cells) in python-docx: index once
     for j, c in enumerate(cols):
-        _cell_text(table.cell(0, j), c, font_size, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _cell_text(grid[0][j], c, font_size, align=WD_ALIGN_PARAGRAPH.CENTER)
     for i, (kind, val) in enumerate(rows, 1):
         if kind == "head":
-            merged = table.cell(i, 0).merge(table.cell(i, len(cols) - 1))
+            merged = grid[i][0].merge(grid[i][len(cols) - 1])
             _cell_text(merged, val, font_size, italic=True)
         else:
             for j, v in enumerate(val):
-                _cell_text(table.cell(i, j), v, font_size,
+                _cell_text(grid[i][j], v, font_size,
                            align=WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.RIGHT)
     _apa_borders(table, n_rows=1 + len(rows))
     if note:
@@ -455,6 +456,12 @@ def docx_table(document, blocks, caption="", title="", note="", font_size=10):
         r = p.add_run(note)
         r.font.size = Pt(font_size - 1)
     return table
+
+
+def _cell_grid(table):
+    """Cells of a freshly made (unmerged) table as a list of rows, built in one pass."""
+    from docx.table import _Cell
+    return [[_Cell(tc, table) for tc in tr.tc_lst] for tr in table._tbl.tr_lst]
 
 
 def _cell_text(cell, text, size, italic=False, align=None):
@@ -485,10 +492,11 @@ def _apa_borders(table, n_rows):
         el.set(qn("w:color"), "000000")
         borders.append(el)
 
-    for cell in table.rows[0].cells:
+    grid = _cell_grid(table)
+    for cell in grid[0]:
         set_border(cell, "top", 12)
         set_border(cell, "bottom", 6)
-    for cell in table.rows[n_rows - 1].cells:
+    for cell in grid[n_rows - 1]:
         set_border(cell, "bottom", 12)
 
 
