@@ -20,9 +20,16 @@ so any change of wording or of the number of items keeps working:
 
 The planted truth (context effect, resilient / low-result / stably high / unstable schools,
 high-tension schools, a student–teacher discrepancy, programme schools where tension falls,
-value hierarchies, life-success probabilities, need gaps, teachers' consensus) is returned in
-``DemoStudy.truth`` and written to ``truth.json``; every number is documented in
-``docs/DEMO_TRUTH.md``.
+value hierarchies, life-success probabilities, need gaps, teachers' consensus; programme
+monitoring, regional diagnostic work and regional values with the programme schools improving
+and the region ahead of the municipality) is returned in ``DemoStudy.truth`` and written to
+``truth.json``; every number is documented in ``docs/DEMO_TRUTH.md``.
+
+The indicator tables of :func:`shnro_research.indicators.compute_indicators` are complete:
+``DemoStudy.indicator_tables()`` gives ``results, passport, programme_data, diagnostics,
+region`` (add ``survey`` estimates for the survey-based indicators); the passport carries an
+``in_programme`` flag (0/1, not an item of the passport form) for restricting indicators to the
+programme schools (``params.schools: {source: passport, column: in_programme, values: [1]}``).
 
 Files written by :func:`write_demo` (``folder/``)::
 
@@ -1239,10 +1246,15 @@ def _programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region
                 w: round(float(np.corrcoef(z, c)[0, 1]), 4)
                 for w, z in dmeta["school_z"].items()}),
         "region": dict(
-            model="pupils' scores in the region ~ N(mu + sigma (z_shift + w_y), sd_within^2 + "
-                  "sigma^2 tau^2); shares below the minimum / above the high threshold from that "
-                  "normal (the same thresholds as the school results)",
-            z_shift=REGION["z_shift"], year_sd=REGION["year_sd"],
+            model="pupils' scores in the region ~ N(mu + sigma z_reg, sd_within^2 + sigma^2 "
+                  "tau^2), z_reg = zbar (the municipality's participants-weighted mean true z of "
+                  "the procedure x subject over the years) + z_shift + a_cell + w_year; shares "
+                  "below the minimum / above the high threshold from that normal (the same "
+                  "thresholds as the school results); one row per year x procedure x subject",
+            z_shift=REGION["z_shift"], cell_sd=REGION["cell_sd"], year_sd=REGION["year_sd"],
+            direction="the region is ahead of the municipality: municipal mean scores lower, "
+                      "shares below the minimum higher, shares of high results lower",
+            municipal_mean_z=rmeta["municipal_mean_z"], cell_effects=rmeta["cell_effects"],
             year_effects=rmeta["year_effects"], tau2=round(rmeta["tau2"], 4),
             municipality_minus_region=gaps,
             municipality_minus_region_note="procedure_subject -> year -> difference of the "

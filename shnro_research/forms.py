@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._reproducible import fix_sav_time, fix_zip
 from ._checks import ParameterError, check_option
 from .instruments import _ID_LABELS, Instrument, Item, Text, load_instrument
 
@@ -476,6 +477,7 @@ def render_docx(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
     doc.core_properties.title = ins.title.get(lang)
     doc.core_properties.subject = f"{ins.id} v{ins.version}"
     doc.save(str(p_out))
+    fix_zip(p_out)
     return p_out
 
 
@@ -667,6 +669,7 @@ def write_spss_template(instrument: Any, path: str | Path, lang: str = "ru") -> 
         missing_ranges=meta["missing_ranges"] or None,
         variable_measure=meta["variable_measure"], variable_format=meta["variable_format"],
         variable_display_width=meta["variable_display_width"])
+    fix_sav_time(p)
     return p
 
 
@@ -741,6 +744,7 @@ def write_codebook_xlsx(instrument: Any, path: str | Path, lang: str = "ru") -> 
                 longest = max([len(str(col))] + [len(str(v)) for v in df[col].head(300)])
                 ws.column_dimensions[ws.cell(1, j).column_letter].width = min(max(8, longest + 2),
                                                                              60)
+    fix_zip(p)
     return p
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import DataError
+from ._reproducible import fix_sav_time
 from .study import GROUPS, Study, read_table, write_table
 
 ID = ["resp_id", "school_id", "class_id", "wave"]
@@ -122,15 +123,7 @@ def _write_sav(df: pd.DataFrame, inst, path: Path, lang: str) -> None:
         if data[c].dtype == object or str(data[c].dtype).startswith(("string", "category")):
             data[c] = data[c].astype(object).where(data[c].notna(), "").astype(str)
     pyreadstat.write_sav(data, str(path), **keep)
-    _fix_sav_time(path)
-
-
-def _fix_sav_time(path: Path) -> None:
-    """Fixed creation date/time in the .sav header (bytes 84..100): identical reruns."""
-    b = bytearray(path.read_bytes())
-    b[84:93] = b"01 Jan 00"
-    b[93:101] = b"00:00:00"
-    path.write_bytes(bytes(b))
+    fix_sav_time(path)
 
 
 # -- 3. scoring -------------------------------------------------------------------------------

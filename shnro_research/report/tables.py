@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import ParameterError, check_number, check_option
+from .._reproducible import fix_zip
 
 FORMATS = ("docx", "xlsx", "tex", "html", "md", "csv")
 
@@ -404,23 +405,7 @@ def _write_xlsx(path, blocks, caption, title, note):
     wb.properties.modified = fixed
     wb.properties.creator = "shnro_research"
     wb.save(path)
-    _fix_zip_times(path)
-
-
-def _fix_zip_times(path: Path) -> None:
-    """Rewrite a zip container (xlsx/docx) with fixed member timestamps, for identical bytes."""
-    import zipfile
-    data = {}
-    with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        for info in infos:
-            data[info.filename] = zf.read(info.filename)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in infos:
-            zi = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            zf.writestr(zi, data[info.filename])
+    fix_zip(path)
 
 
 def docx_table(document, blocks, caption="", title="", note="", font_size=10):
@@ -526,7 +511,7 @@ def save_document(doc, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
-    _fix_zip_times(path)
+    fix_zip(path)
     return path
 
 
