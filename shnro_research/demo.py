@@ -247,7 +247,9 @@ class DemoStudy:
         Answers, one long frame each (``wave`` column), id columns then the instrument's columns,
         exactly as written to the raw files (planted data problems included).
     passport : DataFrame
-        School x year social passport (instrument ``school_passport``).
+        School x year social passport (instrument ``school_passport``) plus ``in_programme``
+        (1 = one of the programme schools of ``truth["programme"]``, 0 = other; not an item of
+        the passport form).
     results : DataFrame
         School x year x procedure x subject x grade results (instrument ``results``).
     programme_data : DataFrame
@@ -286,6 +288,10 @@ class DemoStudy:
         """The tables of :func:`shnro_research.indicators.compute_indicators`: ``results``,
         ``passport``, ``programme_data``, ``diagnostics``, ``region`` (and ``survey`` if given:
         design-based estimates ``school_id, group, wave, variable, est, se``)."""
+        if survey is not None and not isinstance(survey, pd.DataFrame):
+            raise ParameterError(f"'survey' must be a DataFrame of design-based estimates "
+                                 f"(school_id, group, wave, variable, est, se); "
+                                 f"got {type(survey).__name__}")
         out = {"results": self.results, "passport": self.passport,
                "programme_data": self.programme_data, "diagnostics": self.diagnostics,
                "region": self.region}
@@ -1189,8 +1195,8 @@ def _programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region
             unit=units[k], programme_direction=direction,
             programme_schools_expected={str(ids[s]): [round(float(x), 3) for x in e[s]]
                                         for s in prog},
-            programme_schools_expected_change={str(ids[s]): round(float(e[s, last] - e[s, first]), 3)
-                                               for s in prog},
+            programme_schools_expected_change={
+                str(ids[s]): round(float(e[s, last] - e[s, first]), 3) for s in prog},
             other_schools_expected_mean=round(float(e[others].mean()), 3),
             other_schools_expected_change=0.0)
     model = {k: dict(base_percent=b, logit_slope_context=cs, logit_slope_u_results=us,

@@ -539,15 +539,10 @@ def run_dynamics(study: Study) -> None:
     tables = {"results": study.results.read() if study.results else None,
               "passport": study.passport.read() if study.passport else None,
               "survey": est}
-    for extra in ("programme_data", "diagnostics", "region"):
-        spec = study.params["indicators"].get(extra)
-        if spec:
-            from .study import DataFile
-            tables[extra] = DataFile((study.root / spec["file"]).resolve(), spec.get("encoding"),
-                                     spec.get("sep"), spec.get("sheet")).read()
+    tables.update({name: f.read() for name, f in study.tables.items()})
     cat = study.params["indicators"].get("catalogue")
     catalogue = load_catalogue((study.root / cat).resolve() if cat else None)
-    write_table(compute_indicators(catalogue, tables, years=study.waves), out, "indicators")
+    write_table(compute_indicators(catalogue, tables), out, "indicators")
 
 
 def _better(lower: tuple[str, ...]):
@@ -564,6 +559,12 @@ def _files(*attrs):
                 out += [r.file for r in study.responses]
             elif a == "instruments":
                 out += _instrument_files(study)
+            elif a == "tables":
+                out += [f.file for f in study.tables.values()]
+            elif a == "catalogue":
+                from .instruments import SURVEYS_DIR
+                cat = study.params["indicators"].get("catalogue")
+                out.append((study.root / cat).resolve() if cat else SURVEYS_DIR / "indicators.yaml")
             else:
                 d = getattr(study, a)
                 if d is not None:
@@ -591,7 +592,7 @@ STAGE_SPECS: dict[str, StageSpec] = {
                          ["shnro_research.context"]),
     "models": StageSpec(run_models, _files("results"), ("typology",), ("context", "scoring"),
                         ["shnro_research.models", "shnro_research.typology"]),
-    "dynamics": StageSpec(run_dynamics, _files("results", "passport"), ("dynamics", "indicators"),
+    "dynamics": StageSpec(run_dynamics, _files("results", "passport", "tables", "catalogue"), ("dynamics", "indicators"),
                           ("design", "scoring"),
                           ["shnro_research.dynamics", "shnro_research.indicators"]),
     "report": StageSpec(_run_report, _files(), ("report",),

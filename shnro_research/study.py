@@ -42,6 +42,8 @@ import yaml
 from ._checks import DataError, ParameterError
 
 GROUPS = ("students", "parents", "teachers")
+#: extra tables of the programme indicators (``indicators: {programme_data: {file: ...}}``)
+INDICATOR_TABLES = ("programme_data", "diagnostics", "region")
 PARAM_BLOCKS = ("validation", "scoring", "design", "context", "typology", "dynamics",
                 "indicators", "report")
 
@@ -87,6 +89,7 @@ class Study:
     results: DataFile | None
     truth: Path | None
     params: dict[str, dict]
+    tables: dict[str, DataFile] = field(default_factory=dict)   # programme_data, diagnostics, region
     raw: dict = field(repr=False, default_factory=dict)
 
     @property
@@ -99,6 +102,7 @@ class Study:
     def input_files(self) -> list[Path]:
         files = [r.file for r in self.responses]
         files += [d.file for d in (self.frame, self.passport, self.results) if d is not None]
+        files += [d.file for d in self.tables.values()]
         return files
 
     def instrument(self, group: str):
@@ -176,6 +180,11 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         if context.get("results") else None
     params = {b: dict(raw.get(b) or {}) for b in PARAM_BLOCKS}
     params["design"], params["context"] = design, context
+    tables = {}
+    for name in INDICATOR_TABLES:
+        spec = params["indicators"].pop(name, None)
+        if spec:
+            tables[name] = data_file(spec, f"indicators.{name}")
     for b, v in params.items():
         if not isinstance(v, dict):
             fail(b, "a mapping of parameters", v)
@@ -188,7 +197,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
                  responses=sorted(responses, key=lambda r: (GROUPS.index(r.group), r.wave)),
                  frame=frame, passport=passport, results=results,
                  truth=truth if truth is not None and truth.exists() else None,
-                 params=params, raw=raw)
+                 params=params, tables=tables, raw=raw)
 
 
 # -- stage machinery ----------------------------------------------------------------------------

@@ -949,6 +949,13 @@ def test_bad_instrument_group():
         generate_demo(instruments=inst)
 
 
+def test_indicator_tables_rejects_bad_survey(study):
+    with pytest.raises(ParameterError, match="'survey' must be a DataFrame"):
+        study.indicator_tables(survey="estimates.csv")
+    assert set(study.indicator_tables()) == {"results", "passport", "programme_data",
+                                             "diagnostics", "region"}
+
+
 def test_write_demo_rejects_non_study(tmp_path):
     with pytest.raises(ParameterError, match="DemoStudy"):
         write_demo({"students": None}, tmp_path)

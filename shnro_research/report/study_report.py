@@ -87,7 +87,21 @@ def run_report(study: Study) -> None:
                _ru(study, "Строки исходных файлов", "Rows of the raw files")),
          table("data_problems", psum, _ru(study, "Проблемы данных", "Data problems"))]))
 
-    # 2. reliability -------------------------------------------------------------------------
+    # 2. descriptives and reliability ----------------------------------------------------------
+    sc = read_table(study, "scoring", "respondent_scores")
+    sc = sc[sc.wave == last]
+    value_cols = [c for c in sc.columns if c not in ("resp_id", "school_id", "class_id", "wave",
+                                                     "group") and not c.endswith("_n_valid")]
+    long = sc.melt(id_vars=["group"], value_vars=value_cols, var_name="scale").dropna()
+    desc = (long.groupby(["group", "scale"])["value"]
+            .agg(mean="mean", sd="std", n="size").reset_index())
+    desc["scale"] = desc["scale"].map(lambda v: _scale_labels(study).get(v, v))
+    sections.append(Section(_ru(study, "Описательные статистики", "Descriptive statistics"), [],
+                            [table("descriptives", desc,
+                                   _ru(study, f"Шкалы по группам респондентов (без весов), {last}",
+                                       f"Scales by respondent group (unweighted), {last}"))]))
+
+    # reliability -------------------------------------------------------------------------
     rel = read_table(study, "scoring", "reliability")
     rel = rel[(rel.wave == "all")]
     piv = rel.pivot_table(index=["group", "scale", "n_items"], columns=["measure", "missing"],
@@ -331,14 +345,19 @@ def run_report(study: Study) -> None:
     _school_cards(study, out / "schools", style)
 
 
-def _labelled(study: Study, df: pd.DataFrame) -> pd.DataFrame:
-    """Group and scale names in the study's language (for figures)."""
-    from .figures import GROUP_LABELS
+def _scale_labels(study: Study) -> dict[str, str]:
     labels = {}
     for g in study.instruments:
         if g in ("students", "parents", "teachers"):
             for sid, sc in study.instrument(g).scales.items():
                 labels.setdefault(sid, sc.label.get(study.lang))
+    return labels
+
+
+def _labelled(study: Study, df: pd.DataFrame) -> pd.DataFrame:
+    """Group and scale names in the study's language (for figures)."""
+    from .figures import GROUP_LABELS
+    labels = _scale_labels(study)
     out = df.copy()
     if "group" in out:
         out["group"] = out["group"].map(lambda g: GROUP_LABELS[study.lang].get(g, g))
