@@ -694,19 +694,17 @@ def _survey_estimates(study) -> pd.DataFrame:
 def test_indicator_files_written_and_read_back(study, written):
     import yaml
     from shnro_research.responses import read_responses, validate_responses
-    from shnro_research.study import DataFile, load_study
+    from shnro_research.study import load_study
     folder, paths = written
     cfg = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
     assert cfg["indicators"] == {"programme_data": {"file": "raw/programme_data.xlsx"},
                                  "diagnostics": {"file": "raw/diagnostics.csv"},
                                  "region": {"file": "raw/region.csv"}}
-    spec_of = load_study(folder / "study.yaml").params["indicators"]
+    files = load_study(folder / "study.yaml").tables
     for name in ("programme_data", "diagnostics", "region"):
-        spec = spec_of[name]
-        assert (folder / spec["file"]).resolve() == paths[name].resolve()
+        assert files[name].file == paths[name].resolve()
         # exactly as the pipeline (stages.run_dynamics) reads them
-        got = DataFile((folder / spec["file"]).resolve(), spec.get("encoding"), spec.get("sep"),
-                       spec.get("sheet")).read()
+        got = files[name].read()
         exp = getattr(study, name)
         assert list(got.columns) == list(exp.columns), name
         assert len(got) == len(exp), name
