@@ -125,18 +125,27 @@ def tension_by_school(tension: pd.DataFrame, *, school: str = "school_id", group
     return fig
 
 
+def _short(label, width: int = 40) -> str:
+    """A long label cut at a word boundary with an ellipsis (full text stays in the tables)."""
+    label = str(label)
+    if len(label) <= width:
+        return label
+    cut = label[:width].rsplit(" ", 1)[0].rstrip(" ,(")
+    return cut + "…"
+
+
 def value_hierarchies(ranks: pd.DataFrame, *, value: str = "value", group: str = "group",
                       est: str = "mean_rank", lang: str = "ru") -> Figure:
     """Mean (or median) rank of each value per respondent group, values ordered by the mean."""
     check_columns(ranks, [value, group, est], "ranks")
     order = ranks.groupby(value)[est].mean().sort_values().index.tolist()
     pos = {v: i for i, v in enumerate(order)}
-    fig = _fig(6.5, max(3.5, 0.28 * len(order) + 1.0))
+    fig = _fig(7.5, max(3.5, 0.28 * len(order) + 1.0))
     ax = fig.add_subplot()
     for g, dg in ranks.groupby(group, sort=False):
         ax.plot(dg[est], dg[value].map(pos), "o", ms=4, color=GROUP_COLORS.get(g),
                 label=GROUP_LABELS[lang].get(g, g))
-    ax.set_yticks(range(len(order)), [str(v) for v in order], fontsize=7)
+    ax.set_yticks(range(len(order)), [_short(v) for v in order], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel(_T[lang]["rank"])
     ax.legend(frameon=False, fontsize=8)
