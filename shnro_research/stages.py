@@ -495,17 +495,56 @@ def run_models(study: Study) -> None:
     st_scores = scores[scores.group == "students"].merge(
         idx[["school_id", "year", "index"]].rename(columns={"year": "wave"}),
         on=["school_id", "wave"], how="left")
+    st_scores = st_scores.merge(student_ses(study), on=["resp_id", "wave"], how="left")
+    st_scores["school_wave"] = st_scores["school_id"].astype(str) + "/" + st_scores["wave"].astype(str)
+    st_scores = M.add_group_mean(st_scores, ["ses"], "school_wave")   # school mean in that wave
+    write_table(st_scores[["resp_id", "school_id", "wave", "ses", "ses_mean"]], out, "student_ses")
     fixed, var = [], []
     for outcome in ("tension", "motivation"):
         if outcome not in st_scores:
             continue
-        d = st_scores.dropna(subset=[outcome, "index"])
-        mm = M.random_intercept(d, f"{outcome} ~ index + C(wave)", group="school_id")
+        d = st_scores.dropna(subset=[outcome, "index", "ses"])
+        # student SES, its school mean (contextual effect) and the school's well-being index
+        mm = M.random_intercept(d, f"{outcome} ~ ses + ses_mean + index + C(wave)",
+                                group="school_id")
         fixed.append(mm.tidy().assign(outcome=outcome))
         var.append(mm.variance_components().assign(outcome=outcome, icc=mm.icc))
     if fixed:
         write_table(pd.concat(fixed, ignore_index=True), out, "survey_models_fixed")
         write_table(pd.concat(var, ignore_index=True), out, "survey_models_variance")
+
+
+def student_ses(study: Study) -> pd.DataFrame:
+    """ESCS-style SES of each student from parents' education, books and possessions.
+
+    Components are the items with roles ``ses_parent_edu`` (the higher parent counts),
+    ``ses_books`` and ``ses_possession`` (summed); equal weights of standardised components,
+    re-standardised (PISA 2018+ construction, without occupational status). Standardised
+    within each wave.
+    """
+    from .context import student_ses_index
+    inst = study.instrument("students")
+    d = load_clean(study, "students")
+    edu = [i.id for i in inst.items if i.role == "ses_parent_edu"]
+    books = [i.id for i in inst.items if i.role == "ses_books"]
+    poss = [i.id for i in inst.items if i.role == "ses_possession"]
+    comp = pd.DataFrame({"resp_id": d["resp_id"], "school_id": d["school_id"], "wave": d["wave"]})
+    comps = {}
+    if edu:
+        comp["parent_edu"] = d[edu].max(axis=1, skipna=True)
+        comps["parent_edu"] = 1
+    if books:
+        comp["books"] = d[books[0]]
+        comps["books"] = 1
+    if poss:
+        comp["possessions"] = d[poss].sum(axis=1, min_count=len(poss))
+        comps["possessions"] = 1
+    if not comps:
+        return comp.assign(ses=np.nan)[["resp_id", "wave", "ses"]]
+    res = student_ses_index(comp, comps, student=["resp_id", "wave"], school="school_id",
+                            by="wave", min_components=max(1, len(comps) - 1))
+    out = res.scores[["resp_id", "wave", "index"]].rename(columns={"index": "ses"})
+    return out
 
 
 # -- 7. dynamics and indicators -----------------------------------------------------------------
@@ -532,6 +571,19 @@ def run_dynamics(study: Study) -> None:
         write_table(D.wave_change(est_all, by=["group"], consecutive=True,
                                   better=_better(lower_better), **kw), out,
                     "change_municipality")
+        # effect sizes of the change per school and group (respondent level, unweighted)
+        scores = read_table(study, "scoring", "respondent_scores")
+        eff = []
+        for value in p.get("effect_size_scales", ("tension", "motivation", "anxiety")):
+            if value not in scores:
+                continue
+            for measure in ("hedges_g", "cliff_delta"):
+                eff.append(D.wave_effect_sizes(scores.dropna(subset=[value]), value,
+                                               by=["school_id", "group"], base=waves[0],
+                                               compare=waves[-1], measure=measure)
+                           .assign(variable=value))
+        if eff:
+            write_table(pd.concat(eff, ignore_index=True), out, "change_effect_sizes")
         ranks = read_table(study, "scoring", "rok_term_hierarchy")
         write_table(D.hierarchy_change(ranks, item="value", score="mean_rank", by="group",
                                        base=waves[0], compare=waves[-1]), out, "values_change")
@@ -540,6 +592,10 @@ def run_dynamics(study: Study) -> None:
               "passport": study.passport.read() if study.passport else None,
               "survey": est}
     tables.update({name: f.read() for name, f in study.tables.items()})
+    if tables.get("region") is not None and tables.get("results") is not None:
+        from .indicators import region_comparison_table
+        write_table(region_comparison_table(tables["results"], tables["region"]), out,
+                    "region_comparison")
     cat = study.params["indicators"].get("catalogue")
     catalogue = load_catalogue((study.root / cat).resolve() if cat else None)
     write_table(compute_indicators(catalogue, tables), out, "indicators")

@@ -294,6 +294,14 @@ def run_report(study: Study) -> None:
          table("low_results", flagged, _ru(study, "Школы с низкими результатами (≥ 30 % ниже порога "
                                                   "по ≥ 2 процедурам)",
                                            "Low-result schools (≥ 30 % below the threshold on ≥ 2 procedures)")),
+         table("survey_models", read_table(study, "models", "survey_models_fixed"),
+               _ru(study, "Двухуровневые модели напряжённости и мотивации учащихся: СЭС ученика, "
+                          "средний СЭС школы (контекстуальный эффект), индекс благополучия школы",
+                   "Two-level models of students' tension and motivation: student SES, school "
+                   "mean SES (contextual effect), school well-being index"),
+               panels=[(_ru(study, "Компоненты дисперсии", "Variance components"),
+                        read_table(study, "models", "survey_models_variance")
+                        .rename(columns={"est": "variance"}))]),
          table("typology", typ.groupby("group").agg(n=("school_id", "size"),
                                                     schools=("school_id", lambda s: ", ".join(s)))
                .reset_index().rename(columns={"group": "type"}),
@@ -334,9 +342,12 @@ def run_report(study: Study) -> None:
     at = achievement_table(ind, lang=study.lang)
     ind_fig = figure("indicators", plot_achievement(ind, lang=study.lang),
                      _ru(study, "Достижение целевых показателей", "Achievement of target indicators"))
-    sections.append(Section(t["indicators"], [], [table("indicators", at, _ru(
-        study, "Целевые показатели и степень их достижения", "Target indicators and their achievement"))],
-        [ind_fig]))
+    ind_tables = [table("indicators", at, _ru(
+        study, "Целевые показатели и степень их достижения", "Target indicators and their achievement"))]
+    if (study.stage_dir("dynamics") / "region_comparison.parquet").exists():
+        ind_tables.append(table("region_comparison", read_table(study, "dynamics", "region_comparison"),
+                                _ru(study, "Муниципалитет и регион", "Municipality and region")))
+    sections.append(Section(t["indicators"], [], ind_tables, [ind_fig]))
 
     title = study.title
     sub = _ru(study, f"Волны: {', '.join(map(str, study.waves))}. Сгенерировано shnro_research.",
