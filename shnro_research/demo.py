@@ -67,6 +67,7 @@ import pandas as pd
 from scipy.special import expit, logit
 from scipy.stats import norm
 
+from ._reproducible import fix_sav_time
 from ._checks import DataError, ParameterError, check_number
 from .instruments import Instrument, Item, load_instrument
 
@@ -78,7 +79,6 @@ INSTRUMENT_NAMES = ("students", "parents", "teachers", "school_passport", "resul
 STRATA = ("city", "town", "village")
 STRATUM_SHARE = (0.4, 0.3, 0.3)
 #: fixed creation time written into .sav headers and .xlsx properties (reproducible files)
-FIXED_SAV_DATE, FIXED_SAV_TIME = b"01 May 24", b"00:00:00"
 
 # within-school latent spread: respondent (shared within a scale) and item-specific parts
 A_RESP, B_ITEM = 0.65, 0.75
@@ -1903,17 +1903,6 @@ def _as_int_where_possible(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _fix_sav_timestamp(path: Path) -> None:
-    """Overwrite the creation date/time of a .sav header with a fixed value (reproducibility)."""
-    with open(path, "r+b") as fh:
-        head = fh.read(120)
-        if head[:4] not in (b"$FL2", b"$FL3"):
-            raise DataError(f"{path}: not an SPSS system file")
-        fh.seek(84 + 8)   # rec_type 4, product 60, layout 4, nominal 4, compression 4, weight 4,
-        fh.write(FIXED_SAV_DATE)   # ncases 4, bias 8 -> creation date (9) and time (8)
-        fh.write(FIXED_SAV_TIME)
-
-
 def _col_letter(k: int) -> str:
     out = ""
     k += 1
@@ -2103,7 +2092,7 @@ def write_demo(study: DemoStudy, folder: str | Path) -> dict[str, Path]:
         pyreadstat.write_sav(df, str(p), file_label=f"Демо-муниципалитет: учащиеся, {w}",
                              column_labels=cl, variable_value_labels=vl, missing_ranges=miss,
                              variable_measure=meas)
-        _fix_sav_timestamp(p)
+        fix_sav_time(p)
         paths[f"students_{w}"] = p
         responses["students"][w] = dict(file=f"raw/students_{w}.sav", format="sav")
         # parents: cp1251 CSV
