@@ -91,6 +91,15 @@ def _check_unique(df: pd.DataFrame, keys: Sequence[str], where: str) -> None:
         raise DataError(f"{where}: duplicated key {first} ({int(dup.sum())} rows); one row per {list(keys)} expected")
 
 
+def _worst_share(x: pd.Series, gid: pd.Series, share: float, higher_is_better: bool):
+    """Flag the worst ``share`` of values within groups: (flags, cut-offs, rule text)."""
+    if higher_is_better:
+        cut = _quantile_in_groups(x, gid, share)
+        return x <= cut, cut, f"<= {_fmt(share * 100)}th percentile"
+    cut = _quantile_in_groups(x, gid, 1 - share)
+    return x >= cut, cut, f">= {_fmt((1 - share) * 100)}th percentile"
+
+
 def _year_positions(years: pd.Series) -> pd.Series:
     order = sorted(years.dropna().unique())
     pos = {y: i for i, y in enumerate(order)}
@@ -151,14 +160,7 @@ def low_results_rank(results: pd.DataFrame, *, value: str, school: str = "school
     df = results[[*by_l, school, year]].copy()
     x = _numeric(results, value, "results")
     gid = _group_ids(results, [year, *by_l])
-    if higher_is_better:
-        cut = _quantile_in_groups(x, gid, bottom)
-        low = x <= cut
-        cmp = f"<= {_fmt(bottom * 100)}th percentile"
-    else:
-        cut = _quantile_in_groups(x, gid, 1 - bottom)
-        low = x >= cut
-        cmp = f">= {_fmt((1 - bottom) * 100)}th percentile"
+    low, cut, cmp = _worst_share(x, gid, bottom, higher_is_better)
     df["_low"] = low & x.notna()
     df["_valid"] = x.notna()
     df["_pos"] = _year_positions(results[year])
@@ -311,14 +313,8 @@ def unfavourable_context(data: pd.DataFrame, *, value: str = "index", school: st
     _check_unique(data, keys, "data")
     x = _numeric(data, value, "data")
     gid = _group_ids(data, [*([year] if year else []), *as_list(by)])
-    if higher_is_favourable:
-        cut = _quantile_in_groups(x, gid, q)
-        flag = x <= cut
-        rule = f"{value} <= {_fmt(q * 100)}th percentile"
-    else:
-        cut = _quantile_in_groups(x, gid, 1 - q)
-        flag = x >= cut
-        rule = f"{value} >= {_fmt((1 - q) * 100)}th percentile"
+    flag, cut, cmp = _worst_share(x, gid, q, higher_is_favourable)
+    rule = f"{value} {cmp}"
     out = data[keys].copy()
     out[value] = x
     out["cutoff"] = cut
