@@ -273,8 +273,8 @@ def attach_design(study: Study, data: pd.DataFrame, group: str) -> pd.DataFrame:
     """Join the sampling frame's strata, weights and population counts (for fpc) to respondents.
 
     Students and parents: weight of their class; teachers: of their school's teacher list.
-    Stage-1 fpc = schools in the stratum; stage-2 fpc = classes in the school (teachers: the
-    school's teachers). Rows without a sampled class get no weight and are reported.
+    Stage-1 fpc = schools in the stratum; stage-2 fpc = classes in the school (students and
+    parents; teachers have none). Rows without a sampled class get no weight and are reported.
     """
     d = study.params["design"]
     if study.frame is None:
@@ -293,17 +293,11 @@ def attach_design(study: Study, data: pd.DataFrame, group: str) -> pd.DataFrame:
         cl, te = frame, frame.iloc[0:0]
     n_classes = cl.groupby([w, sch])[cls].nunique().rename("fpc_units").reset_index()
     if group == "teachers":
-        cols = [w, sch, strata, weight] + (["n_pupils"] if "n_pupils" in te else [])
+        # all teachers of a sampled school are asked: teachers are the second stage, taken
+        # with replacement (no fpc), so the estimate refers to the school's teaching staff
         t = te[te["sampled"] == 1] if "sampled" in te else te
         t = t[[w, sch, strata, weight]].rename(columns={weight: "weight"})
         out = data.merge(t, left_on=["wave", "school_id"], right_on=[w, sch], how="left")
-        nt = data.groupby(["wave", "school_id"]).size().rename("n_resp").reset_index()
-        # all teachers are asked: stage-2 population = teachers on the list (weight x responded)
-        out = out.merge(nt, on=["wave", "school_id"], how="left")
-        out["fpc_units"] = np.round(out["weight"].astype(float) * 0 + out["n_resp"] /
-                                    _teacher_response_rate(te, w, sch)
-                                    .reindex(pd.MultiIndex.from_frame(out[["wave", "school_id"]]))
-                                    .to_numpy())
         out["psu2"] = out["resp_id"].astype(str)
     else:
         c = cl[cl["sampled"] == 1] if "sampled" in cl else cl
@@ -317,16 +311,6 @@ def attach_design(study: Study, data: pd.DataFrame, group: str) -> pd.DataFrame:
     out = out.rename(columns={strata: "stratum"})
     drop = [c for c in out.columns if c.endswith("_frame") or (c in (w, sch, cls) and c not in data)]
     return out.drop(columns=[c for c in drop if c in out.columns and c not in data.columns])
-
-
-def _teacher_response_rate(te: pd.DataFrame, w: str, sch: str) -> pd.Series:
-    t = te.copy()
-    if "p_unit" in t:
-        r = t.set_index([w, sch])["p_unit"].astype(float)
-    else:
-        r = pd.Series(1.0, index=pd.MultiIndex.from_frame(t[[w, sch]]))
-    r.index.names = ["wave", "school_id"]
-    return r
 
 
 def run_design(study: Study) -> None:
