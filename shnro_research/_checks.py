@@ -18,24 +18,11 @@ import pandas as pd
 #: Column vocabulary of every tidy result table (in this order when present).
 TIDY_COLUMNS = (
     "est", "se", "ci_low", "ci_high", "df", "n", "n_eff", "deff",
-    "statistic", "p_value",
+    "statistic", "p_value", "p_adjusted", "adjust_method",
 )
 
 
-class ShnroError(Exception):
-    """Base class of the package's own errors."""
-
-
-class ParameterError(ShnroError, ValueError):
-    """A function parameter has a wrong value or type."""
-
-
-class DataError(ShnroError, ValueError):
-    """Input data are malformed: names the file / column / row / value and what was expected."""
-
-
-class InstrumentError(ShnroError, ValueError):
-    """A questionnaire definition (``surveys/*.yaml``) is malformed: names file, item and field."""
+from .errors import DataError, InstrumentError, ParameterError, ShnroError  # noqa: E402,F401
 
 
 def check_option(value: Any, name: str, options: Iterable[Any]) -> Any:

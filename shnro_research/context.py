@@ -50,16 +50,16 @@ __all__ = [
 #: Default directions of the social-passport columns of the school context form
 #: (+1 favourable, -1 unfavourable). Use as a starting point: ``{c: PASSPORT_COMPONENTS[c] for c in ...}``.
 PASSPORT_COMPONENTS: dict[str, int] = {
-    "sh_low_income": -1,             # доля малообеспеченных семей
-    "sh_parents_higher_edu": +1,     # доля родителей с высшим образованием
-    "sh_single_parent": -1,          # доля неполных семей
-    "sh_large_families": -1,         # доля многодетных семей
-    "sh_social_risk": -1,            # доля семей в социально опасном положении
-    "sh_registered": -1,             # доля учащихся «на учёте» (ВШУ, ПДН, КДН)
-    "sh_non_native": -1,             # доля учащихся с неродным русским / из семей мигрантов
-    "sh_disability": -1,             # доля учащихся с ОВЗ
+    "low_income_pct": -1,             # доля малообеспеченных семей
+    "parents_higher_edu_pct": +1,     # доля родителей с высшим образованием
+    "single_parent_pct": -1,          # доля неполных семей
+    "large_families_pct": -1,         # доля многодетных семей
+    "social_risk_pct": -1,            # доля семей в социально опасном положении
+    "registered_pct": -1,             # доля учащихся «на учёте» (ВШУ, ПДН, КДН)
+    "non_native_pct": -1,             # доля учащихся с неродным русским / из семей мигрантов
+    "disability_pct": -1,             # доля учащихся с ОВЗ
     "teacher_vacancies": -1,         # вакансии педагогов
-    "sh_teachers_higher_cat": +1,    # доля учителей высшей категории
+    "teachers_higher_cat_pct": +1,    # доля учителей высшей категории
 }
 # (column names of surveys/school_passport.yaml)
 
@@ -462,7 +462,7 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
 
     Examples
     --------
-    >>> res = wellbeing_index(passport, {"sh_low_income": -1, "sh_parents_higher_edu": 1},
+    >>> res = wellbeing_index(passport, {"low_income_pct": -1, "parents_higher_edu_pct": 1},
     ...                       by="year", min_components=0.5)   # doctest: +SKIP
     >>> res.scores.head()                                           # doctest: +SKIP
 

@@ -102,17 +102,17 @@ PROCEDURES = {  # code: (name, [(subject, grade, mu, sigma_between, participatio
     3: ("ЕГЭ", [(1, 11, 68.0, 6.0, 0.97), (2, 11, 52.0, 8.0, 0.55)]),
 }
 PASSPORT = {  # id: (mean share %, logit slope per SD of context, school noise SD)
-    "sh_low_income": (20.0, -0.60, 0.30),
-    "sh_parents_higher_edu": (30.0, 0.60, 0.30),
-    "sh_single_parent": (22.0, -0.35, 0.25),
-    "sh_large_families": (15.0, -0.30, 0.30),
-    "sh_social_risk": (5.0, -0.50, 0.35),
-    "sh_registered": (2.0, -0.50, 0.40),
-    "sh_non_native": (6.0, -0.30, 0.50),
-    "sh_disability": (4.0, -0.20, 0.35),
-    "sh_teachers_higher_cat": (40.0, 0.40, 0.30),
-    "sh_unemployed_parents": (8.0, -0.55, 0.30),
-    "sh_guardianship": (2.0, -0.35, 0.35),
+    "low_income_pct": (20.0, -0.60, 0.30),
+    "parents_higher_edu_pct": (30.0, 0.60, 0.30),
+    "single_parent_pct": (22.0, -0.35, 0.25),
+    "large_families_pct": (15.0, -0.30, 0.30),
+    "social_risk_pct": (5.0, -0.50, 0.35),
+    "registered_pct": (2.0, -0.50, 0.40),
+    "non_native_pct": (6.0, -0.30, 0.50),
+    "disability_pct": (4.0, -0.20, 0.35),
+    "teachers_higher_cat_pct": (40.0, 0.40, 0.30),
+    "unemployed_parents_pct": (8.0, -0.55, 0.30),
+    "guardianship_pct": (2.0, -0.35, 0.35),
 }
 #: passport items not listed above, by role: (mean share %, slope)
 PASSPORT_ROLE = {"context_negative": (10.0, -0.40), "context_positive": (30.0, 0.40)}
@@ -134,8 +134,8 @@ PROGRAMME_DATA = {
     "n_add_edu": (66.0, 0.30, 0.0, -0.40, 0.30, 0.80, 0.08),
     "n_projects": (24.0, 0.30, 0.10, 0.0, 0.35, 1.00, 0.10),
     "n_individual_progress": (33.0, 0.15, 0.20, 0.0, 0.25, 0.90, 0.08),
-    "sh_fail": (4.5, -0.40, -0.50, 0.0, 0.30, -1.50, 0.10),
-    "sh_45": (42.0, 0.35, 0.50, 0.0, 0.20, 0.45, 0.06),
+    "fail_pct": (4.5, -0.40, -0.50, 0.0, 0.30, -1.50, 0.10),
+    "marks_45_pct": (42.0, 0.35, 0.50, 0.0, 0.20, 0.45, 0.06),
     "n_teachers_trained": (25.0, 0.0, 0.0, 0.0, 0.50, 3.00, 0.15),
 }
 #: repeated anxiety diagnostics by a psychologist: share of pupils assessed (+ has_psychologist
@@ -255,13 +255,13 @@ class DemoStudy:
     programme_data : DataFrame
         Programme monitoring, one row per school x year (every school): ``school_id, year,
         n_students, n_iom, n_add_edu, n_projects, n_individual_progress, n_anxiety_assessed,
-        n_anxiety_reduced, missed_lessons, sh_fail, sh_45, n_teachers, n_teachers_trained``
+        n_anxiety_reduced, missed_lessons, fail_pct, marks_45_pct, n_teachers, n_teachers_trained``
         (table ``programme_data`` of :func:`shnro_research.indicators.compute_indicators`).
     diagnostics : DataFrame
         Regional diagnostic work: ``school_id, year, work`` (``reading`` grades 4 and 6,
         ``science`` grade 8) ``, grade, n_participants, mean_score``.
     region : DataFrame
-        Regional values: ``year, procedure, subject, sh_below_min, sh_high, mean_score``.
+        Regional values: ``year, procedure, subject, below_min_pct, high_pct, mean_score``.
     truth : dict
         The planted truth (JSON-serialisable), see ``docs/DEMO_TRUTH.md``.
     instruments : dict
@@ -870,14 +870,14 @@ def _passport(st, inst: Instrument, schools, c, waves, n_students, n_teachers,
             spec = PASSPORT_ROLE[item.role] + (0.30,)
         if spec is not None:
             mean, slope, sd = spec
-            extra = 0.3 * village if iid in ("sh_large_families", "sh_low_income") else 0.0
+            extra = 0.3 * village if iid in ("large_families_pct", "low_income_pct") else 0.0
             eta = rng.normal(0, sd, n) + extra
             lin = logit(mean / 100) + slope * c + eta
             x = 100 * expit(lin[sidx] + rng.normal(0, 0.08, n * W))
             x = np.round(x, 1)
         elif iid == "n_classes":
             x = np.repeat(n_classes_total, W).astype(float)
-        elif iid == "sh_second_shift":
+        elif iid == "second_shift_pct":
             city = (schools["stratum"].to_numpy() == "city").astype(float)
             lin = -3.0 + 1.2 * city - 0.3 * c + rng.normal(0, 0.8, n)
             x = np.where(village[sidx] == 1, 0.0,
@@ -954,8 +954,8 @@ def _results(st, inst: Instrument, schools, c, waves, sets, sizes_by_grade):
                 "procedure": proc, "subject": subj, "grade": grade,
                 "n_participants": npart.reshape(-1),
                 "mean_score": np.round(np.clip(mean_obs, 0, 100), 1).reshape(-1),
-                "sh_below_min": np.round(below, 1).reshape(-1),
-                "sh_high": np.round(high, 1).reshape(-1),
+                "below_min_pct": np.round(below, 1).reshape(-1),
+                "high_pct": np.round(high, 1).reshape(-1),
                 "z": z.reshape(-1), "mean_true": mean_true.reshape(-1),
                 "thr_min": thr_min, "thr_high": thr_high}))
     res = pd.concat(rows, ignore_index=True)
@@ -963,7 +963,7 @@ def _results(st, inst: Instrument, schools, c, waves, sets, sizes_by_grade):
     res = res.sort_values(["school_id", "year", "procedure", "subject", "grade"],
                           kind="mergesort").reset_index(drop=True)
     out = res[["school_id", "year", "procedure", "subject", "grade"]].copy()
-    known = {"n_participants", "mean_score", "sh_below_min", "sh_high"}
+    known = {"n_participants", "mean_score", "below_min_pct", "high_pct"}
     for item in inst.items:
         if item.id in known:
             out[item.id] = res[item.id].astype(float)
@@ -1034,7 +1034,7 @@ def _programme_data(st, schools, c, u, waves, ssets, n_students, n_teachers, pas
         "n_individual_progress": flat(counts["n_individual_progress"]),
         "n_anxiety_assessed": flat(assessed), "n_anxiety_reduced": flat(reduced),
         "missed_lessons": flat(missed).astype(np.int64),
-        "sh_fail": flat(share("sh_fail")), "sh_45": flat(share("sh_45")),
+        "fail_pct": flat(share("fail_pct")), "marks_45_pct": flat(share("marks_45_pct")),
         "n_teachers": flat(n_teachers), "n_teachers_trained": flat(counts["n_teachers_trained"])})
     missing = []
     if W >= 3:   # one planted "no data" code: a non-programme school, middle year
@@ -1097,8 +1097,8 @@ def _region(st, waves, res_raw):
             below = 100 * norm.cdf((mu + P["below_min_z"] * sdw - mean) / sd_tot)
             high = 100 * norm.sf((mu + P["high_z"] * sdw - mean) / sd_tot)
             rows.append(dict(year=int(y), procedure=int(proc), subject=int(subj),
-                             sh_below_min=round(float(below), 1),
-                             sh_high=round(float(high), 1), mean_score=round(float(mean), 1)))
+                             below_min_pct=round(float(below), 1),
+                             high_pct=round(float(high), 1), mean_score=round(float(mean), 1)))
     return pd.DataFrame(rows), dict(
         tau2=float(tau2), var_u=float(var_u), year_effects=[round(float(x), 4) for x in w],
         municipal_mean_z={f"{p_}_{s_}": round(float(z), 4) for (p_, s_), z in zbar.items()},
@@ -1190,7 +1190,7 @@ def _programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region
     units.update(n_teachers_trained="% of teachers", missed_lessons="lessons per pupil",
                  n_anxiety_reduced="% of the pupils assessed")
     for k, e in exp.items():
-        direction = "decrease" if k in ("sh_fail", "missed_lessons") else "increase"
+        direction = "decrease" if k in ("fail_pct", "missed_lessons") else "increase"
         measures[k] = dict(
             unit=units[k], programme_direction=direction,
             programme_schools_expected={str(ids[s]): [round(float(x), 3) for x in e[s]]
@@ -1205,8 +1205,8 @@ def _programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region
     tables = {"programme_data": pdata, "diagnostics": diag}
     # municipality minus region, participants-weighted over the municipality's rows
     gaps = {}
-    r = res_raw.assign(nb=res_raw["sh_below_min"] * res_raw["n_participants"],
-                       nh=res_raw["sh_high"] * res_raw["n_participants"],
+    r = res_raw.assign(nb=res_raw["below_min_pct"] * res_raw["n_participants"],
+                       nh=res_raw["high_pct"] * res_raw["n_participants"],
                        nm=res_raw["mean_score"] * res_raw["n_participants"])
     g = r.groupby(["year", "procedure", "subject"])[["nb", "nh", "nm", "n_participants"]].sum()
     reg = region.set_index(["year", "procedure", "subject"])
@@ -1214,8 +1214,8 @@ def _programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region
         m = g.loc[key]
         row = reg.loc[key]
         gaps.setdefault(f"{key[1]}_{key[2]}", {})[str(key[0])] = dict(
-            sh_below_min=round(float(m["nb"] / m["n_participants"] - row["sh_below_min"]), 2),
-            sh_high=round(float(m["nh"] / m["n_participants"] - row["sh_high"]), 2),
+            below_min_pct=round(float(m["nb"] / m["n_participants"] - row["below_min_pct"]), 2),
+            high_pct=round(float(m["nh"] / m["n_participants"] - row["high_pct"]), 2),
             mean_score=round(float(m["nm"] / m["n_participants"] - row["mean_score"]), 2))
     P = DIAGNOSTICS
     return {
@@ -1227,7 +1227,7 @@ def _programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region
                  "0 for every other school (their true change is exactly 0)",
             model="P = logistic(logit(base/100) + c_slope c_s + u_slope u_s + village_shift "
                   "village + eta_s + programme path + eps_sy); counts ~ Binomial(n_students "
-                  "(n_teachers for n_teachers_trained), P); sh_fail, sh_45 = 100 count / "
+                  "(n_teachers for n_teachers_trained), P); fail_pct, marks_45_pct = 100 count / "
                   "n_students, rounded to 0.1",
             parameters=model, anxiety_diagnostics=dict(ANXIETY_DIAG), missed_lessons=dict(MISSED),
             measures=measures, planted_missing=pmeta["missing"],
@@ -1427,7 +1427,7 @@ def _population_expected(params, item_ids, group_weights):
 
 def _low_result_rule(res: pd.DataFrame, share: float = 30.0, n_procedures: int = 2,
                      n_years: int = 2) -> list[str]:
-    d = res.assign(nb=res["sh_below_min"] * res["n_participants"])
+    d = res.assign(nb=res["below_min_pct"] * res["n_participants"])
     g = d.groupby(["school_id", "year", "procedure"])[["nb", "n_participants"]].sum()
     low = (g["nb"] / g["n_participants"]) >= share
     years = low.groupby(level=[0, 1]).sum() >= n_procedures

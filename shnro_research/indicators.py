@@ -841,7 +841,7 @@ def achievement_summary(indicators: pd.DataFrame) -> pd.DataFrame:
 
 def region_comparison_table(results: pd.DataFrame, region: pd.DataFrame, *,
                             by: str | Sequence[str] = ("procedure", "subject"),
-                            columns: Sequence[str] = ("sh_below_min", "sh_high", "mean_score"),
+                            columns: Sequence[str] = ("below_min_pct", "high_pct", "mean_score"),
                             weight: str | None = "n_participants", year: str = "year",
                             region_weight: str | None = None,
                             missing_codes: Sequence[float] = (-9,)) -> pd.DataFrame:

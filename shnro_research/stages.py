@@ -398,8 +398,8 @@ def school_results(results: pd.DataFrame) -> pd.DataFrame:
     r["wz"] = r["z"] * w
     r["w"] = w
     agg = r.groupby(["school_id", "year"]).agg(wz=("wz", "sum"), w=("w", "sum"),
-                                               sh_below_min=("sh_below_min", "mean"),
-                                               sh_high=("sh_high", "mean"),
+                                               below_min_pct=("below_min_pct", "mean"),
+                                               high_pct=("high_pct", "mean"),
                                                n_tests=("z", "size")).reset_index()
     agg["result"] = agg["wz"] / agg["w"]
     return agg.drop(columns=["wz", "w"])
@@ -432,7 +432,7 @@ def run_models(study: Study) -> None:
     write_table(M.school_effects(m), out, "school_effects")
 
     # the school's mean over years: resilient schools, unfavourable context, clusters
-    mean3 = sr.groupby("school_id")[["result", "index", "sh_below_min", "sh_high"]].mean().reset_index()
+    mean3 = sr.groupby("school_id")[["result", "index", "below_min_pct", "high_pct"]].mean().reset_index()
     res = T.resilient_schools(mean3, outcome="result", context="index",
                               rules=tuple(p.get("resilience_rules", ("quadrant", "residual"))),
                               context_quantile=p.get("context_quantile", 1 / 3),
@@ -452,7 +452,7 @@ def run_models(study: Study) -> None:
     if unit == "assessment":
         r["procedure"] = (r["procedure"].astype(str) + "-" + r["subject"].astype(str) + "-"
                           + r["grade"].astype(str))
-    r["below"] = r["sh_below_min"] / 100.0 * r["n_participants"]
+    r["below"] = r["below_min_pct"] / 100.0 * r["n_participants"]
     r = r.groupby(["school_id", "year", "procedure"], as_index=False)[
         ["below", "n_participants"]].sum(min_count=1)
     r["share_below"] = r["below"] / r["n_participants"]
@@ -469,7 +469,7 @@ def run_models(study: Study) -> None:
     typ = T.stability_typology(st, unfavourable="unfavourable" if unf_school is not None else None,
                                min_years=min(3, sr.year.nunique()))
     write_table(typ, out, "typology")
-    cl = T.cluster_schools(mean3.dropna(), ["result", "index", "sh_below_min", "sh_high"],
+    cl = T.cluster_schools(mean3.dropna(), ["result", "index", "below_min_pct", "high_pct"],
                            k_range=range(2, 7), random_state=study.seed % (2 ** 31))
     write_table(cl.criteria if hasattr(cl, "criteria") else cl.tidy(), out, "cluster_criteria")
     write_table(cl.labels if hasattr(cl, "labels") else cl.assignments, out, "clusters")

@@ -24,7 +24,7 @@ Config (paths relative to the config file; ``shnro make-demo`` writes a complete
     context:
       passport: {file: raw/school_passport.xlsx}
       results: {file: raw/results.csv}
-      components: {sh_low_income: -1, sh_parents_higher_edu: 1, ...}   # default: all passport shares
+      components: {low_income_pct: -1, parents_higher_edu_pct: 1, ...}   # default: all passport shares
       weights: equal                        # equal | pca
     output: output
     # optional parameter blocks: validation, scoring, typology, dynamics, indicators, report

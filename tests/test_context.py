@@ -146,7 +146,7 @@ def test_codes_and_groups():
 
 def test_passport_defaults_are_directions():
     assert set(PASSPORT_COMPONENTS.values()) == {1, -1}
-    assert PASSPORT_COMPONENTS["sh_low_income"] == -1
+    assert PASSPORT_COMPONENTS["low_income_pct"] == -1
     from shnro_research.instruments import load_instrument
     passport = load_instrument("school_passport")
     assert set(PASSPORT_COMPONENTS) <= set(passport.columns)   # names of the context form

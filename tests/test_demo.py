@@ -190,9 +190,9 @@ def teachers() -> dict:
 
 def school_passport() -> dict:
     items = [{"id": k, "text": k, "type": "numeric", "min": 0, "max": 100, "unit": "%"}
-             for k in ["sh_low_income", "sh_parents_higher_edu", "sh_single_parent",
-                       "sh_large_families", "sh_social_risk", "sh_registered", "sh_non_native",
-                       "sh_disability"]]
+             for k in ["low_income_pct", "parents_higher_edu_pct", "single_parent_pct",
+                       "large_families_pct", "social_risk_pct", "registered_pct", "non_native_pct",
+                       "disability_pct"]]
     items += [{"id": "location", "text": "Тип поселения", "type": "single",
                "codes": {1: "город", 2: "пгт", 3: "село"}},
               {"id": "n_students", "text": "Число обучающихся", "type": "numeric",
@@ -201,7 +201,7 @@ def school_passport() -> dict:
                "max": 500},
               {"id": "teacher_vacancies", "text": "Вакансии", "type": "numeric", "min": 0,
                "max": 100},
-              {"id": "sh_teachers_higher_cat", "text": "Доля учителей высшей категории",
+              {"id": "teachers_higher_cat_pct", "text": "Доля учителей высшей категории",
                "type": "numeric", "min": 0, "max": 100}]
     return {"instrument": {"id": "school_passport", "group": "school",
                            "id_columns": ["school_id", "year"]},
@@ -212,9 +212,9 @@ def results() -> dict:
     items = [{"id": "n_participants", "text": "Участников", "type": "numeric", "min": 0,
               "max": 1000},
              {"id": "mean_score", "text": "Средний балл", "type": "numeric", "min": 0, "max": 100},
-             {"id": "sh_below_min", "text": "Доля ниже минимума", "type": "numeric", "min": 0,
+             {"id": "below_min_pct", "text": "Доля ниже минимума", "type": "numeric", "min": 0,
               "max": 100},
-             {"id": "sh_high", "text": "Доля высоких результатов", "type": "numeric", "min": 0,
+             {"id": "high_pct", "text": "Доля высоких результатов", "type": "numeric", "min": 0,
               "max": 100}]
     return {"instrument": {"id": "results", "group": "results",
                            "id_columns": ["school_id", "year", "procedure", "subject", "grade"]},
@@ -535,9 +535,9 @@ def test_results_context_effect_and_school_types(study):
     swing = y.diff(axis=1).abs().mean(axis=1)
     assert set(T["unstable_schools"]) <= set(swing.sort_values().index[-5:])
     # shares consistent with the mean
-    assert np.corrcoef(r["mean_score"], r["sh_below_min"])[0, 1] < -0.5
-    assert np.corrcoef(r["mean_score"], r["sh_high"])[0, 1] > 0.5
-    assert ((r[["sh_below_min", "sh_high"]] >= 0) & (r[["sh_below_min", "sh_high"]] <= 100)).all().all()
+    assert np.corrcoef(r["mean_score"], r["below_min_pct"])[0, 1] < -0.5
+    assert np.corrcoef(r["mean_score"], r["high_pct"])[0, 1] > 0.5
+    assert ((r[["below_min_pct", "high_pct"]] >= 0) & (r[["below_min_pct", "high_pct"]] <= 100)).all().all()
 
 
 def test_passport_directions(study):
@@ -657,7 +657,7 @@ def test_teachers_consensus_and_icc(study):
 # ------------------------------------------------------------------------------------------
 PROGRAMME_COLUMNS = ["school_id", "year", "n_students", "n_iom", "n_add_edu", "n_projects",
                      "n_individual_progress", "n_anxiety_assessed", "n_anxiety_reduced",
-                     "missed_lessons", "sh_fail", "sh_45", "n_teachers", "n_teachers_trained"]
+                     "missed_lessons", "fail_pct", "marks_45_pct", "n_teachers", "n_teachers_trained"]
 
 
 def _programme_measures(study) -> pd.DataFrame:
@@ -669,8 +669,8 @@ def _programme_measures(study) -> pd.DataFrame:
     out["anxiety_reduced"] = 100 * d["n_anxiety_reduced"] / d["n_anxiety_assessed"]
     out["teachers_trained"] = 100 * d["n_teachers_trained"] / d["n_teachers"]
     out["less_missed"] = -d["missed_lessons"] / d["n_students"]
-    out["sh_45"] = d["sh_45"]
-    out["less_fail"] = -d["sh_fail"]
+    out["marks_45_pct"] = d["marks_45_pct"]
+    out["less_fail"] = -d["fail_pct"]
     g = study.diagnostics.assign(w=lambda x: x["mean_score"] * x["n_participants"]) \
         .groupby(["school_id", "year", "work"])[["w", "n_participants"]].sum()
     return out.join((g["w"] / g["n_participants"]).unstack("work"))
@@ -717,8 +717,8 @@ def test_indicator_files_written_and_read_back(study, written):
     assert list(study.programme_data.columns) == PROGRAMME_COLUMNS
     assert list(study.diagnostics.columns) == ["school_id", "year", "work", "grade",
                                                "n_participants", "mean_score"]
-    assert list(study.region.columns) == ["year", "procedure", "subject", "sh_below_min",
-                                          "sh_high", "mean_score"]
+    assert list(study.region.columns) == ["year", "procedure", "subject", "below_min_pct",
+                                          "high_pct", "mean_score"]
     # the passport's extra column is tolerated by the reader and the validator
     inst = _instr(study, "school_passport")
     res = read_responses(paths["school_passport"], inst)
@@ -750,7 +750,7 @@ def test_programme_data_consistent_with_the_schools(study):
         assert (d[col] <= d["n_students"]).all(), col
     assert (d["n_anxiety_reduced"] <= d["n_anxiety_assessed"]).all()
     assert (d["n_teachers_trained"] <= d["n_teachers"]).all()
-    assert d[["sh_fail", "sh_45"]].stack().between(0, 100).all()
+    assert d[["fail_pct", "marks_45_pct"]].stack().between(0, 100).all()
     # the programme flag: the truth's programme schools, constant over the years
     prog = study.truth["programme"]["programme_schools"]
     assert prog == study.truth["dynamics"]["programme_schools"] and len(prog) == 4
@@ -764,10 +764,10 @@ def test_programme_data_consistent_with_the_schools(study):
         .transform(lambda x: (x - x.mean()) / x.std())
     res = r.groupby("school_id")["z"].mean()
     sm = d.groupby("school_id").mean()
-    assert np.corrcoef(sm["sh_45"], c[sm.index])[0, 1] > 0.3
-    assert np.corrcoef(sm["sh_45"], res[sm.index])[0, 1] > 0.7
-    assert np.corrcoef(sm["sh_fail"], c[sm.index])[0, 1] < -0.2
-    assert np.corrcoef(sm["sh_fail"], res[sm.index])[0, 1] < -0.6
+    assert np.corrcoef(sm["marks_45_pct"], c[sm.index])[0, 1] > 0.3
+    assert np.corrcoef(sm["marks_45_pct"], res[sm.index])[0, 1] > 0.7
+    assert np.corrcoef(sm["fail_pct"], c[sm.index])[0, 1] < -0.2
+    assert np.corrcoef(sm["fail_pct"], res[sm.index])[0, 1] < -0.6
     missed = sm["missed_lessons"] / sm["n_students"]
     assert missed.between(20, 100).all()
     assert np.corrcoef(missed, c[sm.index])[0, 1] < -0.2
@@ -826,7 +826,7 @@ def test_region_table_and_gap(study):
     reg = study.region
     assert not reg.duplicated(["year", "procedure", "subject"]).any()
     assert len(reg) == len(study.waves) * 6
-    assert reg[["sh_below_min", "sh_high"]].stack().between(0, 100).all()
+    assert reg[["below_min_pct", "high_pct"]].stack().between(0, 100).all()
     cmp_ = region_comparison_table(study.results, reg)
     gaps = study.truth["region"]["municipality_minus_region"]
     for row in cmp_.itertuples():
@@ -834,7 +834,7 @@ def test_region_table_and_gap(study):
         np.testing.assert_allclose(row.difference, exp, atol=0.006)
     # the region is ahead of the municipality (z_shift > 0): lower scores, more below minimum
     mean_gap = cmp_.loc[cmp_["measure"] == "mean_score", "difference"].mean()
-    below_gap = cmp_.loc[cmp_["measure"] == "sh_below_min", "difference"].mean()
+    below_gap = cmp_.loc[cmp_["measure"] == "below_min_pct", "difference"].mean()
     assert mean_gap < 0 and below_gap > 0
 
 

@@ -130,16 +130,16 @@ def tables():
         "subject": [2] * 8 + [2] * 4 + [2],
         "n_participants": [10, 20, 10, 10, 30, 30, 10, 10, 5, 5, 5, 5, 10],
         "mean_score": [50, 53, 60, 60.5, 40, 38, 55, -9, 99, 99, 99, 99, 70],
-        "sh_below_min": [20, 10, 5, 5, 30, 40, 10, 10, 0, 0, 0, 0, 0],
-        "sh_high": [5, 10, 20, 20, 0, 0, 10, 10, 0, 0, 0, 0, 30],
+        "below_min_pct": [20, 10, 5, 5, 30, 40, 10, 10, 0, 0, 0, 0, 0],
+        "high_pct": [5, 10, 20, 20, 0, 0, 10, 10, 0, 0, 0, 0, 30],
     })
     prog = pd.DataFrame({"school_id": list("ABCD") * 2, "year": [2022] * 4 + [2023] * 4,
                          "n_students": [100, 200, 300, 400] * 2,
                          "n_iom": [10, 20, 30, 40, 20, 40, np.nan, 80],
-                         "sh_fail": [5, 6, 7, 8, 4, 6, 8, 6]})
+                         "fail_pct": [5, 6, 7, 8, 4, 6, 8, 6]})
     passport = pd.DataFrame({"school_id": list("ABCDE"), "year": 2023, "in_programme": [1, 1, 0, 0, 0]})
     region = pd.DataFrame({"year": [2022, 2023], "procedure": [2, 2], "subject": [2, 2],
-                           "sh_below_min": [12.0, 11.0], "sh_high": [9.0, 9.5]})
+                           "below_min_pct": [12.0, 11.0], "high_pct": [9.0, 9.5]})
     survey = pd.DataFrame({"school_id": list("ABCD") * 2, "wave": [2022] * 4 + [2024] * 4,
                            "group": "students", "variable": "anxiety",
                            "est": [3.0, 3.0, 3.0, 3.0, 2.5, 2.9, 3.4, 2.0],
@@ -162,7 +162,7 @@ def test_share_of_schools_with_change(tables):
     assert "vs 2022" in row["note"] and "1 rows with missing values excluded" in row["note"]
     # a decrease of the share below threshold, restricted to programme schools from the passport
     c2 = cat_of(base_indicator(id="down", kind="share_of_schools_with_change", source="results",
-                               params={"column": "sh_below_min", "filter": oge, "direction": "decrease",
+                               params={"column": "below_min_pct", "filter": oge, "direction": "decrease",
                                        "schools": {"source": "passport", "column": "in_programme",
                                                    "values": [1]}},
                                targets={2023: 50}))
@@ -192,14 +192,14 @@ def test_share_mean_region_and_share_of_schools(tables):
     c = cat_of(
         base_indicator(id="iom", params={"numerator": "n_iom", "denominator": "n_students"},
                        targets={2022: 10, 2023: 25}),
-        base_indicator(id="fail", kind="mean", params={"column": "sh_fail", "weight": "n_students"},
+        base_indicator(id="fail", kind="mean", params={"column": "fail_pct", "weight": "n_students"},
                        better="lower", targets={2023: 5}),
         base_indicator(id="gap", kind="difference_vs_region", source="results",
-                       params={"column": "sh_below_min", "weight": "n_participants",
+                       params={"column": "below_min_pct", "weight": "n_participants",
                                "filter": {"procedure": 2, "subject": 2}},
                        better="lower", targets={2022: 0, 2023: 0}, achievement={"partly_within": 2}),
         base_indicator(id="risk", kind="share_of_schools", source="results",
-                       params={"column": "sh_below_min", "filter": {"procedure": 2}, "op": ">=",
+                       params={"column": "below_min_pct", "filter": {"procedure": 2}, "op": ">=",
                                "threshold": 30}, better="lower", targets={2023: 20}),
     )
     r = ind.compute_indicators(c, tables).set_index(["indicator", "year"])
@@ -267,7 +267,7 @@ def test_tables_figures(tables):
     s = ind.achievement_summary(r)
     assert s.drop(columns="year").to_numpy().sum() == len(r)
     reg = ind.region_comparison_table(tables["results"], tables["region"], by=["procedure", "subject"],
-                                      columns=["sh_below_min"])
+                                      columns=["below_min_pct"])
     row = reg[(reg["year"] == 2022) & (reg["procedure"] == 2)].iloc[0]
     assert_allclose(row["municipality"], (20 * 10 + 5 * 10 + 30 * 30 + 10 * 10) / 60)
     assert_allclose(row["difference"], row["municipality"] - 12.0)

@@ -224,9 +224,9 @@ def test_teachers_specific(ins):
 
 def test_school_passport_and_results(ins):
     sp = ins["school_passport"]
-    for iid in ("sh_low_income", "sh_parents_higher_edu", "sh_single_parent", "sh_large_families",
-                "sh_social_risk", "sh_registered", "sh_non_native", "sh_disability",
-                "sh_teachers_higher_cat"):
+    for iid in ("low_income_pct", "parents_higher_edu_pct", "single_parent_pct", "large_families_pct",
+                "social_risk_pct", "registered_pct", "non_native_pct", "disability_pct",
+                "teachers_higher_cat_pct"):
         it = sp.item(iid)
         assert it.type == "numeric" and it.bounds == (0, 100) and it.unit == "%", iid
         assert -9 in it.missing
@@ -236,7 +236,7 @@ def test_school_passport_and_results(ins):
     assert sp.item("n_teachers").bounds == (1, 500)
     assert sp.item("teacher_vacancies").bounds == (0, 100)
     r = ins["results"]
-    assert [it.id for it in r.items] == ["n_participants", "mean_score", "sh_below_min", "sh_high"]
+    assert [it.id for it in r.items] == ["n_participants", "mean_score", "below_min_pct", "high_pct"]
     assert r.item("mean_score").bounds == (0, 100)
     assert {c: t.ru for c, t in r.id_codes["procedure"].items()} == {1: "ВПР", 2: "ОГЭ", 3: "ЕГЭ"}
     assert r.id_codes["subject"][1].ru == "Русский язык" and r.id_codes["subject"][2].ru == "Математика"

@@ -193,13 +193,13 @@ def test_user_checks_and_experience_age():
         "sections": [{"id": "about", "items": [
             {"id": "age", "type": "numeric", "text": "Возраст", "min": 18, "max": 90},
             {"id": "experience", "type": "numeric", "text": "Стаж", "min": 0, "max": 60},
-            {"id": "sh_time", "type": "numeric", "text": "Доля времени, %", "min": 0,
+            {"id": "time_pct", "type": "numeric", "text": "Доля времени, %", "min": 0,
              "max": 100},
         ]}]})
     df = pd.DataFrame({"resp_id": [1, 2, 3, 4], "school_id": [5, 5, 6, 6], "wave": 2021,
                        "age": [25, 40, 60, 30], "experience": [20, 10, 30, 5],
-                       "sh_time": [50, 120, 30, 80]})
-    more_than_half = ("much_time", lambda d: d["sh_time"] > 75, "exclude")
+                       "time_pct": [50, 120, 30, 80]})
+    more_than_half = ("much_time", lambda d: d["time_pct"] > 75, "exclude")
     res = validate_responses(df, teachers, rules={"checks": (more_than_half,)})
     p = res.problems
     assert p.loc[p.problem == "experience_exceeds_age", "row"].tolist() == [1]
