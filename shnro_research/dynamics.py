@@ -47,8 +47,8 @@ from scipy import stats
 from ._checks import (
     TIDY_COLUMNS, DataError, ParameterError, as_list, check_columns, check_number, check_option,
 )
+from ._stats import P_ADJUST_METHODS, cramers_v_table, p_adjust  # noqa: F401  (re-exported)
 
-P_ADJUST_METHODS = ("holm", "hochberg", "bonferroni", "BH", "BY", "fdr", "none")
 CLASSES = ("positive", "negative", "no change", "no data")
 
 
@@ -131,83 +131,6 @@ def _lt(a: Any, b: Any) -> bool:
         return bool(a < b)
     except TypeError:
         return str(a) < str(b)
-
-
-# --------------------------------------------------------------------------------------------
-# multiple comparisons
-# --------------------------------------------------------------------------------------------
-
-def p_adjust(p: Any, method: str = "holm", n: int | None = None) -> np.ndarray:
-    """Adjust p-values for multiple comparisons exactly as R's ``p.adjust``.
-
-    Parameters
-    ----------
-    p : array-like of float
-        p-values; missing values (NaN) stay missing and are not counted in ``n``.
-    method : {"holm", "hochberg", "bonferroni", "BH", "BY", "fdr", "none"}
-        ``"holm"`` (step-down family-wise error control, Holm 1979), ``"BH"``/``"fdr"``
-        (false discovery rate, Benjamini & Hochberg 1995), ``"BY"`` (Benjamini & Yekutieli 2001),
-        ``"hochberg"``, ``"bonferroni"``; ``"none"`` returns ``p``.
-    n : int, optional
-        Number of comparisons (default: number of non-missing p-values); must be >= that number.
-
-    Returns
-    -------
-    numpy.ndarray
-        Adjusted p-values in the input order.
-
-    Notes
-    -----
-    With p-values sorted increasingly, :math:`p_{(1)} \\le \\dots \\le p_{(m)}`:
-    Holm :math:`\\tilde p_{(i)} = \\max_{j\\le i} \\min(1, (m-j+1) p_{(j)})`;
-    BH :math:`\\tilde p_{(i)} = \\min_{j\\ge i} \\min(1, m p_{(j)}/j)`.
-
-    Examples
-    --------
-    >>> p_adjust([0.01, 0.02, 0.03, 0.5], "holm")
-    array([0.04, 0.06, 0.06, 0.5 ])
-
-    R equivalent: ``p.adjust(c(0.01, 0.02, 0.03, 0.5), method = "holm")``.
-    """
-    check_option(method, "method", P_ADJUST_METHODS)
-    arr = np.asarray(p, dtype=float).ravel()
-    if np.any((arr[~np.isnan(arr)] < 0) | (arr[~np.isnan(arr)] > 1)):
-        raise DataError("p-values must lie in [0, 1]; got values outside that range")
-    out = np.full(arr.shape, np.nan)
-    ok = ~np.isnan(arr)
-    pv = arr[ok]
-    m = pv.size
-    if n is None:
-        n = m
-    else:
-        check_number(n, "n", low=m, integer=True)
-    if method == "none" or m == 0:
-        out[ok] = pv
-        return out
-    if n <= 1:
-        out[ok] = pv
-        return out
-    if method == "bonferroni":
-        res = np.minimum(1.0, n * pv)
-    elif method == "holm":
-        o = np.argsort(pv, kind="stable")
-        i = np.arange(1, m + 1)
-        res = np.empty(m)
-        res[o] = np.minimum(1.0, np.maximum.accumulate((n - i + 1) * pv[o]))
-    else:
-        o = np.argsort(-pv, kind="stable")  # decreasing
-        i = np.arange(m, 0, -1)
-        if method == "hochberg":
-            adj = (n - i + 1) * pv[o]
-        elif method in ("BH", "fdr"):
-            adj = n / i * pv[o]
-        else:  # BY
-            q = np.sum(1.0 / np.arange(1, n + 1))
-            adj = q * n / i * pv[o]
-        res = np.empty(m)
-        res[o] = np.minimum(1.0, np.minimum.accumulate(adj))
-    out[ok] = res
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -770,10 +693,7 @@ def cramers_v(data: pd.DataFrame, column: str, *, wave: str = "wave",
     if r < 2 or c < 2:
         raise DataError(f"Cramér's V needs >= 2 waves and >= 2 categories of {column!r} with "
                         f"answers; got a {r} x {c} table")
-    chi2, p, dof, _ = stats.chi2_contingency(tab.to_numpy(), correction=False)
-    n = int(tab.to_numpy().sum())
-    v = np.sqrt(chi2 / (n * (min(r, c) - 1)))
-    return {"est": float(v), "statistic": float(chi2), "df": float(dof), "p_value": float(p), "n": n}
+    return cramers_v_table(tab)
 
 
 def wave_effect_sizes(data: pd.DataFrame, value: str, *, by: str | Sequence[str] | None = None,
