@@ -118,8 +118,8 @@ def _icc(df: pd.DataFrame, y: str, group: str, x: Sequence[str] = ()) -> dict:
     """REML random-intercept model via :func:`shnro_research.models.random_intercept`."""
     from .models import random_intercept  # noqa: PLC0415
 
-    m = random_intercept(df, y=y, x=list(x), group=group, reml=True)
-    return {"var_between": float(m.var_group), "var_within": float(m.var_resid), "n": int(m.nobs),
+    m = random_intercept(df, y=y, x=list(x), school=group, reml=True)
+    return {"var_between": float(m.var_school), "var_within": float(m.var_resid), "n": int(m.nobs),
             "n_groups": int(m.n_groups)}
 
 
@@ -163,7 +163,7 @@ def pisa_analysis(students: pd.DataFrame, *, outcome: str = "math", escs: str = 
     d = students.dropna(subset=[outcome, escs, weight]).copy()
     n_drop = len(students) - len(d)
     # gradient
-    fit = ols(d, y=outcome, x=[escs], cov="cluster", cluster=school, weights=weight)
+    fit = ols(d, y=outcome, x=[escs], cov="cluster", school=school, weight=weight)
     grad = fit.tidy()
     grad.insert(0, "model", f"{outcome} ~ {escs} (WLS {weight}, CR1 by {school})")
     grad["n"] = fit.nobs

@@ -2,6 +2,9 @@
 
 Public API (stable; other stages import from here):
 
+Every result object has ``.tidy()`` (coefficients), ``.glance()`` (one row of fit statistics)
+and ``.summary()`` (printable text with the coefficient table, as statsmodels).
+
 * :func:`ols` -- OLS / WLS with classical, HC1, HC3, cluster-robust CR1 (Stata / sandwich
   ``vcovCL(type="HC1")``) or CR2 (Bell--McCaffrey) covariance -> :class:`OLSResult`.
 * :func:`random_intercept` -- two-level (pupils in schools) or three-level nested (pupils in
@@ -13,7 +16,7 @@ Public API (stable; other stages import from here):
 * :func:`lr_test` -- likelihood-ratio test of two nested mixed models (ML refit advised).
 * :func:`add_group_mean`, :func:`center` -- contextual (school-mean) variables, group-mean /
   grand-mean centring.
-* :func:`school_effects` -- tidy table ``[school, effect, se, ci_low, ci_high, n]`` from a
+* :func:`school_effects` -- tidy table ``[school, est, se, ci_low, ci_high, n]`` from a
   mixed model (empirical-Bayes conditional modes) or :func:`ols_school_effects` (residuals of a
   school-level OLS model of school means) -- both for caterpillar plots.
 * :func:`add_models_arguments`, :func:`cli_models` -- the ``shnro models`` subcommand.

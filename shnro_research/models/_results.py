@@ -46,7 +46,7 @@ def model_frame(data: pd.DataFrame, formula: str | None = None, *, y: str | None
                 intercept: bool = True, where: str = "data") -> ModelFrame:
     """Build (y, X) from a formula *or* ``y``/``x`` column names, with listwise deletion.
 
-    ``extra`` maps a role ("cluster", "group", "weights", ...) to a column name (or None); those
+    ``extra`` maps a role ("school", "subgroup", "weight", ...) to a column name (or None); those
     columns take part in the listwise deletion and come back aligned in ``ModelFrame.extra``.
     """
     if not isinstance(data, pd.DataFrame):
@@ -140,8 +140,9 @@ def check_rank(X: np.ndarray, terms: list[str], where: str = "data") -> None:
                         f"drop or recode: {bad}")
 
 
-def coef_table(terms, est, se, df, alpha: float) -> pd.DataFrame:
+def coef_table(terms, est, se, df, level: float) -> pd.DataFrame:
     """Tidy coefficient table with t (finite ``df``) or z (``df`` = inf / NaN) inference."""
+    alpha = 1 - level
     est = np.asarray(est, float)
     se = np.asarray(se, float)
     df_arr = np.broadcast_to(np.asarray(df, float), est.shape)
@@ -157,9 +158,14 @@ def coef_table(terms, est, se, df, alpha: float) -> pd.DataFrame:
     return tidy(out)
 
 
-def check_alpha(alpha) -> float:
-    check_number(alpha, "alpha", low=0, high=1, low_inclusive=False, high_inclusive=False)
-    return float(alpha)
+def check_level(level) -> float:
+    """The confidence level of intervals, in (0, 1)."""
+    check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    return float(level)
+
+
+#: old keyword ``alpha`` (1 - confidence level) of the models functions -> ``level``
+ALPHA_TO_LEVEL = ("level", lambda a: 1 - a)
 
 
 def realign(values: np.ndarray, mf: ModelFrame, name: str) -> pd.Series:

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, as_list, check_columns, check_option, tidy
-from ._results import check_alpha, model_frame
+from .._checks import DataError, ParameterError, as_list, check_columns, check_number, check_option, tidy
+from ..scoring._common import public
+from ._results import ALPHA_TO_LEVEL, check_level, model_frame
 from .mixed import MixedResult
 from .ols import OLSResult, _fit_ols
 
@@ -24,15 +25,16 @@ def _numeric_columns(data: pd.DataFrame, columns, where: str) -> list[str]:
     return cols
 
 
-def add_group_mean(data: pd.DataFrame, columns, group: str, *, suffix: str = "_mean",
+@public(renamed={"group": "school"})
+def add_group_mean(data: pd.DataFrame, columns, school: str, *, suffix: str = "_mean",
                    leave_one_out: bool = False, min_n: int = 1) -> pd.DataFrame:
     r"""Add school means of pupil variables (contextual / compositional effects).
 
     For each column ``c`` adds ``c + suffix`` = mean of ``c`` over the non-missing rows of the
-    same ``group`` (a pupil with a missing ``c`` still gets his school's mean). With
+    same ``school`` (a pupil with a missing ``c`` still gets his school's mean). With
     ``leave_one_out=True`` the pupil's own value is excluded (peer mean,
     :math:`(S_j - x_{ij})/(n_j - 1)`). Schools with fewer than ``min_n`` valid values get ``NaN``.
-    Rows with a missing ``group`` get ``NaN``.
+    Rows with a missing ``school`` get ``NaN``.
 
     In a model ``y ~ x + x_mean + (1 | school)`` the coefficient of ``x_mean`` is the
     *contextual effect* (between minus within effect) when ``x`` is raw or grand-mean centred;
@@ -41,7 +43,7 @@ def add_group_mean(data: pd.DataFrame, columns, group: str, *, suffix: str = "_m
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` with the new columns (and ``<group>_n``-style counts are not added).
+        A copy of ``data`` with the new columns (no count columns are added).
 
     Examples
     --------
@@ -50,11 +52,12 @@ def add_group_mean(data: pd.DataFrame, columns, group: str, *, suffix: str = "_m
     >>> #                               FUN = function(v) mean(v, na.rm = TRUE))
     """
     cols = _numeric_columns(data, columns, "data")
-    check_columns(data, [group], "data")
+    check_columns(data, [school], "data")
     if not isinstance(suffix, str) or not suffix:
         raise ParameterError(f"'suffix' must be a non-empty string; got {suffix!r}")
+    check_number(min_n, "min_n", low=1, integer=True)
     out = data.copy()
-    g = data[group]
+    g = data[school]
     for c in cols:
         v = data[c].astype(float)
         grp = v.groupby(g, dropna=True)
@@ -70,7 +73,8 @@ def add_group_mean(data: pd.DataFrame, columns, group: str, *, suffix: str = "_m
     return out
 
 
-def center(data: pd.DataFrame, columns, *, kind: str = "group", group: str | None = None,
+@public(renamed={"group": "school"})
+def center(data: pd.DataFrame, columns, *, kind: str = "group", school: str | None = None,
            suffix: str | None = None) -> pd.DataFrame:
     r"""Grand-mean (``kind="grand"``) or group-mean (``kind="group"``, CWC) centring.
 
@@ -79,16 +83,16 @@ def center(data: pd.DataFrame, columns, *, kind: str = "group", group: str | Non
 
     Examples
     --------
-    >>> center(pupils, ["escs"], kind="group", group="school")       # doctest: +SKIP
+    >>> center(pupils, ["escs"], kind="group", school="school")       # doctest: +SKIP
     >>> # In R: pupils$escs_cwc <- pupils$escs - ave(pupils$escs, pupils$school,
     >>> #                                             FUN = function(v) mean(v, na.rm = TRUE))
     """
     check_option(kind, "kind", ("grand", "group"))
     cols = _numeric_columns(data, columns, "data")
     if kind == "group":
-        if group is None:
-            raise ParameterError("kind='group' needs 'group' (the school id column)")
-        check_columns(data, [group], "data")
+        if school is None:
+            raise ParameterError("kind='group' needs 'school' (the school id column); got None")
+        check_columns(data, [school], "data")
     suffix = suffix or ("_cwc" if kind == "group" else "_cgm")
     out = data.copy()
     for c in cols:
@@ -96,34 +100,37 @@ def center(data: pd.DataFrame, columns, *, kind: str = "group", group: str | Non
         if kind == "grand":
             out[c + suffix] = v - v.mean()
         else:
-            out[c + suffix] = v - v.groupby(data[group], dropna=True).transform("mean")
+            out[c + suffix] = v - v.groupby(data[school], dropna=True).transform("mean")
     return out
 
 
-def school_effects(model: MixedResult, *, level: str = "school",
-                   alpha: float | None = None) -> pd.DataFrame:
-    r"""Empirical-Bayes school (or class) effects ``[school, effect, se, ci_low, ci_high, n]``.
+@public(renamed={"alpha": ALPHA_TO_LEVEL})
+def school_effects(model: MixedResult, *, unit: str = "school",
+                   level: float | None = None) -> pd.DataFrame:
+    r"""Empirical-Bayes school (or class) effects ``[<school column>, est, se, ci_low, ci_high, n]``.
 
-    ``effect`` = conditional mode :math:`\hat u_j=\frac{\hat\tau n_j}{\hat\tau n_j+\hat\sigma^2}
+    ``unit`` = ``"school"`` or ``"class"`` (three-level models); ``level`` the confidence level
+    of the intervals (default: the model's). ``est`` = conditional mode :math:`\hat u_j=\frac{\hat\tau n_j}{\hat\tau n_j+\hat\sigma^2}
     (\bar y_j-\bar x_j'\hat\beta)` (two levels); ``se`` its conditional SD
     :math:`\sqrt{\hat\tau\hat\sigma^2/(\hat\sigma^2+n_j\hat\tau)}`; normal intervals.
-    Sorted by ``effect`` for a caterpillar plot; the key column is named after the model's
-    ``group`` column. For a *residual* (school-mean OLS) version see :func:`ols_school_effects`.
+    Sorted by ``est`` for a caterpillar plot; the key column is named after the model's
+    ``school`` column. For a *residual* (school-mean OLS) version see :func:`ols_school_effects`.
 
     Examples
     --------
-    >>> school_effects(random_intercept(exam, "normexam ~ standLRT", group="school"))
+    >>> school_effects(random_intercept(exam, "normexam ~ standLRT", school="school"))
     >>> # In R: r <- ranef(m, condVar = TRUE); sqrt(attr(r$school, "postVar")[1, 1, ])
     """
     if not isinstance(model, MixedResult):
         raise ParameterError(f"'model' must be a MixedResult (random_intercept); got "
                              f"{type(model).__name__}; for OLS use ols_school_effects()")
-    tab = model.ranef(level=level, alpha=alpha)
-    return tab.sort_values("effect", kind="stable").reset_index(drop=True)
+    tab = model.ranef(unit=unit, level=level)
+    return tab.sort_values("est", kind="stable").reset_index(drop=True)
 
 
+@public(renamed={"group": "school", "alpha": ALPHA_TO_LEVEL})
 def ols_school_effects(data: pd.DataFrame, formula: str | None = None, *, y: str | None = None,
-                       x=None, group: str, weight_by_n: bool = False, alpha: float = 0.05,
+                       x=None, school: str, weight_by_n: bool = False, level: float = 0.95,
                        return_model: bool = False):
     r"""School effects as residuals of a school-level OLS model (HSE "contextualisation").
 
@@ -143,24 +150,26 @@ def ols_school_effects(data: pd.DataFrame, formula: str | None = None, *, y: str
     Returns
     -------
     pandas.DataFrame
-        ``[<group>, effect, se, ci_low, ci_high, df, n, fitted, mean]`` sorted by effect
-        (t intervals with the model's residual df); with ``return_model=True`` a tuple
+        ``[<school>, est, se, ci_low, ci_high, df, n, fitted, observed]`` sorted by ``est``
+        (the residual; t intervals with the model's residual df; ``observed`` = the school's
+        mean outcome, ``fitted`` = its prediction); with ``return_model=True`` a tuple
         ``(table, OLSResult)``.
 
     Examples
     --------
-    >>> ols_school_effects(pupils, "score ~ escs + C(urban)", group="school")  # doctest: +SKIP
+    >>> ols_school_effects(pupils, "score ~ escs + C(urban)", school="school")  # doctest: +SKIP
     >>> # In R: s <- aggregate(cbind(score, escs) ~ school, pupils, mean)
     >>> #       s$effect <- residuals(lm(score ~ escs, s))
     """
-    alpha = check_alpha(alpha)
-    if not isinstance(group, str):
-        raise ParameterError(f"'group' must be a column name; got {group!r}")
-    mf = model_frame(data, formula, y=y, x=x, extra={"group": group})
-    codes, levels = pd.factorize(pd.Series(mf.extra["group"]), sort=True)
+    level = check_level(level)
+    if not isinstance(school, str):
+        raise ParameterError(f"'school' must be a column name; got {school!r}")
+    mf = model_frame(data, formula, y=y, x=x, extra={"school": school},
+                     where="ols_school_effects data")
+    codes, levels = pd.factorize(pd.Series(mf.extra["school"]), sort=True)
     G, k = len(levels), mf.X.shape[1]
     if G <= k:
-        raise DataError(f"column {group!r}: {G} schools for {k} school-level coefficients")
+        raise DataError(f"column {school!r}: {G} schools for {k} school-level coefficients")
     n_j = np.bincount(codes, minlength=G).astype(float)
     Z = np.column_stack([mf.X, mf.y])
     means = np.column_stack([np.bincount(codes, weights=Z[:, j], minlength=G)
@@ -172,16 +181,19 @@ def ols_school_effects(data: pd.DataFrame, formula: str | None = None, *, y: str
     from ._results import ModelFrame
     smf = ModelFrame(y=ybar, X=Xbar, terms=mf.terms, y_name=mf.y_name,
                      index=pd.Index(levels), full_index=pd.Index(levels),
-                     rows=np.arange(G), extra={"weights": n_j} if weight_by_n else {})
-    fit = _fit_ols(smf, "classical", alpha)
+                     rows=np.arange(G), extra={"weight": n_j} if weight_by_n else {})
+    fit = _fit_ols(smf, "classical", level)
+    fit.formula = formula if formula is not None else \
+        f"{mf.y_name} ~ {' + '.join(t for t in mf.terms if t != '(Intercept)') or '1'}"
+    fit.formula += "  (school means)"
     resid = ybar - Xbar @ fit.params.to_numpy()
     pred_var = np.einsum("ij,jk,ik->i", Xbar, fit.cov_params.to_numpy(), Xbar)
     se = np.sqrt((s2w / n_j if np.isfinite(s2w) else 0.0) + pred_var)
-    q = stats.t.ppf(1 - alpha / 2, fit.df_resid)
-    tab = pd.DataFrame({group: levels, "effect": resid, "se": se, "ci_low": resid - q * se,
+    q = stats.t.ppf(1 - (1 - level) / 2, fit.df_resid)
+    tab = pd.DataFrame({school: levels, "est": resid, "se": se, "ci_low": resid - q * se,
                         "ci_high": resid + q * se, "df": float(fit.df_resid),
-                        "n": n_j.astype(int), "fitted": ybar - resid, "mean": ybar})
+                        "n": n_j.astype(int), "fitted": ybar - resid, "observed": ybar})
     if not np.isfinite(s2w):
         tab["se_note"] = "one row per school: se covers the prediction only"
-    tab = tab.sort_values("effect", kind="stable").reset_index(drop=True)
+    tab = tab.sort_values("est", kind="stable").reset_index(drop=True)
     return (tab, fit) if return_model else tab

@@ -39,7 +39,11 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 
 from .._checks import DataError, ParameterError, check_option, tidy
-from ._results import INTERCEPT, ModelFrame, check_alpha, check_rank, coef_table, model_frame, realign
+from ..design._summary import Summary, summary_text
+from ..errors import ConvergenceWarning, SingularFitWarning
+from ..scoring._common import public
+from ._results import (ALPHA_TO_LEVEL, INTERCEPT, ModelFrame, check_level, check_rank, coef_table,
+                       model_frame, realign)
 
 __all__ = ["random_intercept", "MixedResult", "icc_null_model", "variance_explained", "lr_test"]
 
@@ -160,8 +164,10 @@ class MixedResult:
         Fixed effects (``"(Intercept)"`` as in R).
     cov_params : pandas.DataFrame
         :math:`\\hat\\sigma^2 (X'\\hat V^{-1}X)^{-1}` evaluated at the estimate (lme4 ``vcov``).
-    var_group, var_subgroup, var_resid : float
+    var_school, var_class, var_resid : float
         Variance components (school, class -- ``nan`` for two-level models --, residual).
+    school, subgroup : str
+        Columns of the school (level 2) and class (level 3, or ``None``) ids.
     theta : numpy.ndarray
         Relative SDs ``sqrt(var)/sigma`` (school, class) -- lme4 ``getME(m, "theta")``.
     loglik : float
@@ -177,8 +183,8 @@ class MixedResult:
 
     params: pd.Series
     cov_params: pd.DataFrame
-    var_group: float
-    var_subgroup: float
+    var_school: float
+    var_class: float
     var_resid: float
     theta: np.ndarray
     loglik: float
@@ -188,20 +194,21 @@ class MixedResult:
     n_dropped: int
     n_groups: int
     n_subgroups: int | None
-    group: str
+    school: str
     subgroup: str | None
     y_name: str
     singular: bool
     converged: bool
     optimizer: str
     optim: pd.DataFrame
-    ranef_group: pd.DataFrame
-    ranef_subgroup: pd.DataFrame | None
+    ranef_school: pd.DataFrame
+    ranef_class: pd.DataFrame | None
     residuals: pd.Series
     fitted: pd.Series
-    alpha: float
+    level: float
     _suff: _Suff = field(repr=False, default=None)
     _mf: ModelFrame = field(repr=False, default=None)
+    formula: str | None = None
 
     # -- tables --------------------------------------------------------------------------
     @property
@@ -232,47 +239,71 @@ class MixedResult:
 
         The ICC in the usual sense is this value for the *null* model (:func:`icc_null_model`).
         """
-        tot = self.var_group + (0.0 if np.isnan(self.var_subgroup) else self.var_subgroup) \
+        tot = self.var_school + (0.0 if np.isnan(self.var_class) else self.var_class) \
             + self.var_resid
-        return self.var_group / tot
+        return self.var_school / tot
 
-    def tidy(self, alpha: float | None = None) -> pd.DataFrame:
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
         """Fixed effects ``[term, est, se, ci_low, ci_high, df, statistic, p_value]``.
 
-        Wald z statistics, normal p-values and intervals (``df = inf``); lme4 prints the same t
-        value without p-values, lmerTest would use Satterthwaite df (not implemented).
+        Wald z statistics, normal p-values and intervals (``df = inf``) at ``level`` (default:
+        the fit's); lme4 prints the same t value without p-values, lmerTest would use
+        Satterthwaite df (not implemented).
         """
-        a = self.alpha if alpha is None else check_alpha(alpha)
+        lv = self.level if level is None else check_level(level)
         return coef_table(self.params.index, self.params.to_numpy(), self.bse.to_numpy(),
-                          np.inf, a)
+                          np.inf, lv)
 
     def variance_components(self) -> pd.DataFrame:
-        """Variance components ``[component, group, est (variance), sd, share]``.
+        """Variance components ``[component, factor, est (variance), sd, share]``.
 
-        ``share`` = component / total variance (school share = conditional ICC).
-        As lme4 ``as.data.frame(VarCorr(m))`` (``vcov`` -> ``est``, ``sdcor`` -> ``sd``).
+        ``factor`` is the grouping factor as lme4 names it (``school``, ``class:school``,
+        ``Residual``); ``share`` = component / total variance (school share = conditional ICC).
+        As lme4 ``as.data.frame(VarCorr(m))`` (``grp`` -> ``factor``, ``vcov`` -> ``est``,
+        ``sdcor`` -> ``sd``).
         """
-        rows = [("school", self.group, self.var_group)]
+        rows = [("school", self.school, self.var_school)]
         if self.subgroup is not None:
-            rows.append(("class", f"{self.subgroup}:{self.group}", self.var_subgroup))
+            rows.append(("class", f"{self.subgroup}:{self.school}", self.var_class))
         rows.append(("residual", "Residual", self.var_resid))
-        df = pd.DataFrame(rows, columns=["component", "group", "est"])
+        df = pd.DataFrame(rows, columns=["component", "factor", "est"])
         df["sd"] = np.sqrt(df["est"])
         df["share"] = df["est"] / df["est"].sum()
         return df
 
     def glance(self) -> pd.DataFrame:
-        """One-row summary: n, groups, criterion, logLik, AIC, BIC, sigma, ICC, singular, optimiser."""
+        """One row: n, groups, subgroups, estimator, loglik, deviance, aic, bic, sigma, variances,
+        icc, singular, converged, optimiser."""
         return pd.DataFrame([{
             "outcome": self.y_name, "n": self.nobs, "n_dropped": self.n_dropped,
-            "n_groups": self.n_groups, "n_subgroups": self.n_subgroups,
+            "groups": self.n_groups, "subgroups": self.n_subgroups,
             "method": "REML" if self.reml else "ML", "loglik": self.loglik,
             "deviance": self.deviance, "aic": self.aic, "bic": self.bic, "sigma": self.sigma,
-            "var_group": self.var_group, "var_subgroup": self.var_subgroup,
+            "var_school": self.var_school, "var_class": self.var_class,
             "var_resid": self.var_resid, "icc": self.icc, "singular": self.singular,
             "converged": self.converged, "optimizer": self.optimizer,
             "optimizers_agree": self.optimizers_agree,
         }])
+
+    def summary(self, level: float | None = None) -> Summary:
+        """Printable summary: model, data and fit, the fixed effects, then the variance components."""
+        lv = self.level if level is None else check_level(level)
+        method = "REML" if self.reml else "ML"
+        header = [("Model", "linear mixed model"), ("Outcome", self.y_name),
+                  ("Formula", self.formula), ("Estimator", method),
+                  ("No. observations", self.nobs), ("Rows dropped", self.n_dropped),
+                  (f"Groups ({self.school})", self.n_groups),
+                  (f"Subgroups ({self.subgroup})" if self.subgroup else "Subgroups",
+                   self.n_subgroups),
+                  ("Log-likelihood", self.loglik), ("Deviance", self.deviance),
+                  ("AIC", self.aic), ("BIC", self.bic), ("Residual SD", self.sigma),
+                  ("ICC (school)", self.icc), ("SE type", "model-based (Wald z)"),
+                  ("Converged", self.converged), ("Singular fit", self.singular),
+                  ("Optimizer", self.optimizer)]
+        return summary_text(f"Random-intercept model ({method}) results", header,
+                            [(None, self.tidy(lv), "term"),
+                             ("Variance components", self.variance_components(), None)],
+                            [f"confidence intervals at level {lv:g}; Wald z tests (df = Inf)"])
 
     @property
     def optimizers_agree(self) -> bool:
@@ -280,28 +311,28 @@ class MixedResult:
         o = self.optim[(self.optim["optimizer"] != "boundary") & self.optim["converged"]]
         return bool(np.all(np.abs(o["deviance"].astype(float) - self.deviance) < 1e-6))
 
-    summary = glance
+    def ranef(self, unit: str = "school", level: float | None = None) -> pd.DataFrame:
+        """Conditional modes (EB effects) ``[<school column>, est, se, ci_low, ci_high, n]``.
 
-    def ranef(self, level: str = "school", alpha: float | None = None) -> pd.DataFrame:
-        """Conditional modes (EB effects) ``[<group>, effect, se, ci_low, ci_high, n]``.
-
-        ``se`` = sqrt of the conditional variance given the estimated parameters (lme4
-        ``ranef(m, condVar = TRUE)``, which ignores the uncertainty of the fixed effects);
-        intervals are ``effect +/- z * se``. Class labels are ``"school:class"`` (lme4 prints
-        ``class:school``).
+        ``unit`` = ``"school"`` or ``"class"`` (three-level models). ``se`` = sqrt of the
+        conditional variance given the estimated parameters (lme4 ``ranef(m, condVar = TRUE)``,
+        which ignores the uncertainty of the fixed effects); intervals are ``est +/- z * se`` at
+        ``level``. Class labels are ``"school:class"`` (lme4 prints ``class:school``).
         """
-        check_option(level, "level", ("school", "class") if self.subgroup else ("school",))
-        a = self.alpha if alpha is None else check_alpha(alpha)
-        tab = (self.ranef_group if level == "school" else self.ranef_subgroup).copy()
-        z = stats.norm.ppf(1 - a / 2)
-        tab["ci_low"] = tab["effect"] - z * tab["se"]
-        tab["ci_high"] = tab["effect"] + z * tab["se"]
-        return tidy(tab[[tab.columns[0], "effect", "se", "ci_low", "ci_high", "n"]])
+        check_option(unit, "unit", ("school", "class") if self.subgroup else ("school",))
+        lv = self.level if level is None else check_level(level)
+        tab = (self.ranef_school if unit == "school" else self.ranef_class).copy()
+        z = stats.norm.ppf(1 - (1 - lv) / 2)
+        tab["ci_low"] = tab["est"] - z * tab["se"]
+        tab["ci_high"] = tab["est"] + z * tab["se"]
+        return tidy(tab[[tab.columns[0], "est", "se", "ci_low", "ci_high", "n"]])
 
     def refit(self, reml: bool) -> "MixedResult":
         """Same model and rows, other criterion (e.g. ML for a likelihood-ratio test)."""
-        return _fit(self._suff, self._mf, reml=reml, optimizers=None, alpha=self.alpha,
-                    group=self.group, subgroup=self.subgroup)
+        res = _fit(self._suff, self._mf, reml=reml, optimizers=None, level=self.level,
+                   school=self.school, subgroup=self.subgroup)
+        res.formula = self.formula
+        return res
 
     def null_model(self) -> "MixedResult":
         """Empty model ``y ~ 1`` with the same random part on the *same rows*."""
@@ -310,15 +341,17 @@ class MixedResult:
         mf0 = ModelFrame(y=mf.y, X=X0, terms=[INTERCEPT], y_name=mf.y_name, index=mf.index,
                          full_index=mf.full_index, rows=mf.rows, extra=mf.extra,
                          n_dropped=mf.n_dropped)
-        suff = _Suff(mf.y, X0, mf.extra["group"], mf.extra.get("subgroup"))
-        return _fit(suff, mf0, reml=self.reml, optimizers=None, alpha=self.alpha,
-                    group=self.group, subgroup=self.subgroup)
+        suff = _Suff(mf.y, X0, mf.extra["school"], mf.extra.get("subgroup"))
+        res = _fit(suff, mf0, reml=self.reml, optimizers=None, level=self.level,
+                   school=self.school, subgroup=self.subgroup)
+        res.formula = f"{mf.y_name} ~ 1"
+        return res
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
-        return (f"MixedResult({self.y_name}, {'REML' if self.reml else 'ML'}, n={self.nobs}, "
-                f"groups={self.n_groups}, logLik={self.loglik:.3f})\n"
-                f"{self.tidy().to_string(index=False)}\n"
-                f"{self.variance_components().to_string(index=False)}")
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:  # pragma: no cover - cosmetic
+        return self.summary()._repr_html_()
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,7 +445,7 @@ def _run_optimizers(suff: _Suff, reml: bool, optimizers) -> tuple[np.ndarray, pd
     return theta, tab
 
 
-def _fit(suff: _Suff, mf: ModelFrame, *, reml: bool, optimizers, alpha: float, group: str,
+def _fit(suff: _Suff, mf: ModelFrame, *, reml: bool, optimizers, level: float, school: str,
          subgroup: str | None) -> MixedResult:
     theta, tab = _run_optimizers(suff, reml, optimizers)
     dev = suff.deviance(theta, reml)
@@ -440,14 +473,14 @@ def _fit(suff: _Suff, mf: ModelFrame, *, reml: bool, optimizers, alpha: float, g
         b_c = g_c * a * (rbar - b_s[suff.cell_school])
         cv_c = s2 * (g_c - g_c**2 * (a - g_s * a**2 / (1 + g_s * m[suff.cell_school])))
         cv_c = np.maximum(cv_c, 0.0)
-        ran_c = pd.DataFrame({subgroup: suff.cell_levels, "effect": b_c, "se": np.sqrt(cv_c),
+        ran_c = pd.DataFrame({subgroup: suff.cell_levels, "est": b_c, "se": np.sqrt(cv_c),
                               "n": suff.n_c.astype(int)})
     else:
         b_s = g_s * suff.n_c * rbar / (1 + g_s * suff.n_c)
         cv_s = s2 * g_s / (1 + g_s * suff.n_c)
         b_c = None
         ran_c = None
-    ran_s = pd.DataFrame({group: suff.school_levels, "effect": b_s, "se": np.sqrt(cv_s),
+    ran_s = pd.DataFrame({school: suff.school_levels, "est": b_s, "se": np.sqrt(cv_s),
                           "n": suff.n_s.astype(int)})
     fitted = mf.X @ beta_out + b_s[suff.school]
     if b_c is not None:
@@ -460,20 +493,20 @@ def _fit(suff: _Suff, mf: ModelFrame, *, reml: bool, optimizers, alpha: float, g
     return MixedResult(
         params=pd.Series(beta_out, index=terms, name="est"),
         cov_params=pd.DataFrame(V, index=terms, columns=terms),
-        var_group=float(s2 * g_s), var_subgroup=float(s2 * g_c) if suff.nested else np.nan,
+        var_school=float(s2 * g_s), var_class=float(s2 * g_c) if suff.nested else np.nan,
         var_resid=float(s2), theta=theta, loglik=float(-dev / 2), deviance=float(dev),
         reml=reml, nobs=n, n_dropped=mf.n_dropped, n_groups=suff.G,
-        n_subgroups=suff.C if suff.nested else None, group=group, subgroup=subgroup,
+        n_subgroups=suff.C if suff.nested else None, school=school, subgroup=subgroup,
         y_name=mf.y_name, singular=singular, converged=converged,
-        optimizer=str(chosen["optimizer"]), optim=tab, ranef_group=ran_s,
-        ranef_subgroup=ran_c, residuals=realign(resid, mf, "residual"),
-        fitted=realign(fitted, mf, "fitted"), alpha=alpha, _suff=suff, _mf=mf,
+        optimizer=str(chosen["optimizer"]), optim=tab, ranef_school=ran_s,
+        ranef_class=ran_c, residuals=realign(resid, mf, "residual"),
+        fitted=realign(fitted, mf, "fitted"), level=level, _suff=suff, _mf=mf,
     )
 
 
-def _parse_random(formula: str | None, group, subgroup):
+def _parse_random(formula: str | None, school, subgroup):
     if formula is None:
-        return formula, group, subgroup
+        return formula, school, subgroup
     if not isinstance(formula, str):
         raise ParameterError(f"'formula' must be a string like 'y ~ x + (1 | school)'; "
                              f"got {formula!r}")
@@ -482,13 +515,13 @@ def _parse_random(formula: str | None, group, subgroup):
         if "|" in formula:
             raise ParameterError(f"formula {formula!r}: random slopes / other random terms are "
                                  "not supported; only '(1 | school)' or '(1 | school/class)'")
-        return formula, group, subgroup
+        return formula, school, subgroup
     if len(terms) > 1:
         raise ParameterError(f"formula {formula!r}: only one random-intercept term "
                              "'(1 | school)' or '(1 | school/class)' is supported")
     g, sg = terms[0][0], terms[0][1] or None
-    if (group is not None and group != g) or (subgroup is not None and subgroup != sg):
-        raise ParameterError(f"formula {formula!r} names group {g!r}/{sg!r} but group={group!r}, "
+    if (school is not None and school != g) or (subgroup is not None and subgroup != sg):
+        raise ParameterError(f"formula {formula!r} names {g!r}/{sg!r} but school={school!r}, "
                              f"subgroup={subgroup!r} were given")
     fixed = _RE_TERM.sub("", formula).strip()
     if fixed.endswith("~"):
@@ -499,9 +532,10 @@ def _parse_random(formula: str | None, group, subgroup):
     return fixed, g, sg
 
 
+@public(renamed={"group": "school", "alpha": ALPHA_TO_LEVEL})
 def random_intercept(data: pd.DataFrame, formula: str | None = None, *, y: str | None = None,
-                     x=None, group: str | None = None, subgroup: str | None = None,
-                     reml: bool = True, optimizers=None, alpha: float = 0.05) -> MixedResult:
+                     x=None, school: str | None = None, subgroup: str | None = None,
+                     reml: bool = True, optimizers=None, level: float = 0.95) -> MixedResult:
     r"""Random-intercept linear mixed model: pupils in schools (or in classes in schools).
 
     Parameters
@@ -510,13 +544,13 @@ def random_intercept(data: pd.DataFrame, formula: str | None = None, *, y: str |
         One row per pupil (or per respondent).
     formula : str, optional
         Fixed part ``"y ~ x1 + x2"``; an lme4-style random term ``(1 | school)`` or
-        ``(1 | school/class)`` may be included instead of ``group`` / ``subgroup``.
+        ``(1 | school/class)`` may be included instead of ``school`` / ``subgroup``.
         Alternatively give ``y`` and ``x`` column names (numeric; intercept added; ``x=[]``
         gives the empty model).
-    group : str
+    school : str
         School (level-2) identifier column.
     subgroup : str, optional
-        Class identifier column, nested in ``group`` (a three-level model; class labels may
+        Class identifier column, nested in ``school`` (a three-level model; class labels may
         repeat across schools -- the pair school:class identifies a class, as lme4
         ``(1 | school/class)``).
     reml : bool
@@ -525,18 +559,26 @@ def random_intercept(data: pd.DataFrame, formula: str | None = None, *, y: str |
         All are run (an lme4 ``allFit`` analogue) and the lowest deviance wins; the boundary
         (variance = 0) is always evaluated as well. Default ``("brent", "nelder-mead")`` for two
         levels, ``("lbfgsb", "nelder-mead")`` for three. See ``result.optim``.
-    alpha : float
-        1 - confidence level for fixed-effect and EB intervals.
+    level : float
+        Confidence level of fixed-effect and EB intervals (0.95).
 
     Returns
     -------
     MixedResult
-        ``.tidy()`` fixed effects; ``.variance_components()``; ``.loglik``, ``.aic``, ``.bic``;
+        ``.tidy()`` fixed effects; ``.variance_components()``; ``.glance()``; ``.summary()``
+        (printable: fixed effects and variance components); ``.loglik``, ``.aic``, ``.bic``;
         ``.icc``; ``.ranef()`` EB school effects with conditional SE; ``.singular``; ``.optim``.
+
+    Warns
+    -----
+    SingularFitWarning
+        A variance component is estimated at (or near) zero (lme4 ``isSingular``).
+    ConvergenceWarning
+        No optimiser reported convergence.
 
     Notes
     -----
-    Missing data: listwise over outcome, predictors, ``group`` and ``subgroup``.
+    Missing data: listwise over outcome, predictors, ``school`` and ``subgroup``.
     Fixed-effect SEs are :math:`\sqrt{\mathrm{diag}(\hat\sigma^2 (X'\hat V^{-1}X)^{-1})}` at the
     estimate (lme4 ``vcov``); tests are Wald z tests. Sampling weights are not supported (as in
     lme4; use a design-based model of the design stage, or cluster-robust :func:`ols`).
@@ -544,53 +586,63 @@ def random_intercept(data: pd.DataFrame, formula: str | None = None, *, y: str |
 
     Examples
     --------
-    >>> m = random_intercept(exam, "normexam ~ standLRT + schavg", group="school")
+    >>> m = random_intercept(exam, "normexam ~ standLRT + schavg", school="school")
     >>> m.tidy(); m.variance_components(); m.loglik        # doctest: +SKIP
     >>> # In R: m <- lme4::lmer(normexam ~ standLRT + schavg + (1 | school), Exam)
     >>> #       fixef(m); sqrt(diag(vcov(m))); VarCorr(m); logLik(m); ranef(m, condVar = TRUE)
     """
     if not isinstance(reml, bool):
         raise ParameterError(f"'reml' must be True or False; got {reml!r}")
-    alpha = check_alpha(alpha)
-    formula, group, subgroup = _parse_random(formula, group, subgroup)
-    if group is None:
-        raise ParameterError("'group' (school id column) is required, or put '(1 | school)' "
-                             "in the formula")
-    if subgroup is not None and subgroup == group:
-        raise ParameterError(f"'subgroup' must differ from 'group'; both are {group!r}")
-    mf = model_frame(data, formula, y=y, x=x, extra={"group": group, "subgroup": subgroup})
+    level = check_level(level)
+    raw_formula = formula
+    formula, school, subgroup = _parse_random(formula, school, subgroup)
+    if school is None:
+        raise ParameterError("'school' (the school id column) is required, or put "
+                             "'(1 | school)' in the formula; got None")
+    if subgroup is not None and subgroup == school:
+        raise ParameterError(f"'subgroup' must differ from 'school'; both are {school!r}")
+    mf = model_frame(data, formula, y=y, x=x, extra={"school": school, "subgroup": subgroup},
+                     where="random_intercept data")
     check_rank(mf.X, mf.terms)
     if mf.X.shape[1] == 0:
         raise ParameterError("the model has no fixed effects; add an intercept")
-    suff = _Suff(mf.y, mf.X, mf.extra["group"], mf.extra.get("subgroup"))
+    suff = _Suff(mf.y, mf.X, mf.extra["school"], mf.extra.get("subgroup"))
     if suff.G < 2:
-        raise DataError(f"column {group!r}: {suff.G} school(s) after listwise deletion; need >= 2")
+        raise DataError(f"column {school!r}: {suff.G} school(s) after listwise deletion; need >= 2")
     if suff.G >= suff.n or (suff.nested and suff.C >= suff.n):
-        raise DataError(f"every {subgroup or group!r} has a single row: the random intercept is "
+        raise DataError(f"every {subgroup or school!r} has a single row: the random intercept is "
                         "not identifiable from the residual (lme4 refuses this too)")
     if suff.nested and suff.C == suff.G:
         raise DataError(f"column {subgroup!r}: one class per school; the class and school "
                         "variances cannot be separated -- drop 'subgroup'")
     if suff.n - suff.p <= 0:
         raise DataError(f"{suff.n} complete rows for {suff.p} fixed effects")
-    res = _fit(suff, mf, reml=reml, optimizers=optimizers, alpha=alpha, group=group,
+    res = _fit(suff, mf, reml=reml, optimizers=optimizers, level=level, school=school,
                subgroup=subgroup)
+    if raw_formula is not None and "|" in raw_formula:
+        res.formula = raw_formula
+    else:
+        fixed = formula if formula is not None else \
+            f"{mf.y_name} ~ {' + '.join(t for t in mf.terms if t != INTERCEPT) or '1'}"
+        res.formula = f"{fixed} + (1 | {school}{'/' + subgroup if subgroup else ''})"
     if res.singular:
-        warnings.warn(f"boundary (singular) fit: a variance component is ~0 (theta = "
-                      f"{np.round(res.theta, 6).tolist()}); the random intercept is not "
-                      "supported by the data (lme4 isSingular)", UserWarning, stacklevel=2)
+        warnings.warn(f"random_intercept: boundary (singular) fit: a variance component is ~0 "
+                      f"(theta = {np.round(res.theta, 6).tolist()}); the random intercept is "
+                      "not supported by the data (lme4 isSingular)", SingularFitWarning,
+                      stacklevel=3)
     if not res.converged:
-        warnings.warn("no optimiser reported convergence; see result.optim", UserWarning,
-                      stacklevel=2)
+        warnings.warn("random_intercept: no optimiser reported convergence; see result.optim",
+                      ConvergenceWarning, stacklevel=3)
     return res
 
 
 # --------------------------------------------------------------------------------------------
 # ICC, variance explained, LR test
 # --------------------------------------------------------------------------------------------
-def icc_null_model(data: pd.DataFrame, y: str, group: str, subgroup: str | None = None, *,
+@public(renamed={"group": "school"})
+def icc_null_model(data: pd.DataFrame, y: str, school: str, subgroup: str | None = None, *,
                    reml: bool = True) -> pd.DataFrame:
-    r"""Intraclass correlation(s) from the empty random-intercept model ``y ~ 1 + (1 | group)``.
+    r"""Intraclass correlation(s) from the empty random-intercept model ``y ~ 1 + (1 | school)``.
 
     :math:`\mathrm{ICC}=\tau_s/(\tau_s+\sigma^2)`; with classes
     :math:`\tau_s/(\tau_s+\tau_c+\sigma^2)` (school) and :math:`\tau_c/(\cdot)` (class) and
@@ -599,8 +651,8 @@ def icc_null_model(data: pd.DataFrame, y: str, group: str, subgroup: str | None 
     Returns
     -------
     pandas.DataFrame
-        ``[level, variance, est]`` where ``est`` is the share of the total variance; plus a row
-        ``same_class`` for three-level models. ``n`` = rows used.
+        ``[component, variance, est]`` where ``est`` is the share of the total variance; plus
+        a row ``same_class`` for three-level models. ``n`` = rows used.
 
     Examples
     --------
@@ -608,17 +660,18 @@ def icc_null_model(data: pd.DataFrame, y: str, group: str, subgroup: str | None 
     >>> # In R: m0 <- lmer(normexam ~ 1 + (1 | school), Exam)
     >>> #       vc <- as.data.frame(VarCorr(m0)); vc$vcov[1] / sum(vc$vcov)
     """
-    m = random_intercept(data, y=y, x=[], group=group, subgroup=subgroup, reml=reml)
+    m = random_intercept(data, y=y, x=[], school=school, subgroup=subgroup, reml=reml)
     vc = m.variance_components()
-    out = pd.DataFrame({"level": vc["component"], "variance": vc["est"], "est": vc["share"]})
+    out = pd.DataFrame({"component": vc["component"], "variance": vc["est"], "est": vc["share"]})
     if subgroup is not None:
         out = pd.concat([out, pd.DataFrame([{
-            "level": "same_class", "variance": m.var_group + m.var_subgroup,
-            "est": (m.var_group + m.var_subgroup) / vc["est"].sum()}])], ignore_index=True)
+            "component": "same_class", "variance": m.var_school + m.var_class,
+            "est": (m.var_school + m.var_class) / vc["est"].sum()}])], ignore_index=True)
     out["n"] = m.nobs
     return tidy(out)
 
 
+@public
 def variance_explained(model: MixedResult, null: MixedResult | None = None, *,
                        n_typical: float | None = None) -> pd.DataFrame:
     r"""Proportion of variance explained at each level, relative to the empty model.
@@ -637,11 +690,11 @@ def variance_explained(model: MixedResult, null: MixedResult | None = None, *,
     Returns
     -------
     pandas.DataFrame
-        ``[method, level, est]``.
+        ``[method, component, est]`` (``component`` = ``pupil``, ``school``, ``class``).
 
     Examples
     --------
-    >>> variance_explained(random_intercept(exam, "normexam ~ standLRT", group="school"))
+    >>> variance_explained(random_intercept(exam, "normexam ~ standLRT", school="school"))
     >>> # In R (by hand): 1 - VarCorr components of m1 / those of m0   # doctest: +SKIP
     """
     if not isinstance(model, MixedResult):
@@ -651,26 +704,26 @@ def variance_explained(model: MixedResult, null: MixedResult | None = None, *,
     elif not isinstance(null, MixedResult):
         raise ParameterError(f"'null' must be a MixedResult; got {type(null).__name__}")
     if null.nobs != model.nobs:
-        warnings.warn(f"null model uses {null.nobs} rows, model {model.nobs}: fit both on the "
-                      "same rows (leave null=None)", stacklevel=2)
+        raise ParameterError(f"'null' uses {null.nobs} rows but 'model' {model.nobs}: fit both "
+                             "on the same rows (leave null=None)")
     if n_typical is None:
         n_typical = float(stats.hmean(model._suff.n_s)) if model._suff is not None else np.nan
     nested = model.subgroup is not None
-    vc0 = null.var_subgroup if nested else 0.0
-    vc1 = model.var_subgroup if nested else 0.0
+    vc0 = null.var_class if nested else 0.0
+    vc1 = model.var_class if nested else 0.0
     rows = [("raudenbush_bryk", "pupil", 1 - model.var_resid / null.var_resid),
-            ("raudenbush_bryk", "school", 1 - model.var_group / null.var_group
-             if null.var_group > 0 else np.nan)]
+            ("raudenbush_bryk", "school", 1 - model.var_school / null.var_school
+             if null.var_school > 0 else np.nan)]
     if nested:
         rows.append(("raudenbush_bryk", "class", 1 - vc1 / vc0 if vc0 > 0 else np.nan))
-    tot0 = null.var_resid + null.var_group + vc0
-    tot1 = model.var_resid + model.var_group + vc1
+    tot0 = null.var_resid + null.var_school + vc0
+    tot1 = model.var_resid + model.var_school + vc1
     rows.append(("snijders_bosker", "pupil", 1 - tot1 / tot0))
     k_cls = _classes_per_school(model)      # 1 for two-level models (vc0 = vc1 = 0)
-    school_mean_var1 = model.var_resid / n_typical + vc1 / k_cls + model.var_group
-    school_mean_var0 = null.var_resid / n_typical + vc0 / k_cls + null.var_group
+    school_mean_var1 = model.var_resid / n_typical + vc1 / k_cls + model.var_school
+    school_mean_var0 = null.var_resid / n_typical + vc0 / k_cls + null.var_school
     rows.append(("snijders_bosker", "school", 1 - school_mean_var1 / school_mean_var0))
-    out = pd.DataFrame(rows, columns=["method", "level", "est"])
+    out = pd.DataFrame(rows, columns=["method", "component", "est"])
     return out
 
 
@@ -681,6 +734,7 @@ def _classes_per_school(model: MixedResult) -> float:
     return float(stats.hmean(np.bincount(s.cell_school, minlength=s.G)))
 
 
+@public
 def lr_test(restricted: MixedResult, full: MixedResult) -> pd.DataFrame:
     r"""Likelihood-ratio test of nested mixed models: :math:`\chi^2 = 2(\ell_1-\ell_0)`.
 

@@ -8,7 +8,10 @@ import pandas as pd
 from scipy import linalg
 
 from .._checks import DataError, ParameterError, check_option
-from ._results import ModelFrame, check_alpha, check_rank, coef_table, model_frame, realign
+from ..design._summary import Summary, summary_text
+from ..scoring._common import public
+from ._results import (ALPHA_TO_LEVEL, ModelFrame, check_level, check_rank, coef_table,
+                       model_frame, realign)
 
 __all__ = ["ols", "OLSResult"]
 
@@ -31,6 +34,10 @@ class OLSResult:
     cov : str
         Covariance type actually used; ``df_inference`` the degrees of freedom of the t tests
         (``n - k``, or ``G - 1`` for cluster-robust covariances).
+    n_clusters : int or None
+        Number of clusters (schools) of a cluster-robust covariance; ``school`` their column.
+    level : float
+        Confidence level of the intervals of :meth:`tidy` (default of the fit).
     """
 
     params: pd.Series
@@ -48,10 +55,12 @@ class OLSResult:
     adj_r2: float
     sigma: float
     loglik: float
-    alpha: float
+    level: float
     y_name: str
     weighted: bool
     hat: np.ndarray  # leverages of the rows used (positional)
+    formula: str | None = None
+    school: str | None = None
 
     @property
     def bse(self) -> pd.Series:
@@ -68,32 +77,48 @@ class OLSResult:
         """BIC as R ``BIC(lm)``: ``-2 logLik + log(n) (k + 1)``."""
         return -2 * self.loglik + np.log(self.nobs) * (len(self.params) + 1)
 
-    def tidy(self, alpha: float | None = None) -> pd.DataFrame:
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
         """Coefficient table ``[term, est, se, ci_low, ci_high, df, statistic, p_value]``.
 
         t statistics with ``df_inference`` degrees of freedom (``n - k``; ``G - 1`` for
-        cluster-robust covariances, as Stata).
+        cluster-robust covariances, as Stata); intervals at ``level`` (default: the fit's).
         """
-        a = self.alpha if alpha is None else check_alpha(alpha)
+        lv = self.level if level is None else check_level(level)
         return coef_table(self.params.index, self.params.to_numpy(), self.bse.to_numpy(),
-                          self.df_inference, a)
+                          self.df_inference, lv)
 
     def glance(self) -> pd.DataFrame:
-        """One-row model summary: n, k, r2, adj_r2, sigma, loglik, AIC, BIC, covariance type."""
+        """One row: n, groups (clusters), k, df, r2, adj_r2, sigma, loglik, aic, bic, se_type."""
         return pd.DataFrame([{
             "outcome": self.y_name, "n": self.nobs, "n_dropped": self.n_dropped,
-            "k": len(self.params), "df_resid": self.df_resid, "r2": self.r2,
-            "adj_r2": self.adj_r2, "sigma": self.sigma, "loglik": self.loglik,
-            "aic": self.aic, "bic": self.bic, "cov": self.cov,
-            "n_clusters": self.n_clusters, "df_inference": self.df_inference,
-            "weighted": self.weighted,
+            "groups": self.n_clusters, "k": len(self.params), "df": self.df_inference,
+            "df_resid": self.df_resid, "r2": self.r2, "adj_r2": self.adj_r2,
+            "sigma": self.sigma, "loglik": self.loglik, "aic": self.aic, "bic": self.bic,
+            "se_type": self.cov, "weighted": self.weighted,
         }])
 
-    summary = glance
+    def summary(self, level: float | None = None) -> Summary:
+        """Printable summary: model, data and fit, then the coefficient table (as statsmodels)."""
+        lv = self.level if level is None else check_level(level)
+        model = f"{'WLS' if self.weighted else 'OLS'} (linear regression)"
+        header = [("Model", model), ("Outcome", self.y_name),
+                  ("Formula", self.formula), ("Estimator", "least squares"),
+                  ("No. observations", self.nobs), ("Rows dropped", self.n_dropped),
+                  ("Clusters" + (f" ({self.school})" if self.school else ""), self.n_clusters),
+                  ("R-squared", self.r2), ("Adj. R-squared", self.adj_r2),
+                  ("Residual SE", self.sigma), ("Log-likelihood", self.loglik),
+                  ("AIC", self.aic), ("BIC", self.bic), ("SE type", self.cov),
+                  ("Df (t tests)", self.df_inference)]
+        return summary_text(f"{model} results", header,
+                            [(None, self.tidy(lv), "term")],
+                            [f"confidence intervals at level {lv:g}; t tests with "
+                             f"{self.df_inference:g} df"])
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
-        return (f"OLSResult({self.y_name} on {len(self.params)} terms, n={self.nobs}, "
-                f"r2={self.r2:.4f}, cov={self.cov})\n{self.tidy().to_string(index=False)}")
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:  # pragma: no cover - cosmetic
+        return self.summary()._repr_html_()
 
 
 def _inv_sqrt_sym(M: np.ndarray) -> np.ndarray:
@@ -102,9 +127,10 @@ def _inv_sqrt_sym(M: np.ndarray) -> np.ndarray:
     return (vecs / np.sqrt(vals)) @ vecs.T
 
 
+@public(renamed={"cluster": "school", "weights": "weight", "alpha": ALPHA_TO_LEVEL})
 def ols(data: pd.DataFrame, formula: str | None = None, *, y: str | None = None, x=None,
-        cov: str = "classical", cluster: str | None = None, weights: str | None = None,
-        alpha: float = 0.05) -> OLSResult:
+        cov: str = "classical", school: str | None = None, weight: str | None = None,
+        level: float = 0.95) -> OLSResult:
     r"""Linear regression (OLS / WLS) with classical, heteroskedasticity- or cluster-robust SE.
 
     Parameters
@@ -123,60 +149,68 @@ def ols(data: pd.DataFrame, formula: str | None = None, *, y: str | None = None,
         ``clubSandwich::vcovCR(type = "CR2")``; unweighted models only); t with :math:`G-1` df
         (not the Satterthwaite df of clubSandwich -- conservative choice stated here).
         HC types as ``sandwich::vcovHC``; t tests with :math:`N-K` df.
-    cluster : str, optional
-        Cluster column (e.g. school id); required for cluster-robust types.
-    weights : str, optional
+    school : str, optional
+        Cluster column (the school id; any cluster, e.g. a district, works the same);
+        required for cluster-robust types.
+    weight : str, optional
         Precision (analytic) weights as R ``lm(weights=)``; must be > 0. For *sampling* weights
         use the design stage (:mod:`shnro_research.design`).
-    alpha : float
-        1 - confidence level of the intervals.
+    level : float
+        Confidence level of the intervals (0.95).
 
     Returns
     -------
     OLSResult
-        ``.params``, ``.tidy()``, ``.glance()`` / ``.summary()`` (n, r2, adj_r2, sigma, AIC, BIC),
-        ``.residuals`` and ``.fitted`` aligned to ``data.index``.
+        ``.params``, ``.tidy()`` (coefficients), ``.glance()`` (n, r2, adj_r2, sigma, AIC, BIC),
+        ``.summary()`` (printable, with the coefficient table), ``.residuals`` and ``.fitted``
+        aligned to ``data.index``.
 
     Notes
     -----
-    Missing data: listwise over the outcome, the predictors, ``cluster`` and ``weights``, done
+    Missing data: listwise over the outcome, the predictors, ``school`` and ``weight``, done
     *before* fitting (cluster ids stay aligned; statsmodels #1220). Collinear predictors raise
     :class:`DataError` naming them (R would silently return ``NA`` coefficients).
     R^2 with weights and log-likelihood / AIC follow R ``summary.lm`` / ``logLik.lm``.
 
     Examples
     --------
-    >>> fit = ols(schools, "api00 ~ meals + ell + avg_ed", cov="cluster", cluster="dnum")
+    >>> fit = ols(schools, "api00 ~ meals + ell + avg_ed", cov="cluster", school="dnum")
     >>> fit.tidy()        # doctest: +SKIP
     >>> # In R: m <- lm(api00 ~ meals + ell + avg.ed, apipop)
     >>> #       lmtest::coeftest(m, sandwich::vcovCL(m, cluster = ~dnum, type = "HC1"),
     >>> #                        df = G - 1)
     """
     check_option(cov, "cov", COV_TYPES)
-    alpha = check_alpha(alpha)
+    level = check_level(level)
     ctype = "CR1" if cov == "cluster" else cov
-    if ctype.startswith("CR") and cluster is None:
-        raise ParameterError(f"cov={cov!r} needs 'cluster' (a column with cluster ids)")
-    if cluster is not None and not ctype.startswith("CR"):
-        raise ParameterError(f"'cluster' is given but cov={cov!r}; use cov='cluster' or 'CR2'")
-    if ctype == "CR2" and weights is not None:
-        raise ParameterError("cov='CR2' is implemented for unweighted models only; "
-                             "use cov='cluster' (CR1) with weights")
-    mf = model_frame(data, formula, y=y, x=x, extra={"cluster": cluster, "weights": weights})
-    return _fit_ols(mf, ctype, alpha)
+    if ctype.startswith("CR") and school is None:
+        raise ParameterError(f"cov={cov!r} needs 'school' (the column of cluster ids); got None")
+    if school is not None and not ctype.startswith("CR"):
+        raise ParameterError(f"'school' is given ({school!r}) but cov={cov!r}; use "
+                             "cov='cluster' or 'CR2'")
+    if ctype == "CR2" and weight is not None:
+        raise ParameterError(f"cov='CR2' is implemented for unweighted models only; got "
+                             f"weight={weight!r} (use cov='cluster', CR1, with weights)")
+    mf = model_frame(data, formula, y=y, x=x, extra={"school": school, "weight": weight},
+                     where="ols data")
+    fit = _fit_ols(mf, ctype, level)
+    fit.formula = formula if formula is not None else \
+        f"{mf.y_name} ~ {' + '.join(t for t in mf.terms if t != '(Intercept)') or '1'}"
+    fit.school = school
+    return fit
 
 
-def _fit_ols(mf: ModelFrame, ctype: str, alpha: float) -> OLSResult:
+def _fit_ols(mf: ModelFrame, ctype: str, level: float) -> OLSResult:
     X, yv = mf.X, mf.y
     n, k = X.shape
     check_rank(X, mf.terms)
     if n <= k:
         raise DataError(f"data: {n} complete rows for {k} coefficients; need more rows")
-    if "weights" in mf.extra:
-        w = pd.to_numeric(pd.Series(mf.extra["weights"]), errors="coerce").to_numpy(float)
+    if "weight" in mf.extra:
+        w = pd.to_numeric(pd.Series(mf.extra["weight"]), errors="coerce").to_numpy(float)
         if not np.all(np.isfinite(w)) or np.any(w <= 0):
             bad = int(np.sum(~np.isfinite(w) | (w <= 0)))
-            raise DataError(f"weights: {bad} value(s) are not positive finite numbers")
+            raise DataError(f"weight: {bad} value(s) are not positive finite numbers")
         weighted = True
     else:
         w = np.ones(n)
@@ -204,10 +238,10 @@ def _fit_ols(mf: ModelFrame, ctype: str, alpha: float) -> OLSResult:
         meat = (score * adj[:, None]).T @ score
         V = bread @ meat @ bread
     else:
-        codes, uniq = pd.factorize(pd.Series(mf.extra["cluster"]), sort=True)
+        codes, uniq = pd.factorize(pd.Series(mf.extra["school"]), sort=True)
         G = len(uniq)
         if G < 2:
-            raise DataError(f"cluster: {G} cluster(s) after listwise deletion; need at least 2")
+            raise DataError(f"school: {G} cluster(s) after listwise deletion; need at least 2")
         n_clusters = G
         if ctype == "CR1":
             U = np.zeros((G, k))
@@ -242,5 +276,5 @@ def _fit_ols(mf: ModelFrame, ctype: str, alpha: float) -> OLSResult:
         cov={"CR1": "cluster (CR1)", "CR2": "cluster (CR2)"}.get(ctype, ctype),
         df_inference=df_inf, nobs=n, n_dropped=mf.n_dropped, n_clusters=n_clusters,
         df_resid=df_resid, rss=rss, r2=r2, adj_r2=adj_r2, sigma=float(np.sqrt(sigma2)),
-        loglik=float(loglik), alpha=alpha, y_name=mf.y_name, weighted=weighted, hat=hat,
+        loglik=float(loglik), level=level, y_name=mf.y_name, weighted=weighted, hat=hat,
     )
