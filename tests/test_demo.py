@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnro_research._checks import ParameterError
-from shnro_research.demo import (DemoStudy, add_make_demo_arguments, cli_make_demo,
-                                 generate_demo, load_demo_truth, write_demo)
+from shnro_research.demo import DemoStudy, generate_demo, load_demo_truth, write_demo
+from shnro_research.errors import ParameterError
 from shnro_research.instruments import load_instrument, parse_instrument
 
 GROUPS = ("students", "parents", "teachers")
@@ -959,13 +958,109 @@ def test_write_demo_rejects_non_study(tmp_path):
         write_demo({"students": None}, tmp_path)
 
 
-def test_cli_make_demo(tmp_path, capsys):
+def _make_demo_cli(argv):
+    from shnro_research.cli import make_demo
     parser = argparse.ArgumentParser()
-    add_make_demo_arguments(parser)
-    args = parser.parse_args(["--out", str(tmp_path / "cli"), "--seed", "5", "--schools", "20",
-                              "--sampled", "12", "--waves", "2024"])
-    assert cli_make_demo(args) == 0
+    make_demo.add_arguments(parser)
+    return make_demo.run(parser.parse_args(argv))
+
+
+def test_cli_make_demo(tmp_path, capsys):
+    argv = ["--out", str(tmp_path / "cli"), "--seed", "5", "--schools", "20", "--sampled", "12",
+            "--waves", "2024"]
+    assert _make_demo_cli(argv) == 0
     assert (tmp_path / "cli" / "study.yaml").exists()
     assert (tmp_path / "cli" / "raw" / "students_2024.sav").exists()
     assert load_demo_truth(tmp_path / "cli")["seed"] == 5
     assert "written" in capsys.readouterr().out
+
+
+def test_cli_make_demo_refuses_to_overwrite_a_study(tmp_path, capsys):
+    small = ["--schools", "20", "--sampled", "12", "--waves", "2024"]
+    # a folder with a study.yaml (any study, not only a demo) is refused ...
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "study.yaml").write_text("study: {id: mine}\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"already contains a study.*--overwrite"):
+        _make_demo_cli(["--out", str(tmp_path / "a")] + small)
+    assert (tmp_path / "a" / "study.yaml").read_text(encoding="utf-8") == "study: {id: mine}\n"
+    assert not (tmp_path / "a" / "raw").exists()
+    # ... and so is one with raw files only
+    (tmp_path / "b" / "raw").mkdir(parents=True)
+    (tmp_path / "b" / "raw" / "students_2024.sav").write_bytes(b"x")
+    with pytest.raises(ParameterError, match="raw"):
+        _make_demo_cli(["--out", str(tmp_path / "b")] + small)
+    assert (tmp_path / "b" / "raw" / "students_2024.sav").read_bytes() == b"x"
+    # an empty existing folder is fine; --overwrite replaces the demo files
+    (tmp_path / "c").mkdir()
+    assert _make_demo_cli(["--out", str(tmp_path / "c"), "--seed", "5"] + small) == 0
+    with pytest.raises(ParameterError, match="already contains a study"):
+        _make_demo_cli(["--out", str(tmp_path / "c"), "--seed", "6"] + small)
+    assert load_demo_truth(tmp_path / "c")["seed"] == 5
+    assert _make_demo_cli(["--out", str(tmp_path / "c"), "--seed", "6", "--overwrite"]
+                          + small) == 0
+    assert load_demo_truth(tmp_path / "c")["seed"] == 6
+    assert _make_demo_cli(["--out", str(tmp_path / "a"), "--overwrite"] + small) == 0
+    assert "demo" in (tmp_path / "a" / "study.yaml").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------
+# the truth is computed independently of the code it checks
+# ------------------------------------------------------------------------------------------
+#: what the demo package may import from shnro_research (everything else of the package, and
+#: in particular scoring, design.estimates, context, models, typology, dynamics, indicators,
+#: is the code under test)
+DEMO_MAY_IMPORT = ("shnro_research.instruments", "shnro_research.design.sampling",
+                   "shnro_research.errors", "shnro_research._checks",
+                   "shnro_research._reproducible", "shnro_research.demo")
+UNDER_TEST = ("scoring", "design.estimates", "context", "models", "typology", "dynamics",
+              "indicators")
+
+
+def _package_imports(folder, package):
+    """(file, module, names) for every import statement of the package's files, relative
+    imports resolved (``from .. import x`` gives module ``shnro_research``, names ``["x"]``)."""
+    import ast
+    out = []
+    for path in sorted(folder.rglob("*.py")):
+        rel = path.relative_to(folder)
+        pkg = package.split(".") + list(rel.parts[:-1])     # the package the module is in
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                out += [(path.name, a.name, []) for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = pkg[:len(pkg) - node.level + 1] if node.level else []
+                mod = ".".join(base + ([node.module] if node.module else []))
+                out.append((path.name, mod, [a.name for a in node.names]))
+    return out
+
+
+def test_demo_imports_none_of_the_code_under_test():
+    from pathlib import Path
+
+    import shnro_research.demo as demo_pkg
+    folder = Path(demo_pkg.__file__).parent
+    assert folder.name == "demo" and (folder / "__init__.py").exists()
+    assert not (folder.parent / "demo.py").exists()
+    imports = _package_imports(folder, "shnro_research.demo")
+    mods = {(f, m) for f, m, _ in imports}
+    assert ("generate.py", "shnro_research.demo.truth") in mods        # the resolver works
+    assert ("write.py", "shnro_research.errors") in mods
+    assert ("frame.py", "shnro_research.design.sampling") in mods      # the library sampler
+    ours = [(f, m, names) for f, m, names in imports if m.split(".")[0] == "shnro_research"]
+    assert ours
+
+    def within(m, prefixes):
+        return any(m == p or m.startswith(p + ".") for p in prefixes)
+
+    under_test = [f"shnro_research.{u}" for u in UNDER_TEST]
+    for f, m, names in ours:
+        for target in [m] + [f"{m}.{n}" for n in names]:
+            assert not within(target, under_test), f"demo/{f} imports {target} (code under test)"
+        # only the whitelisted modules (a `from X import n` counts as X, or as X.n for a package)
+        ok = within(m, DEMO_MAY_IMPORT) or (names and all(within(f"{m}.{n}", DEMO_MAY_IMPORT)
+                                                          for n in names))
+        assert ok, f"demo/{f}: import of {m} {names} is not in DEMO_MAY_IMPORT"
+    # no XLSX writer or PPS sampler of its own
+    src = "\n".join(p.read_text(encoding="utf-8") for p in folder.rglob("*.py"))
+    assert "zipfile" not in src and "<worksheet" not in src
+    assert "def _pps" not in src and "searchsorted" not in src

@@ -1,0 +1,61 @@
+"""``shnro make-demo --out DIR``: write the demo municipality's raw files, truth and study.yaml.
+
+Refuses to write into a folder that already holds a study (``study.yaml``, ``truth.json`` or
+files under ``raw/``) unless ``--overwrite`` is given; the demo's own files are then replaced,
+other files are left alone.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ParameterError
+
+DEFAULT_SEED = 20240501
+
+
+def existing_study_files(folder: str | Path) -> list[Path]:
+    """Files in ``folder`` that mark an existing study: ``study.yaml``, ``truth.json`` and any
+    file under ``raw/`` (empty list for a missing or empty folder)."""
+    folder = Path(folder)
+    found = [folder / name for name in ("study.yaml", "truth.json") if (folder / name).is_file()]
+    raw = folder / "raw"
+    if raw.is_dir():
+        found += sorted(p for p in raw.rglob("*") if p.is_file())
+    return found
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``shnro make-demo``."""
+    parser.add_argument("--out", required=True, help="output folder (created if needed)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"seed (default {DEFAULT_SEED})")
+    parser.add_argument("--schools", type=int, default=40, help="schools (default 40)")
+    parser.add_argument("--sampled", type=int, default=24, help="sampled schools (default 24)")
+    parser.add_argument("--waves", type=int, nargs="+", default=[2022, 2023, 2024],
+                        help="survey years (default 2022 2023 2024)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write even if --out already holds a study (its study.yaml, "
+                             "truth.json and demo raw files are replaced)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``shnro make-demo``: generate and write the demo municipality."""
+    out = Path(args.out)
+    found = existing_study_files(out)
+    if found and not getattr(args, "overwrite", False):
+        shown = ", ".join(str(p.relative_to(out)) for p in found[:3])
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise ParameterError(
+            f"'--out' {str(out)!r} already contains a study ({shown}{more}); refusing to "
+            f"overwrite it. Choose a new folder, or add --overwrite to replace the demo files "
+            f"(shnro make-demo --out {out} --overwrite)")
+    from ..demo import generate_demo, write_demo   # lazy: `shnro --help` stays fast
+
+    study = generate_demo(args.seed, n_schools=args.schools, n_sampled=args.sampled,
+                          waves=tuple(args.waves))
+    paths = write_demo(study, out)
+    print(f"demo municipality (seed {args.seed}) written to {out}:")
+    for name, p in paths.items():
+        print(f"  {name}: {p}")
+    return 0

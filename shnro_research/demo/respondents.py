@@ -1,0 +1,159 @@
+"""Respondents of the sampled classes and schools (pupils, one parent per responding pupil,
+teachers) and the planted data problems in their answers."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def make_respondents(st, schools, frame, c, waves):
+    rng = st("respondents")
+    cls = frame[(frame["unit"] == "class") & (frame["sampled"] == 1)].reset_index(drop=True)
+    rows = []
+    for r in cls.itertuples(index=False):
+        chosen = np.sort(rng.choice(np.arange(1, r.n_pupils + 1), r.n_responded, replace=False))
+        rows.append(pd.DataFrame({"school": r.school, "school_id": r.school_id,
+                                  "class_id": r.class_id, "grade": r.grade, "wave": r.wave,
+                                  "pupil": chosen}))
+    stu = pd.concat(rows, ignore_index=True)
+    stu["resp_id"] = [f"W{w % 100:02d}-{cid}-{p:03d}" for w, cid, p in
+                      zip(stu["wave"], stu["class_id"], stu["pupil"])]
+    stu["ses"] = 0.5 * c[stu["school"]] + rng.normal(0, np.sqrt(0.75), len(stu))
+    # parents: one per responding pupil, ~65 % respond (class-level variation)
+    pr = rng.beta(0.65 * 30, 0.35 * 30, len(cls))
+    key = cls["class_id"] + "|" + cls["wave"].astype(str)
+    p_cls = pd.Series(pr, index=key)
+    p = p_cls.reindex(stu["class_id"] + "|" + stu["wave"].astype(str)).to_numpy()
+    par = stu[rng.uniform(size=len(stu)) < p].copy()
+    par["resp_id"] = par["resp_id"] + "-P"
+    n_par = par.groupby(["class_id", "wave"]).size()
+    # teachers
+    t = frame[(frame["unit"] == "teachers") & (frame["sampled"] == 1)]
+    trows = []
+    for r in t.itertuples(index=False):
+        chosen = np.sort(rng.choice(np.arange(1, r.n_pupils + 1), r.n_responded, replace=False))
+        trows.append(pd.DataFrame({"school": r.school, "school_id": r.school_id, "wave": r.wave,
+                                   "teacher": chosen}))
+    tea = pd.concat(trows, ignore_index=True)
+    tea["resp_id"] = [f"W{w % 100:02d}-{s}-T{k:03d}" for w, s, k in
+                      zip(tea["wave"], tea["school_id"], tea["teacher"])]
+    tea["ses"] = 0.0
+    return stu, par, tea, n_par
+
+
+
+def _likert_cols(inst):
+    return [it.id for it in inst.items if it.type == "likert"]
+
+
+def plant_problems(st, inst, frames, frame, waves) -> list[dict]:
+    rng = st("problems")
+    problems = []
+    stu_inst = inst["students"]
+    w_mid = waves[len(waves) // 2]
+    w_last = waves[-1]
+    w_first = waves[0]
+    S = frames["students"]
+
+    def pick_row(df, wave, avoid=()):
+        idx = df.index[(df["wave"] == wave) & ~df["resp_id"].isin(avoid)]
+        return int(rng.choice(idx))
+
+    used: list[str] = []
+    # 1. duplicate ids: an exact double entry and a different respondent with the same id
+    i = pick_row(S, w_mid)
+    dup1 = S.loc[[i]].copy()
+    used.append(S.at[i, "resp_id"])
+    problems.append(dict(problem="duplicate_id", group="students", wave=w_mid,
+                         resp_id=S.at[i, "resp_id"], detail="exact duplicate row (double entry)"))
+    j = pick_row(S, w_mid, used)
+    k = pick_row(S, w_mid, used + [S.at[j, "resp_id"]])
+    dup2 = S.loc[[k]].copy()
+    dup2["resp_id"] = S.at[j, "resp_id"]
+    used += [S.at[j, "resp_id"], S.at[k, "resp_id"]]
+    problems.append(dict(problem="duplicate_id", group="students", wave=w_mid,
+                         resp_id=S.at[j, "resp_id"],
+                         detail=f"a second, different respondent (answers of "
+                                f"{S.at[k, 'resp_id']}) entered under the same id"))
+    S = pd.concat([S, dup1, dup2], ignore_index=True)
+    frames["students"] = S
+    # 2. out-of-range codes: one per group (a code that is neither valid nor missing)
+    for g, wave, offset in (("students", w_first, 1), ("parents", w_mid, -1),
+                            ("teachers", w_last, 2)):
+        df = frames[g]
+        cols = [c for c in _likert_cols(inst[g]) if inst[g].item(c).missing] \
+            or _likert_cols(inst[g])
+        if not cols:
+            continue
+        col = cols[int(rng.integers(len(cols)))]
+        it = inst[g].item(col)
+        taken = set(it.codes) | set(it.missing)
+        bad = (max(it.codes) if offset > 0 else min(it.codes)) + offset
+        while bad in taken:
+            bad += 1 if offset > 0 else -1
+        r = pick_row(df, wave, used)
+        used.append(df.at[r, "resp_id"])
+        df.at[r, col] = float(bad)
+        problems.append(dict(problem="out_of_range", group=g, wave=wave,
+                             resp_id=df.at[r, "resp_id"], column=col, value=int(bad)))
+    # 3. invalid rankings (students): a tie and a gap
+    rk = [it for it in stu_inst.items if it.type == "ranking"]
+    if rk:
+        it = rk[0]
+        for kind in ("tie", "gap"):
+            r = pick_row(S, w_last, used)
+            while S.loc[r, it.columns].isna().any():
+                r = pick_row(S, w_last, used)
+            used.append(S.at[r, "resp_id"])
+            vals = S.loc[r, it.columns].to_numpy(float)
+            if kind == "tie":
+                a = int(np.flatnonzero(vals == 6)[0])
+                S.at[r, it.columns[a]] = 5.0
+                detail = "ranks 5 given twice, rank 6 missing"
+            else:
+                a = int(np.flatnonzero(vals == min(12, len(vals)))[0])
+                S.at[r, it.columns[a]] = np.nan
+                detail = f"option {it.columns[a]} left unranked (rank {min(12, len(vals))} missing)"
+            problems.append(dict(problem=f"invalid_ranking_{kind}", group="students",
+                                 wave=w_last, resp_id=S.at[r, "resp_id"], item=it.id,
+                                 detail=detail))
+    # 4. straightliners: every likert item at the same position
+    lk = _likert_cols(stu_inst)
+    for kind in ("middle", "top"):
+        r = pick_row(S, w_first, used)
+        used.append(S.at[r, "resp_id"])
+        for col in lk:
+            codes = sorted(stu_inst.item(col).codes)
+            S.at[r, col] = float(codes[len(codes) // 2] if kind == "middle" else codes[-1])
+        problems.append(dict(problem="straightliner", group="students", wave=w_first,
+                             resp_id=S.at[r, "resp_id"],
+                             detail=f"every likert item at its {kind} code"))
+    # 5. a respondent from a class that was not sampled
+    r = pick_row(S, w_mid, used)
+    sid = S.at[r, "school_id"]
+    other = frame[(frame["unit"] == "class") & (frame["school_id"] == sid) &
+                  (frame["sampled"] == 0) & (frame["wave"] == w_mid)]
+    if len(other):
+        new_cls = other["class_id"].iloc[0]
+        old = S.at[r, "resp_id"]
+        S.at[r, "class_id"] = new_cls
+        S.at[r, "resp_id"] = f"W{w_mid % 100:02d}-{new_cls}-001"
+        used.append(S.at[r, "resp_id"])
+        problems.append(dict(problem="non_sampled_class", group="students", wave=w_mid,
+                             resp_id=S.at[r, "resp_id"], class_id=new_cls,
+                             detail=f"class {new_cls} is in the frame but was not sampled "
+                                    f"(replaces respondent {old})"))
+    # 6. a respondent with almost nothing answered
+    r = pick_row(S, w_last, used)
+    used.append(S.at[r, "resp_id"])
+    keep = {c for c in ("sex", "grade") if c in S.columns}
+    blank = [c for c in stu_inst.columns if c not in keep]
+    for c in blank:
+        S.at[r, c] = None if S[c].dtype == object else np.nan
+    problems.append(dict(problem="almost_empty", group="students", wave=w_last,
+                         resp_id=S.at[r, "resp_id"],
+                         detail=f"only {sorted(keep)} answered"))
+    frames["students"] = S.sort_values(["wave", "school_id", "class_id", "resp_id"],
+                                       kind="mergesort").reset_index(drop=True)
+    return problems
+
