@@ -846,7 +846,7 @@ def test_every_catalogue_indicator_has_data(study):
     assert set(r["indicator"]) == set(cat.ids)
     assert (r["achievement"] != "no data").all(), \
         r.loc[r["achievement"] == "no data", ["indicator", "year", "note"]]
-    assert r["value"].notna().all()
+    assert r["est"].notna().all()
     for ind in cat.indicators:   # every target year is reported
         got = set(r.loc[r["indicator"] == ind["id"], "year"])
         assert set(ind["targets"]) <= got, ind["id"]
@@ -870,9 +870,9 @@ def test_every_catalogue_indicator_has_data(study):
     assert (both["n_prog"][both["year"] == last] == 4).all()
     sign = np.where(both["better_all"] == "higher", 1, -1)
     last_rows = both["year"] == last
-    assert (sign * (both["value_prog"] - both["value_all"]))[last_rows].gt(0).all()
+    assert (sign * (both["est_prog"] - both["est_all"]))[last_rows].gt(0).all()
     shares = only[(only["kind"].isin(["share", "mean"])) & only["year"].isin([first, last])]
-    wide = shares.pivot(index="indicator", columns="year", values="value")
+    wide = shares.pivot(index="indicator", columns="year", values="est")
     better = shares.groupby("indicator")["better"].first()
     step = np.where(better[wide.index] == "higher", 1, -1) * (wide[last] - wide[first])
     assert (step > 0).all(), step
@@ -887,7 +887,7 @@ def test_every_catalogue_indicator_has_data(study):
     # often than the schools as a whole, on average over the indicators and years
     chg = only.merge(r, on=["indicator", "year"], suffixes=("_prog", "_all"))
     chg = chg[chg["kind_all"] == "share_of_schools_with_change"]
-    assert chg["value_prog"].mean() > chg["value_all"].mean() + 10
+    assert chg["est_prog"].mean() > chg["est_all"].mean() + 10
     # truth: the programme schools' own values per target
     st = study.truth["programme"]["school_targets"]["iom_share"][str(last)]
     d = study.programme_data.set_index(["school_id", "year"])
