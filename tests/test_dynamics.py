@@ -16,7 +16,8 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 from shnro_research import dynamics as dyn
-from shnro_research._checks import DataError, ParameterError
+from shnro_research.errors import DataError, ParameterError
+from shnro_research.report.figures import plot_change, plot_trend
 
 REF = json.loads((Path(__file__).parent / "reference" / "dynamics_effsize.json").read_text())
 
@@ -184,7 +185,7 @@ def test_p_adjust_with_n_and_errors():
 @pytest.mark.parametrize("case", ["normal", "likert", "small", "disjoint", "treatment_control"])
 def test_hedges_g_matches_r(case):
     c = REF["effect"][case]
-    r = dyn.hedges_g(c["x"], c["y"], conf_level=c["conf"])
+    r = dyn.hedges_g(c["x"], c["y"], level=c["conf"])
     h = c["hedges"]
     assert_allclose([r["est"], r["d"], r["J"], r["se"], r["ci_low"], r["ci_high"]],
                     [h["g"], h["d"], h["J"], h["se"], h["lower"], h["upper"]], rtol=1e-9)
@@ -193,7 +194,7 @@ def test_hedges_g_matches_r(case):
 @pytest.mark.parametrize("case", ["normal", "likert", "small", "disjoint", "treatment_control"])
 def test_cliff_delta_matches_r(case):
     c = REF["effect"][case]
-    r = dyn.cliff_delta(c["x"], c["y"], conf_level=c["conf"])
+    r = dyn.cliff_delta(c["x"], c["y"], level=c["conf"])
     e = c["cliff"]
     assert_allclose([r["est"], r["se"] ** 2, r["ci_low"], r["ci_high"]],
                     [e["delta"], e["var"], e["lower"], e["upper"]], rtol=1e-9, atol=1e-14)
@@ -253,7 +254,7 @@ def test_hierarchy_change_matches_r():
     r = REF["ranks"]
     items = [f"v{i:02d}" for i in range(18)]
     long = pd.DataFrame({"group": "teachers", "wave": np.repeat([2022, 2024], 18),
-                         "value": items * 2, "mean_rank": np.r_[r["h1"], r["h2"]]})
+                         "category": items * 2, "mean_rank": np.r_[r["h1"], r["h2"]]})
     res = dyn.hierarchy_change(long)
     sp = res[res["method"] == "spearman"].iloc[0]
     kd = res[res["method"] == "kendall"].iloc[0]
@@ -262,7 +263,7 @@ def test_hierarchy_change_matches_r():
     assert sp["n"] == 18
     n = len(r["t1"])
     tied = pd.DataFrame({"group": "students", "wave": np.repeat([1, 2], n),
-                         "value": list(range(n)) * 2, "mean_rank": np.r_[r["t1"], r["t2"]]})
+                         "category": list(range(n)) * 2, "mean_rank": np.r_[r["t1"], r["t2"]]})
     res2 = dyn.hierarchy_change(tied)
     sp2 = res2[res2["method"] == "spearman"].iloc[0]
     kd2 = res2[res2["method"] == "kendall"].iloc[0]
@@ -279,7 +280,7 @@ def test_hierarchy_change_from_respondent_ranks():
     for w, order in ((2022, items), (2024, items[::-1])):
         for r in range(30):
             perm = np.argsort(np.argsort(np.arange(8) + rng.normal(0, 1.0, 8))) + 1
-            rows.append(pd.DataFrame({"group": "students", "wave": w, "value": order, "rank": perm}))
+            rows.append(pd.DataFrame({"group": "students", "wave": w, "category": order, "rank": perm}))
     res = dyn.hierarchy_change(pd.concat(rows), score="rank")
     assert (res["est"] < -0.8).all()          # the hierarchy was reversed
     assert res.loc[0, "top_base"].startswith("A") and res.loc[0, "top_compare"].startswith("H")
@@ -295,7 +296,7 @@ def test_trend_table_and_figure():
     q = stats.t.ppf(0.975, 29)
     assert_allclose(tab["ci_high"] - tab["est"], q * tab["se"], rtol=1e-10)
     assert_allclose(tab.groupby(["school_id", "group"])["change_from_first"].first(), 0.0)
-    fig = dyn.plot_trend(tab[tab["school_id"] == 0], hue="group", facet="variable", lang="en")
+    fig = plot_trend(tab[tab["school_id"] == 0], hue="group", facet="variable", lang="en")
     from matplotlib.figure import Figure
     assert isinstance(fig, Figure) and len(fig.axes) >= 1
     assert len(fig.axes[0].collections) == 3     # one CI band per group
@@ -305,24 +306,25 @@ def test_classification_summary():
     res = pd.DataFrame({"variable": ["a"] * 4, "classification":
                         ["positive", "no change", "no change", "no data"]})
     s = dyn.classification_summary(res, by="variable")
-    assert_allclose(s.set_index("classification").loc["positive", "share"], 100 / 3)
-    assert np.isnan(s.set_index("classification").loc["no data", "share"])
+    assert_allclose(s.set_index("classification").loc["positive", "share_pct"], 100 / 3)
+    assert np.isnan(s.set_index("classification").loc["no data", "share_pct"])
 
 
 def test_cli_dynamics(tmp_path):
+    from shnro_research.cli import dynamics as cli_dynamics
     resp = simulate_waves(n_schools=3, waves=(2022, 2024), n_resp=40, planted=(0,), delta=1.5, seed=9)
     est = srs_estimates(resp).assign(variable="tension")
     f = tmp_path / "est.csv"
     est.to_csv(f, index=False)
     parser = argparse.ArgumentParser()
-    dyn.add_dynamics_arguments(parser)
+    cli_dynamics.add_arguments(parser)
     args = parser.parse_args(["--estimates", str(f), "--out", str(tmp_path / "out"),
                               "--lower-better", "tension", "--base", "2022"])
-    assert dyn.cli_dynamics(args) == 0
+    assert cli_dynamics.run(args) == 0
     res = pd.read_csv(tmp_path / "out" / "wave_change.csv")
     assert (res.loc[res["school_id"] == 0, "classification"] == "negative").all()
     assert (tmp_path / "out" / "wave_change.png").exists()
-    fig = dyn.plot_change(res, label="school_id", lang="en")
+    fig = plot_change(res, label="school_id", lang="en")
     assert len(fig.axes) == 1 and len(fig.axes[0].collections) >= 2
 
 
@@ -405,7 +407,7 @@ def test_demo_planted_changes_detected_and_no_false_changes():
 def test_demo_value_hierarchies_are_stable():
     study, _ = demo_estimates()
     cols = [c for c in study.students.columns if c.startswith("rok_term_")]
-    long = (study.students[["wave"] + cols].melt(id_vars="wave", var_name="value", value_name="rank")
+    long = (study.students[["wave"] + cols].melt(id_vars="wave", var_name="category", value_name="rank")
             .assign(group="students"))
     res = dyn.hierarchy_change(long, score="rank", consecutive=True)
     assert len(res) == 4 and (res["n"] == 18).all()

@@ -12,7 +12,7 @@ import yaml
 from numpy.testing import assert_allclose
 
 from shnro_research import indicators as ind
-from shnro_research._checks import ParameterError
+from shnro_research.errors import ParameterError
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "surveys" / "indicators.yaml"
 
@@ -157,7 +157,7 @@ def test_share_of_schools_with_change(tables):
     r = ind.compute_indicators(c, tables)
     # A: 50 -> 53 (+3, counts); B: +0.5 (within tolerance); C: -2; D: 2023 missing (-9); E only 2023
     row = r[r["year"] == 2023].iloc[0]
-    assert_allclose(row["value"], 100 / 3)
+    assert_allclose(row["est"], 100 / 3)
     assert row["n"] == 3 and row["target"] == 40 and row["achievement"] == "partly achieved"
     assert "vs 2022" in row["note"] and "1 rows with missing values excluded" in row["note"]
     # a decrease of the share below threshold, restricted to programme schools from the passport
@@ -167,7 +167,7 @@ def test_share_of_schools_with_change(tables):
                                                    "values": [1]}},
                                targets={2023: 50}))
     r2 = ind.compute_indicators(c2, tables)
-    assert_allclose(r2["value"].iloc[0], 50.0)     # A fell 20 -> 10, B unchanged
+    assert_allclose(r2["est"].iloc[0], 50.0)     # A fell 20 -> 10, B unchanged
     assert r2["n"].iloc[0] == 2 and r2["achievement"].iloc[0] == "achieved"
     assert "2 schools with in_programme" in r2["note"].iloc[0]
 
@@ -180,12 +180,12 @@ def test_share_of_schools_with_significant_change(tables):
                               targets={2024: 50}))
     r = ind.compute_indicators(c, tables)
     # z = diff / sqrt(0.02): A -0.5 (z=-3.5, yes), B -0.1 (no), C +0.4 (wrong direction), D -1 (yes)
-    assert_allclose(r["value"].iloc[0], 50.0)
+    assert_allclose(r["est"].iloc[0], 50.0)
     assert "significant" in r["note"].iloc[0]
     c_h = cat_of(base_indicator(id="anx", kind="share_of_schools_with_change", source="survey",
                                 params={"column": "est", "year": "wave", "test": True, "adjust": "holm",
                                         "direction": "decrease", "tolerance": 0.6}, targets={2024: 50}))
-    assert_allclose(ind.compute_indicators(c_h, tables)["value"].iloc[0], 25.0)  # only D beyond 0.6
+    assert_allclose(ind.compute_indicators(c_h, tables)["est"].iloc[0], 25.0)  # only D beyond 0.6
 
 
 def test_share_mean_region_and_share_of_schools(tables):
@@ -203,23 +203,23 @@ def test_share_mean_region_and_share_of_schools(tables):
                                "threshold": 30}, better="lower", targets={2023: 20}),
     )
     r = ind.compute_indicators(c, tables).set_index(["indicator", "year"])
-    assert_allclose(r.loc[("iom", 2022), "value"], 100 * 100 / 1000)
+    assert_allclose(r.loc[("iom", 2022), "est"], 100 * 100 / 1000)
     # 2023: C's n_iom is missing -> C excluded from both sums
-    assert_allclose(r.loc[("iom", 2023), "value"], 100 * 140 / 700)
+    assert_allclose(r.loc[("iom", 2023), "est"], 100 * 140 / 700)
     assert r.loc[("iom", 2023), "n"] == 3 and r.loc[("iom", 2023), "achievement"] == "partly achieved"
-    assert_allclose(r.loc[("iom", 2023), "degree"], 100 * 20 / 25)
-    assert_allclose(r.loc[("fail", 2023), "value"], (400 + 1200 + 2400 + 2400) / 1000)
+    assert_allclose(r.loc[("iom", 2023), "degree_pct"], 100 * 20 / 25)
+    assert_allclose(r.loc[("fail", 2023), "est"], (400 + 1200 + 2400 + 2400) / 1000)
     assert r.loc[("fail", 2023), "achievement"] == "not achieved"      # 6.4 > 5 / 0.8
-    assert_allclose(r.loc[("fail", 2023), "degree"], 100 * 5 / 6.4)
+    assert_allclose(r.loc[("fail", 2023), "degree_pct"], 100 * 5 / 6.4)
     mun22 = (20 * 10 + 5 * 10 + 30 * 30 + 10 * 10) / 60
-    assert_allclose(r.loc[("gap", 2022), "value"], mun22 - 12.0)
+    assert_allclose(r.loc[("gap", 2022), "est"], mun22 - 12.0)
     mun23 = (10 * 20 + 5 * 10 + 40 * 30 + 10 * 10 + 0 * 10) / 80
-    assert_allclose(r.loc[("gap", 2023), "value"], mun23 - 11.0)
+    assert_allclose(r.loc[("gap", 2023), "est"], mun23 - 11.0)
     assert r.loc[("gap", 2023), "achievement"] == "not achieved"
-    assert np.isnan(r.loc[("gap", 2023), "degree"])
+    assert np.isnan(r.loc[("gap", 2023), "degree_pct"])
     assert "region 11" in r.loc[("gap", 2023), "note"]
-    assert_allclose(r.loc[("risk", 2022), "value"], 25.0)
-    assert_allclose(r.loc[("risk", 2023), "value"], 20.0)    # C (40) of A..E
+    assert_allclose(r.loc[("risk", 2022), "est"], 25.0)
+    assert_allclose(r.loc[("risk", 2023), "est"], 20.0)    # C (40) of A..E
     assert r.loc[("risk", 2023), "achievement"] == "achieved"
     # years restricted; a year without data gives a 'no data' row
     r2 = ind.compute_indicators(c, tables, years=[2023, 2025])
@@ -239,7 +239,7 @@ def test_absent_tables_and_columns_give_no_data_rows(tables):
     add = r2[r2["indicator"] == "additional_education_share"]
     assert (add["achievement"] == "no data").all()
     assert add["note"].str.contains(r"column\(s\) \['n_add_edu'\] not in table 'programme_data'").all()
-    assert list(r.columns[:7]) == ["indicator", "year", "value", "target", "achievement", "n", "note"]
+    assert list(r.columns[:7]) == ["indicator", "year", "est", "target", "achievement", "n", "note"]
 
 
 def test_achievement_degree():
@@ -273,9 +273,10 @@ def test_tables_figures(tables):
     assert_allclose(row["difference"], row["municipality"] - 12.0)
     assert np.isnan(reg.loc[reg["procedure"] == 1, "region"]).all()
     from matplotlib.figure import Figure
-    fig = ind.plot_achievement(r, year=2023, lang="en")
+    from shnro_research.report.figures import plot_achievement, plot_indicator_trends
+    fig = plot_achievement(r, year=2023, lang="en")
     assert isinstance(fig, Figure) and len(fig.axes[0].patches) == (r["year"] == 2023).sum()
-    fig2 = ind.plot_indicator_trends(r, ids=["iom_share", "vpr_positive_dynamics"])
+    fig2 = plot_indicator_trends(r, ids=["iom_share", "vpr_positive_dynamics"])
     assert isinstance(fig2, Figure)
 
 
@@ -284,13 +285,14 @@ def test_cli_indicators(tmp_path, tables):
     for k in ("results", "passport", "programme_data", "region"):
         paths[k] = tmp_path / f"{k}.csv"
         tables[k].to_csv(paths[k], index=False)
+    from shnro_research.cli import indicators as cli_indicators
     parser = argparse.ArgumentParser()
-    ind.add_indicators_arguments(parser)
+    cli_indicators.add_arguments(parser)
     args = parser.parse_args(["--catalogue", str(CATALOGUE), "--results", str(paths["results"]),
                               "--passport", str(paths["passport"]), "--programme-data",
                               str(paths["programme_data"]), "--region", str(paths["region"]),
                               "--out", str(tmp_path / "out"), "--lang", "en", "--no-figure"])
-    assert ind.cli_indicators(args) == 0
+    assert cli_indicators.run(args) == 0
     out = pd.read_csv(tmp_path / "out" / "indicators.csv")
     assert set(out["indicator"]) == set(ind.load_catalogue(CATALOGUE).ids)
     for f in ("achievement_table.csv", "achievement_summary.csv", "region_comparison.csv"):
@@ -310,14 +312,14 @@ def test_every_catalogue_indicator_for_the_demo():
     assert set(r["indicator"]) == set(cat.ids)
     # results-based dynamics are computed for every year after the first, over all 40 schools
     res_based = r[(r["source"] == "results") & (r["kind"] == "share_of_schools_with_change")]
-    assert res_based["value"].notna().all() and (res_based["n"] == len(study.schools)).all()
+    assert res_based["est"].notna().all() and (res_based["n"] == len(study.schools)).all()
     assert set(res_based["year"]) == {2023, 2024}
-    assert r.loc[r["indicator"] == "schools_vpr_risk_share", "value"].notna().all()
+    assert r.loc[r["indicator"] == "schools_vpr_risk_share", "est"].notna().all()
     # survey-based: tension fell significantly in (at least) the 4 programme schools by 2024
     ten = r[(r["indicator"] == "schools_tension_reduced") & (r["year"] == 2024)].iloc[0]
     n_sampled = int(study.schools["sampled"].sum())
     assert ten["n"] == n_sampled
-    assert 100 * 4 / n_sampled - 1e-9 <= ten["value"] <= 100 * 6 / n_sampled + 1e-9
+    assert 100 * 4 / n_sampled - 1e-9 <= ten["est"] <= 100 * 6 / n_sampled + 1e-9
     # the demo has no programme monitoring, diagnostics or regional tables: explicit 'no data'
     for src in ("programme_data", "diagnostics"):
         sub = r[r["source"] == src]

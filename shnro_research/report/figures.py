@@ -2,7 +2,9 @@
 
 Each function takes a tidy DataFrame and returns a :class:`matplotlib.figure.Figure`;
 :func:`save_figure` writes PNG (300 dpi), SVG and PDF with fixed metadata, so reruns give
-identical files.
+identical files. The statistics modules draw nothing: the figures of the dynamics tables
+(:func:`plot_trend`, :func:`plot_change`) and of the programme indicators
+(:func:`plot_achievement`, :func:`plot_indicator_trends`) are here.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .._checks import ParameterError, check_columns
+from .._checks import as_list, check_columns, check_option
+from ..errors import ParameterError
+from ..indicators.catalogue import ACHIEVEMENT, LABELS as ACHIEVEMENT_LABELS
 
 GROUP_COLORS = {"students": "#1b9e77", "parents": "#d95f02", "teachers": "#7570b3"}
 GROUP_LABELS = {"ru": {"students": "Учащиеся", "parents": "Родители", "teachers": "Учителя"},
@@ -61,7 +65,7 @@ def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", 
 
 
 def results_vs_context(schools: pd.DataFrame, *, x: str = "context", y: str = "result",
-                       label: str = "school_id", resilient: str | None = "resilient",
+                       school: str = "school_id", resilient: str | None = "resilient",
                        x_threshold: float | None = None, y_threshold: float | None = None,
                        fit: bool = True, lang: str = "ru", xlabel: str | None = None,
                        ylabel: str | None = None) -> Figure:
@@ -71,7 +75,7 @@ def results_vs_context(schools: pd.DataFrame, *, x: str = "context", y: str = "r
     line of ``y`` on ``x`` is drawn when ``fit``; schools with ``resilient`` true are marked
     and labelled with their (pseudonymous) id.
     """
-    check_columns(schools, [x, y, label], "schools")
+    check_columns(schools, [x, y, school], "schools")
     d = schools.dropna(subset=[x, y])
     t = _T[lang]
     fig = _fig()
@@ -80,7 +84,7 @@ def results_vs_context(schools: pd.DataFrame, *, x: str = "context", y: str = "r
     ax.scatter(d.loc[~flag, x], d.loc[~flag, y], s=22, color="#777777", alpha=.8)
     ax.scatter(d.loc[flag, x], d.loc[flag, y], s=40, color="#d62728", label=t["resilient"])
     for _, r in d.loc[flag].iterrows():
-        ax.annotate(str(r[label]), (r[x], r[y]), xytext=(4, 4), textcoords="offset points",
+        ax.annotate(str(r[school]), (r[x], r[y]), xytext=(4, 4), textcoords="offset points",
                     fontsize=8, color="#d62728")
     xt = d[x].median() if x_threshold is None else x_threshold
     yt = d[y].median() if y_threshold is None else y_threshold
@@ -134,16 +138,17 @@ def _short(label, width: int = 40) -> str:
     return cut + "…"
 
 
-def value_hierarchies(ranks: pd.DataFrame, *, value: str = "value", group: str = "group",
+def value_hierarchies(ranks: pd.DataFrame, *, category: str = "category", group: str = "group",
                       est: str = "mean_rank", lang: str = "ru") -> Figure:
-    """Mean (or median) rank of each value per respondent group, values ordered by the mean."""
-    check_columns(ranks, [value, group, est], "ranks")
-    order = ranks.groupby(value)[est].mean().sort_values().index.tolist()
+    """Mean (or median) rank of each value (``category``: the column naming the ranked value)
+    per respondent group, values ordered by the mean."""
+    check_columns(ranks, [category, group, est], "ranks")
+    order = ranks.groupby(category)[est].mean().sort_values().index.tolist()
     pos = {v: i for i, v in enumerate(order)}
     fig = _fig(7.5, max(3.5, 0.28 * len(order) + 1.0))
     ax = fig.add_subplot()
     for g, dg in ranks.groupby(group, sort=False):
-        ax.plot(dg[est], dg[value].map(pos), "o", ms=4, color=GROUP_COLORS.get(g),
+        ax.plot(dg[est], dg[category].map(pos), "o", ms=4, color=GROUP_COLORS.get(g),
                 label=GROUP_LABELS[lang].get(g, g))
     ax.set_yticks(range(len(order)), [_short(v) for v in order], fontsize=7)
     ax.invert_yaxis()
@@ -174,14 +179,14 @@ def dynamics(trend: pd.DataFrame, *, x: str = "wave", est: str = "est",
     return fig
 
 
-def caterpillar(effects: pd.DataFrame, *, id: str = "school_id", est: str = "est",
+def caterpillar(effects: pd.DataFrame, *, school: str = "school_id", est: str = "est",
                 ci: tuple[str, str] = ("ci_low", "ci_high"), highlight: Sequence | None = None,
                 lang: str = "ru") -> Figure:
     """Caterpillar plot: school effects sorted, with intervals; ``highlight`` ids in red."""
-    check_columns(effects, [id, est, *ci], "effects")
+    check_columns(effects, [school, est, *ci], "effects")
     d = effects.sort_values(est).reset_index(drop=True)
     hl = set(highlight or [])
-    colors = ["#d62728" if s in hl else "#333333" for s in d[id]]
+    colors = ["#d62728" if s in hl else "#333333" for s in d[school]]
     fig = _fig(6.5, 4.0)
     ax = fig.add_subplot()
     xx = np.arange(len(d))
@@ -189,9 +194,280 @@ def caterpillar(effects: pd.DataFrame, *, id: str = "school_id", est: str = "est
     ax.scatter(xx, d[est], s=10, color=colors, zorder=3)
     ax.axhline(0, color="#999", lw=.8)
     if len(d) <= 60:
-        ax.set_xticks(xx, [str(s) for s in d[id]], rotation=90, fontsize=6)
+        ax.set_xticks(xx, [str(s) for s in d[school]], rotation=90, fontsize=6)
     else:
         ax.set_xticks([])
     ax.set_xlabel(_T[lang]["school"])
     ax.set_ylabel(_T[lang]["effect"])
+    return fig
+
+# --------------------------------------------------------------------------------------------
+# dynamics between waves (tables of shnro_research.dynamics)
+# --------------------------------------------------------------------------------------------
+
+_CLASSES = ("positive", "negative", "no change", "no data")
+
+
+def _sorted_levels(values: Sequence) -> list:
+    """Distinct non-missing values, sorted (as text when they do not compare)."""
+    uniq = pd.unique(pd.Series(list(values)).dropna())
+    try:
+        return sorted(uniq)
+    except TypeError:
+        return sorted(uniq, key=str)
+
+
+def plot_trend(table: pd.DataFrame, *, x: str = "wave", hue: str | None = "group",
+               facet: str | None = "variable", est: str = "est", ci_low: str = "ci_low",
+               ci_high: str = "ci_high", title: str | None = None, lang: str = "ru",
+               max_facets: int = 12):
+    """Trend lines with CI bands (one panel per ``facet`` value, one line per ``hue`` value).
+
+    Parameters
+    ----------
+    table : DataFrame
+        E.g. the output of :func:`shnro_research.dynamics.trend_table`, or a tidy indicator
+        table (``x="year"``); CI columns may be absent (lines only).
+    x, hue, facet : str
+        Columns for the horizontal axis, the lines and the panels (``None`` for none).
+    lang : {"ru", "en"}
+        Axis labels language.
+    max_facets : int
+        At most this many panels (the first ones in sorted order).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The caller saves it (``fig.savefig(path)``); nothing is written here.
+
+    Examples
+    --------
+    R equivalent: ``ggplot(tab, aes(wave, est, ymin = ci_low, ymax = ci_high, colour = group))
+    + geom_ribbon(alpha = .2) + geom_line() + facet_wrap(~variable)``.
+    """
+    check_option(lang, "lang", ("ru", "en"))
+    check_columns(table, [x, est] + ([hue] if hue else []) + ([facet] if facet else []), "table")
+    has_ci = ci_low in table.columns and ci_high in table.columns
+    panels = _sorted_levels(table[facet].tolist())[:max_facets] if facet else [None]
+    ncol = min(3, len(panels))
+    nrow = int(np.ceil(len(panels) / ncol))
+    fig = Figure(figsize=(4.2 * ncol, 3.2 * nrow), constrained_layout=True)
+    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
+    palette = _palette()
+    for ax, panel in zip(axes, panels):
+        sub = table if panel is None else table[table[facet] == panel]
+        lines = _sorted_levels(sub[hue].tolist()) if hue else [None]
+        for i, h in enumerate(lines):
+            s = sub if h is None else sub[sub[hue] == h]
+            s = s.sort_values(x)
+            colour = palette[i % len(palette)]
+            ax.plot(s[x].astype(str) if not pd.api.types.is_numeric_dtype(s[x]) else s[x],
+                    s[est], marker="o", color=colour, label=None if h is None else str(h))
+            if has_ci and s[ci_low].notna().any():
+                xs = s[x].astype(str) if not pd.api.types.is_numeric_dtype(s[x]) else s[x]
+                ax.fill_between(xs, s[ci_low].astype(float), s[ci_high].astype(float),
+                                color=colour, alpha=0.2, linewidth=0)
+        if panel is not None:
+            ax.set_title(str(panel), fontsize=10)
+        ax.set_xlabel({"ru": "Волна", "en": "Wave"}[lang] if x == "wave" else
+                      ({"ru": "Год", "en": "Year"}[lang] if x == "year" else x))
+        ax.set_ylabel({"ru": "Оценка (95% ДИ)", "en": "Estimate (95% CI)"}[lang] if has_ci
+                      else {"ru": "Значение", "en": "Value"}[lang])
+        if pd.api.types.is_numeric_dtype(sub[x]):
+            ax.set_xticks(sorted(pd.unique(sub[x].dropna())))
+        if hue and len(lines) > 1:
+            ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+_CLASS_COLOURS = {"positive": "#2a9d8f", "negative": "#e76f51", "no change": "#8d99ae",
+                  "no data": "#d9d9d9"}
+_CLASS_LABELS = {"positive": ("положительная", "positive"), "negative": ("отрицательная", "negative"),
+                 "no change": ("нет изменений", "no change"), "no data": ("нет данных", "no data")}
+
+
+def plot_change(changes: pd.DataFrame, *, label: str | Sequence[str] = ("school_id", "group"),
+                facet: str | None = "variable", lang: str = "ru", max_rows: int = 60,
+                max_facets: int = 6):
+    """Forest plot of the change between waves: difference with its CI per domain, coloured by
+    the classification (positive / negative / no change).
+
+    Parameters
+    ----------
+    changes : DataFrame
+        Output of :func:`shnro_research.dynamics.wave_change` (one pair of waves is shown: the last ``wave_compare``).
+    label : str or list of str
+        Columns naming a domain on the vertical axis.
+    facet : str, optional
+        One panel per value (default: per variable).
+    max_rows, max_facets : int
+        At most this many domains per panel (largest |change| first) and panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not saved; the caller calls ``fig.savefig``.
+
+    Examples
+    --------
+    R equivalent: ``ggplot(res, aes(est, domain, xmin = ci_low, xmax = ci_high,
+    colour = classification)) + geom_pointrange() + facet_wrap(~variable)``.
+    """
+    check_option(lang, "lang", ("ru", "en"))
+    label = as_list(label)
+    check_columns(changes, ["est", "ci_low", "ci_high", "classification"] + label, "changes")
+    from matplotlib.lines import Line2D
+    d = changes
+    if "wave_compare" in d.columns and d["wave_compare"].nunique() > 1:
+        d = d[d["wave_compare"] == _sorted_levels(d["wave_compare"].tolist())[-1]]
+    facet = facet if facet and facet in d.columns else None
+    panels = _sorted_levels(d[facet].tolist())[:max_facets] if facet else [None]
+    i = 0 if lang == "ru" else 1
+    nrows = max(min(max_rows, int((d[facet] == p).sum()) if facet else len(d)) for p in panels) if len(d) else 1
+    fig = Figure(figsize=(4.5 * len(panels), 0.22 * nrows + 1.6), constrained_layout=True)
+    axes = np.atleast_1d(fig.subplots(1, len(panels), squeeze=False)).ravel()
+    for ax, panel in zip(axes, panels):
+        s = d if panel is None else d[d[facet] == panel]
+        s = s.assign(_abs=s["est"].abs()).sort_values("_abs", ascending=False).head(max_rows)
+        s = s.sort_values("est")
+        y = np.arange(len(s))
+        colours = [_CLASS_COLOURS.get(c, "#999999") for c in s["classification"]]
+        ax.hlines(y, s["ci_low"], s["ci_high"], colors=colours, linewidth=1.5)
+        ax.scatter(s["est"], y, c=colours, s=14, zorder=3)
+        ax.axvline(0, color="black", linewidth=0.8)
+        names = s[label].astype(str).agg(" · ".join, axis=1) if label else pd.Series([""] * len(s))
+        ax.set_yticks(y)
+        ax.set_yticklabels(names, fontsize=7)
+        if panel is not None:
+            ax.set_title(str(panel), fontsize=10)
+        ax.set_xlabel(("Изменение (95% ДИ)", "Change (95% CI)")[i])
+        ax.grid(axis="x", alpha=0.3)
+    present = [c for c in _CLASSES if c in set(d["classification"])]
+    fig.legend(handles=[Line2D([], [], color=_CLASS_COLOURS[c], marker="o", label=_CLASS_LABELS[c][i])
+                        for c in present], loc="outside lower center", ncol=max(1, len(present)),
+               fontsize=8)
+    return fig
+
+
+def _palette() -> list:
+    try:
+        import seaborn as sns
+        return list(sns.color_palette("colorblind", 10))
+    except Exception:  # pragma: no cover - seaborn is a dependency
+        return [f"C{i}" for i in range(10)]
+
+
+
+# --------------------------------------------------------------------------------------------
+# programme indicators (tables of shnro_research.indicators)
+# --------------------------------------------------------------------------------------------
+
+_ACHIEVEMENT_COLOURS = {"achieved": "#2a9d8f", "partly achieved": "#e9c46a", "not achieved": "#e76f51",
+            "no target": "#8d99ae", "no data": "#d9d9d9"}
+
+
+def plot_achievement(indicators: pd.DataFrame, *, year: int | None = None, lang: str = "ru",
+                     partly: float = 0.8, max_label: int = 60):
+    """Horizontal bars of the value as % of the target, coloured by achievement degree.
+
+    Parameters
+    ----------
+    indicators : DataFrame
+        Output of :func:`shnro_research.indicators.compute_indicators`.
+    year : int, optional
+        Year shown (default: the latest year with a target).
+    lang : {"ru", "en"}
+    partly : float
+        Position of the dashed "partly achieved" line (share of the target).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not saved; the caller calls ``fig.savefig``.
+
+    Examples
+    --------
+    R equivalent: ``ggplot(res, aes(degree_pct, name, fill = achievement)) + geom_col()``.
+    """
+    check_option(lang, "lang", ("ru", "en"))
+    from matplotlib.patches import Patch
+    d = indicators
+    if year is None:
+        with_t = d[d["target"].notna()]
+        year = int(with_t["year"].max()) if not with_t.empty else int(d["year"].max())
+    d = d[d["year"] == year].copy()
+    i = 0 if lang == "ru" else 1
+    names = d["name_ru" if lang == "ru" else "name_en"].astype(str)
+    names = names.where(names.str.len() <= max_label, names.str.slice(0, max_label - 1) + "…")
+    deg = d["degree_pct"].fillna(0).clip(upper=200)
+    fig = Figure(figsize=(11, 0.35 * len(d) + 1.5), constrained_layout=True)
+    ax = fig.subplots()
+    pos = np.arange(len(d))[::-1]
+    ax.barh(pos, deg, color=[_ACHIEVEMENT_COLOURS.get(a, "#999999") for a in d["achievement"]])
+    ax.set_yticks(pos)
+    ax.set_yticklabels(names, fontsize=8)
+    ax.axvline(100, color="black", linewidth=1)
+    ax.axvline(100 * partly, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlabel(("% от целевого значения", "% of target")[i])
+    ax.set_title((f"Достижение целевых показателей, {year}", f"Achievement of targets, {year}")[i])
+    # a text at the end of each bar: the label of rows without a bar, the value of signed rows
+    for y, (_, r), dg in zip(pos, d.iterrows(), deg):
+        if r["achievement"] == "no data":
+            txt = ACHIEVEMENT_LABELS["no data"][i]
+        elif not np.isfinite(r["degree_pct"]) and np.isfinite(r["est"]):
+            txt = f"{r['est']:+.1f} {r['unit']} ({ACHIEVEMENT_LABELS.get(r['achievement'], (r['achievement'],) * 2)[i]})"
+        else:
+            txt = ""
+        if txt:
+            ax.text(max(float(dg), 0) + 2, y, txt, va="center", fontsize=7, color="#444444")
+    ax.set_xlim(0, max(130, float(deg.max()) + 10))
+    present = [a for a in ACHIEVEMENT if a in set(d["achievement"])]
+    ax.legend(handles=[Patch(color=_ACHIEVEMENT_COLOURS[a], label=ACHIEVEMENT_LABELS[a][i]) for a in present],
+              fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+def plot_indicator_trends(indicators: pd.DataFrame, *, ids: Sequence[str] | None = None,
+                          lang: str = "ru", max_panels: int = 12):
+    """Indicator values over the years (lines) with their targets (crosses), one panel each.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    R equivalent: ``ggplot(res, aes(year, est)) + geom_line() + geom_point(aes(y = target),
+    shape = 4) + facet_wrap(~indicator)``.
+    """
+    check_option(lang, "lang", ("ru", "en"))
+    d = indicators if ids is None else indicators[indicators["indicator"].isin(list(ids))]
+    panels = list(dict.fromkeys(d["indicator"]))[:max_panels]
+    ncol = min(3, max(1, len(panels)))
+    nrow = max(1, int(np.ceil(len(panels) / ncol)))
+    fig = Figure(figsize=(4.2 * ncol, 3.0 * nrow), constrained_layout=True)
+    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
+    i = 0 if lang == "ru" else 1
+    for ax, pid in zip(axes, panels):
+        s = d[d["indicator"] == pid].sort_values("year")
+        s = s[s["year"].notna()]
+        ax.plot(s["year"].astype(float), s["est"].astype(float), marker="o", color="#264653",
+                label=("Значение", "Value")[i])
+        ax.plot(s["year"].astype(float), s["target"].astype(float), linestyle="none", marker="x",
+                color="#e76f51", label=("Цель", "Target")[i])
+        title = str(s["name_ru" if lang == "ru" else "name_en"].iloc[0]) if len(s) else pid
+        ax.set_title(title if len(title) <= 55 else title[:54] + "…", fontsize=8)
+        if len(s):
+            ax.set_xticks(sorted(s["year"].astype(int).unique()))
+            ax.set_ylabel(str(s["unit"].iloc[0]))
+        ax.grid(alpha=0.3)
+    if panels:
+        axes[0].legend(fontsize=7)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
     return fig

@@ -1,0 +1,393 @@
+"""Computation of the indicators of a catalogue and their degree of achievement."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._checks import as_list, check_option
+from ..errors import DataError, ParameterError
+from .catalogue import _OPS, SOURCES, Catalogue, _is_num, load_catalogue
+
+__all__ = ["achievement_degree", "compute_indicators"]
+
+
+class _NoData(Exception):
+    """Raised inside an indicator computation when its data are absent (-> 'no data' row)."""
+
+
+def _match(series: pd.Series, values: list) -> pd.Series:
+    """Rows of ``series`` equal to one of ``values`` (numbers compared as numbers, else text)."""
+    num = pd.to_numeric(series, errors="coerce")
+    nums = [float(v) for v in values if _is_num(v) or (isinstance(v, str) and _is_float(v))]
+    texts = [str(v) for v in values]
+    hit = num.isin(nums) if nums else pd.Series(False, index=series.index)
+    return hit | series.astype(str).isin(texts)
+
+
+def _is_float(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _prepare(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict, source: str | None = None,
+             needed: Sequence[str] = (), missing_codes: Sequence[float] = (-9,)) -> tuple[pd.DataFrame, str, str, list]:
+    """Source table filtered by ``filter`` and ``schools``; returns (data, school, year, notes)."""
+    p = ind["params"]
+    source = source or ind["source"]
+    school = p.get("school", defaults["school"])
+    year = p.get("year", defaults["year"])
+    if source not in tables or tables[source] is None:
+        raise _NoData(f"table {source!r} not provided")
+    df = tables[source]
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError(f"tables[{source!r}] must be a pandas DataFrame; got {type(df).__name__}")
+    if source == "survey" and year not in df.columns and "wave" in df.columns and "year" not in p:
+        year = "wave"
+    cols = [year] + [c for c in p["filter"]] + list(needed)
+    absent = [c for c in dict.fromkeys(cols) if c not in df.columns]
+    if absent:
+        raise _NoData(f"column(s) {absent} not in table {source!r}")
+    notes = []
+    mask = pd.Series(True, index=df.index)
+    for col, vals in p["filter"].items():
+        mask &= _match(df[col], vals)
+    df = df.loc[mask]
+    if p.get("schools"):
+        sch = p["schools"]
+        if sch["source"] not in tables or tables[sch["source"]] is None:
+            raise _NoData(f"table {sch['source']!r} (school selection) not provided")
+        st = tables[sch["source"]]
+        if school not in st.columns or sch["column"] not in st.columns:
+            raise _NoData(f"column(s) {[c for c in (school, sch['column']) if c not in st.columns]} "
+                          f"not in table {sch['source']!r} (school selection)")
+        chosen = st.loc[_match(st[sch["column"]], sch["values"]), school].unique()
+        if school not in df.columns:
+            raise _NoData(f"column {school!r} not in table {source!r}")
+        df = df[df[school].isin(chosen)]
+        notes.append(f"{len(chosen)} schools with {sch['column']} in {sch['values']}")
+    if missing_codes and len(needed):
+        df = df.copy()
+        for c in needed:
+            if pd.api.types.is_numeric_dtype(df[c]):
+                df[c] = df[c].where(~df[c].isin(list(missing_codes)))
+    return df, school, year, notes
+
+
+def _value_columns(p: dict) -> list[str]:
+    if "column" in p:
+        return [p["column"]] + ([p["weight"]] if "weight" in p else [])
+    return [p["numerator"], p["denominator"]]
+
+
+def _aggregate(df: pd.DataFrame, keys: list[str], p: dict) -> pd.DataFrame:
+    """Value per ``keys`` group: weighted mean of ``column`` or ratio of sums x multiplier.
+
+    Rows with a missing value (or weight) are excluded; columns ``est`` and ``n_rows``."""
+    if "column" in p:
+        cols = _value_columns(p)
+        d = df.dropna(subset=cols)
+        w = d[p["weight"]].astype(float) if "weight" in p else pd.Series(1.0, index=d.index)
+        if (w < 0).any():
+            raise DataError(f"weight column {p['weight']!r} has negative values")
+        tmp = pd.DataFrame({"_wy": w * d[p["column"]].astype(float), "_w": w}, index=d.index)
+        for k in keys:
+            tmp[k] = d[k]
+        g = tmp.groupby(keys, dropna=False) if keys else tmp.assign(_k=0).groupby("_k")
+        out = g.agg(_wy=("_wy", "sum"), _w=("_w", "sum"), n_rows=("_w", "size")).reset_index()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["est"] = np.where(out["_w"] > 0, out["_wy"] / out["_w"], np.nan) * float(p.get("multiplier", 1.0))
+    else:
+        d = df.dropna(subset=[p["numerator"], p["denominator"]])
+        tmp = pd.DataFrame({"_n": d[p["numerator"]].astype(float), "_d": d[p["denominator"]].astype(float)},
+                           index=d.index)
+        for k in keys:
+            tmp[k] = d[k]
+        g = tmp.groupby(keys, dropna=False) if keys else tmp.assign(_k=0).groupby("_k")
+        out = g.agg(_n=("_n", "sum"), _d=("_d", "sum"), n_rows=("_n", "size")).reset_index()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["est"] = np.where(out["_d"] > 0, out["_n"] / out["_d"], np.nan) * float(p["multiplier"])
+    return out
+
+
+def _years_of(df: pd.DataFrame, year: str) -> list:
+    ys = pd.to_numeric(df[year], errors="coerce").dropna().unique()
+    return sorted(int(y) if float(y).is_integer() else y for y in ys)
+
+
+def _compute_one(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict,
+                 years: list | None, missing_codes) -> list[dict]:
+    """Rows (year, est, n, note) of one indicator."""
+    kind, p = ind["kind"], ind["params"]
+    needed = _value_columns(p) if kind != "share" else [p["numerator"], p["denominator"]]
+    if kind == "share_of_schools_with_change" and p.get("test"):
+        needed = needed + [p["se"]]
+    df, school, year, notes = _prepare(ind, tables, defaults, needed=needed, missing_codes=missing_codes)
+    df = df.assign(**{year: pd.to_numeric(df[year], errors="coerce")})
+    n_missing = int(df[needed].isna().any(axis=1).sum()) if needed else 0
+    if n_missing:
+        notes.append(f"{n_missing} rows with missing values excluded")
+    data_years = _years_of(df, year)
+    rows = []
+    if kind in ("share_of_schools_with_change", "share_of_schools"):
+        if school not in df.columns:
+            raise _NoData(f"column {school!r} not in table {ind['source']!r}")
+        per_school = _aggregate(df, [school, year], p)
+        per_school = per_school.dropna(subset=["est"])
+        if kind == "share_of_schools":
+            op = _OPS[p["op"]]
+            for y in (years if years is not None else data_years):
+                v = per_school[per_school[year] == y]
+                if v.empty:
+                    rows.append({"year": y, "est": np.nan, "n": 0,
+                                 "note": f"no data for {y} in {ind['source']!r}"})
+                    continue
+                hit = op(v["est"].to_numpy(float), float(p["threshold"]))
+                rows.append({"year": y, "est": 100 * hit.mean(), "n": int(len(v)), "note": ""})
+            return _with_notes(rows, notes)
+        wide = per_school.pivot(index=school, columns=year, values="est")
+        se_wide = None
+        if p.get("test"):
+            if "column" not in p:
+                raise _NoData("params.test needs 'column' (a design-based estimate) with its 'se'")
+            se_wide = df.dropna(subset=[p["column"], p["se"]]).groupby([school, year])[p["se"]].agg(
+                lambda s: np.sqrt((s ** 2).sum()) / len(s)).unstack(year)
+        target_years = years if years is not None else data_years[1:]
+        for y in target_years:
+            y0 = _comparison_year(p["compare_with"], y, data_years)
+            if y0 is None or y not in wide.columns or y0 not in wide.columns:
+                why = (f"no year before {y} with data" if y0 is None
+                       else f"no data for {y if y not in wide.columns else y0} in {ind['source']!r}")
+                rows.append({"year": y, "est": np.nan, "n": 0, "note": why})
+                continue
+            both = wide[[y0, y]].dropna()
+            change = both[y] - both[y0]
+            tol = float(p["tolerance"])
+            moved = change > tol if p["direction"] == "increase" else change < -tol
+            note = f"vs {y0}; tolerance {tol:g}"
+            if p.get("test") and se_wide is not None:
+                from ..dynamics.change import wave_change
+                se_b = se_wide.reindex(both.index)
+                est = pd.DataFrame({school: np.r_[both.index, both.index],
+                                    "wave": np.r_[[y0] * len(both), [y] * len(both)],
+                                    "est": np.r_[both[y0], both[y]],
+                                    "se": np.r_[se_b[y0], se_b[y]]})
+                wc = wave_change(est, by=school, base=y0, compare=y, test="z",
+                                 adjust=p["adjust"], alpha=p["alpha"], min_change=tol,
+                                 better="higher" if p["direction"] == "increase" else "lower",
+                                 variable=None).set_index(school)
+                moved = (wc.loc[both.index, "classification"] == "positive").to_numpy()
+                adj = "unadjusted" if p["adjust"] == "none" else f"{p['adjust']}-adjusted"
+                note += f"; significant change at alpha {p['alpha']:g} ({adj} z test)"
+            n = int(len(both))
+            rows.append({"year": y, "est": 100 * float(np.mean(moved)) if n else np.nan, "n": n,
+                         "note": note if n else f"no school with data in both {y0} and {y}"})
+        return _with_notes(rows, notes)
+
+    if kind in ("share", "mean"):
+        agg = _aggregate(df, [year], p)
+        counts = df.dropna(subset=needed).groupby(year)[school].nunique() if school in df.columns else None
+        for y in (years if years is not None else data_years):
+            v = agg[agg[year] == y]
+            if v.empty or not np.isfinite(v["est"].iloc[0]):
+                rows.append({"year": y, "est": np.nan, "n": 0,
+                             "note": f"no data for {y} in {ind['source']!r}"})
+                continue
+            n = int(counts.get(y, 0)) if counts is not None else int(v["n_rows"].iloc[0])
+            rows.append({"year": y, "est": float(v["est"].iloc[0]), "n": n, "note": ""})
+        return _with_notes(rows, notes)
+
+    # difference_vs_region
+    reg_src = p["region_source"]
+    if reg_src not in tables or tables[reg_src] is None:
+        raise _NoData(f"table {reg_src!r} (regional values) not provided")
+    reg = tables[reg_src]
+    rcol = p["region_column"]
+    ryear = year if year in reg.columns else defaults["year"]
+    absent = [c for c in (ryear, rcol) if c not in reg.columns]
+    if absent:
+        raise _NoData(f"column(s) {absent} not in table {reg_src!r}")
+    rmask = pd.Series(True, index=reg.index)
+    for col, vals in p["filter"].items():
+        if col in reg.columns:
+            rmask &= _match(reg[col], vals)
+    reg = reg.loc[rmask].assign(**{ryear: pd.to_numeric(reg.loc[rmask, ryear], errors="coerce")})
+    rp = {"column": rcol, "multiplier": 1.0}
+    if "region_weight" in p:
+        rp["weight"] = p["region_weight"]
+    ragg = _aggregate(reg, [ryear], rp).set_index(ryear)["est"]
+    magg = _aggregate(df, [year], {**p, "multiplier": 1.0}).set_index(year)
+    counts = df.dropna(subset=needed).groupby(year)[school].nunique() if school in df.columns else None
+    for y in (years if years is not None else data_years):
+        if y not in magg.index or not np.isfinite(magg.loc[y, "est"]):
+            rows.append({"year": y, "est": np.nan, "n": 0,
+                         "note": f"no municipal data for {y} in {ind['source']!r}"})
+            continue
+        if y not in ragg.index or not np.isfinite(ragg.loc[y]):
+            rows.append({"year": y, "est": np.nan, "n": 0,
+                         "note": f"no regional value for {y} in {reg_src!r}"})
+            continue
+        mv, rv = float(magg.loc[y, "est"]), float(ragg.loc[y])
+        n = int(counts.get(y, 0)) if counts is not None else int(magg.loc[y, "n_rows"])
+        rows.append({"year": y, "est": mv - rv, "n": n,
+                     "note": f"municipality {mv:.4g} - region {rv:.4g}"})
+    return _with_notes(rows, notes)
+
+
+def _with_notes(rows: list[dict], notes: list[str]) -> list[dict]:
+    if notes:
+        for r in rows:
+            r["note"] = "; ".join([x for x in [r.get("note", "")] + notes if x])
+    return rows
+
+
+def _comparison_year(cw: Any, y: Any, data_years: list) -> Any:
+    if cw == "previous":
+        before = [d for d in data_years if d < y]
+        return before[-1] if before else None
+    if cw == "first":
+        return data_years[0] if data_years and data_years[0] < y else None
+    return cw if cw < y else None
+
+
+def achievement_degree(value: Any, target: Any, better: str = "higher",
+                       partly: float | None = 0.8, partly_within: float | None = None) -> np.ndarray:
+    """Degree of achievement of a planned value: achieved / partly achieved / not achieved.
+
+    Parameters
+    ----------
+    value, target : array-like
+        Observed and planned values (NaN value -> "no data"; NaN target -> "no target").
+    better : {"higher", "lower"}
+        Which direction is an improvement.
+    partly : float in (0, 1), optional
+        "Partly achieved" when value >= partly x target (higher) or value <= target / partly
+        (lower); used when ``partly_within`` is None.
+    partly_within : float >= 0, optional
+        Absolute alternative: value >= target - d (higher) or value <= target + d (lower).
+
+    Returns
+    -------
+    numpy.ndarray of str
+
+    Examples
+    --------
+    >>> achievement_degree([60, 45, 30, None], [50, 50, 50, 50]).tolist()
+    ['achieved', 'partly achieved', 'not achieved', 'no data']
+
+    R equivalent: ``ifelse(v >= t, "achieved", ifelse(v >= 0.8 * t, "partly achieved",
+    "not achieved"))``.
+    """
+    check_option(better, "better", ("higher", "lower"))
+    v = np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(value), dtype=object), errors="coerce"), float)
+    t = np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(target), dtype=object), errors="coerce"), float)
+    v, t = np.broadcast_arrays(v, t)
+    if partly_within is None:
+        if partly is None or not 0 < partly < 1:
+            raise ParameterError(f"'partly' must be in (0, 1); got {partly!r}")
+        if better == "higher":
+            full, part = v >= t, v >= partly * t
+        else:
+            with np.errstate(divide="ignore"):
+                full, part = v <= t, v <= t / partly
+    else:
+        if partly_within < 0:
+            raise ParameterError(f"'partly_within' must be >= 0; got {partly_within!r}")
+        if better == "higher":
+            full, part = v >= t, v >= t - partly_within
+        else:
+            full, part = v <= t, v <= t + partly_within
+    out = np.where(full, "achieved", np.where(part, "partly achieved", "not achieved")).astype(object)
+    out[np.isnan(t)] = "no target"
+    out[np.isnan(v)] = "no data"
+    return out
+
+
+def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
+                       tables: Mapping[str, pd.DataFrame], years: Sequence[int] | None = None,
+                       *, missing_codes: Sequence[float] = (-9,)) -> pd.DataFrame:
+    """Evaluate every indicator of a catalogue, with its target and achievement degree.
+
+    Parameters
+    ----------
+    catalogue : Catalogue, path or mapping
+        The indicator catalogue (``None``: the bundled ``surveys/indicators.yaml``).
+    tables : dict of str -> DataFrame
+        The study's tables by source name: ``results`` (school x year x procedure x subject x
+        grade), ``passport`` (school x year), ``survey`` (design-based estimates: school_id,
+        group, wave, variable, est, se), ``programme_data`` (school x year counts of the
+        programme's monitoring), ``diagnostics`` (regional diagnostic work), ``region``
+        (regional values by year, procedure, subject).
+    years : list of int, optional
+        Years to report (default: every year with data, plus every target year).
+    missing_codes : sequence of numbers
+        Codes treated as missing in the value columns (default ``-9`` = «нет данных»).
+
+    Returns
+    -------
+    DataFrame
+        ``indicator, year, est, target, achievement, n, note`` then ``degree_pct`` (``est`` as
+        a percent of the target, for ``better: lower`` target / value x 100; NaN under a ``partly_within``
+        rule, whose targets may be zero or negative), ``name_ru, name_en, unit,
+        better, kind, source``. An indicator whose table or column is absent gives one row per
+        requested / target year with achievement "no data" and the reason in ``note``; no
+        indicator is ever dropped.
+
+    Examples
+    --------
+    >>> res = compute_indicators("surveys/indicators.yaml",
+    ...                          {"results": results, "passport": passport})  # doctest: +SKIP
+
+    R equivalent: none (a declarative monitoring table); each value is a ``dplyr``
+    summary, e.g. ``mean(diff(score) > tol)`` per school for the change kinds.
+    """
+    cat = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
+    if not isinstance(tables, Mapping):
+        raise ParameterError(f"'tables' must be a dict of DataFrames; got {type(tables).__name__}")
+    unknown = set(tables) - set(SOURCES)
+    if unknown:
+        raise ParameterError(f"'tables' has unknown source name(s) {sorted(unknown)}; "
+                             f"expected some of {list(SOURCES)}")
+    if years is not None:
+        years = sorted(int(y) for y in as_list(years) if y is not None) if not isinstance(years, (int, np.integer)) \
+            else [int(years)]
+    rows = []
+    for ind in cat.indicators:
+        try:
+            got = _compute_one(ind, tables, cat.defaults, years, missing_codes)
+        except _NoData as exc:
+            ys = years if years is not None else (sorted(ind["targets"]) or [np.nan])
+            got = [{"year": y, "est": np.nan, "n": 0, "note": str(exc)} for y in ys]
+        if years is None:  # add target years without data
+            have = {r["year"] for r in got}
+            got += [{"year": y, "est": np.nan, "n": 0, "note": "no data for this target year"}
+                    for y in sorted(ind["targets"]) if y not in have]
+        for r in got:
+            r["indicator"] = ind["id"]
+            r["target"] = ind["targets"].get(r["year"], np.nan)
+        ach = ind["achievement"]
+        vals = np.array([r["est"] for r in got], float)
+        tars = np.array([r["target"] for r in got], float)
+        deg = achievement_degree(vals, tars, ind["better"], partly=ach.get("partly"),
+                                 partly_within=ach.get("partly_within"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = 100 * (vals / tars if ind["better"] == "higher" else tars / vals)
+        ratio = np.where(np.isfinite(ratio), ratio, np.nan)
+        if "partly_within" in ach:   # signed targets (e.g. a gap to the region): no % of target
+            ratio = np.full(len(got), np.nan)
+        for r, a, dg in zip(got, deg, ratio):
+            r.update(achievement=a, degree_pct=dg, name_ru=ind["name"]["ru"], name_en=ind["name"]["en"],
+                     unit=ind["unit"], better=ind["better"], kind=ind["kind"], source=ind["source"])
+        rows += sorted(got, key=lambda r: (np.inf if r["year"] != r["year"] else r["year"]))
+    out = pd.DataFrame(rows)
+    out["year"] = pd.array(pd.to_numeric(out["year"], errors="coerce"), dtype="Int64")
+    out["n"] = out["n"].astype(int)
+    cols = ["indicator", "year", "est", "target", "achievement", "n", "note", "degree_pct",
+            "name_ru", "name_en", "unit", "better", "kind", "source"]
+    return out[cols].reset_index(drop=True)
