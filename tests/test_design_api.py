@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 
 from shnro_research import design as sd
 from shnro_research._checks import DataError, ParameterError
+from shnro_research.errors import DesignWarning
 
 
 def _school_data(seed=3, n_schools=12, classes=3, pupils=10):
@@ -33,57 +34,57 @@ def data():
 
 @pytest.fixture(scope="module")
 def design(data):
-    return sd.survey_design(data, ids=["school_id", "class_id"], strata="mun", weights="w")
+    return sd.survey_design(data, ids=["school_id", "class_id"], strata="mun", weight="w")
 
 
 # ------------------------------------------------------------------ construction checks
 def test_class_in_two_schools_is_an_error(data):
     with pytest.raises(DataError, match="class_no.*several 'school_id'.*nest=True"):
-        sd.survey_design(data, ids=["school_id", "class_no"], weights="w")
-    d = sd.survey_design(data, ids=["school_id", "class_no"], weights="w", nest=True)
-    d2 = sd.survey_design(data, ids=["school_id", "class_id"], weights="w")
+        sd.survey_design(data, ids=["school_id", "class_no"], weight="w")
+    d = sd.survey_design(data, ids=["school_id", "class_no"], weight="w", nest=True)
+    d2 = sd.survey_design(data, ids=["school_id", "class_id"], weight="w")
     assert d.stages[1].n_clusters == d2.stages[1].n_clusters == 36
 
 
 def test_psu_in_two_strata_is_an_error(data):
     bad = data.assign(mun=np.where(data.index % 2 == 0, 0, 1))
     with pytest.raises(DataError, match="occurs in several strata.*nest=True"):
-        sd.survey_design(bad, ids="school_id", strata="mun", weights="w")
-    sd.survey_design(bad, ids="school_id", strata="mun", weights="w", nest=True)
+        sd.survey_design(bad, ids="school_id", strata="mun", weight="w")
+    sd.survey_design(bad, ids="school_id", strata="mun", weight="w", nest=True)
 
 
 @pytest.mark.parametrize("value", [0.0, -1.0, np.inf, np.nan])
 def test_bad_weights(data, value):
     bad = data.copy()
     bad.loc[5, "w"] = value
-    with pytest.raises(DataError, match="weights"):
-        sd.survey_design(bad, ids="school_id", weights="w")
+    with pytest.raises(DataError, match="weight"):
+        sd.survey_design(bad, ids="school_id", weight="w")
 
 
 def test_fpc_checks(data):
     d = data.assign(N1=np.where(data.index == 0, 30, 40))
     with pytest.raises(DataError, match="varies within"):
-        sd.survey_design(d, ids="school_id", strata="mun", weights="w", fpc="N1")
+        sd.survey_design(d, ids="school_id", strata="mun", weight="w", fpc="N1")
     d = data.assign(N1=2)
     with pytest.raises(DataError, match="more than 100%"):
-        sd.survey_design(d, ids="school_id", strata="mun", weights="w", fpc="N1")
+        sd.survey_design(d, ids="school_id", strata="mun", weight="w", fpc="N1")
     d = data.assign(N1=np.where(data.mun == 0, 0.5, 20.0))
     with pytest.raises(DataError, match="mix population counts"):
-        sd.survey_design(d, ids="school_id", strata="mun", weights="w", fpc="N1")
+        sd.survey_design(d, ids="school_id", strata="mun", weight="w", fpc="N1")
     with pytest.raises(ParameterError, match="one entry per stage"):
-        sd.survey_design(data, ids=["school_id", "class_id"], weights="w", fpc="w")
+        sd.survey_design(data, ids=["school_id", "class_id"], weight="w", fpc="w")
 
 
 def test_parameter_errors(data):
     with pytest.raises(ParameterError, match="lonely_psu"):
-        sd.survey_design(data, ids="school_id", weights="w", lonely_psu="skip")
+        sd.survey_design(data, ids="school_id", weight="w", lonely_psu="skip")
     with pytest.raises(DataError, match="not found"):
-        sd.survey_design(data, ids="school", weights="w")
-    with pytest.raises(ParameterError, match="either 'weights' or 'probs'"):
-        sd.survey_design(data, weights="w", probs="w")
+        sd.survey_design(data, ids="school", weight="w")
+    with pytest.raises(ParameterError, match="^survey_design: give either 'weight' or 'probs'"):
+        sd.survey_design(data, weight="w", probs="w")
     with pytest.raises(ParameterError, match="DataFrame"):
-        sd.survey_design(data.to_dict(), weights="w")
-    d = sd.survey_design(data, ids="school_id", weights="w")
+        sd.survey_design(data.to_dict(), weight="w")
+    d = sd.survey_design(data, ids="school_id", weight="w")
     with pytest.raises(ParameterError, match="'ci'"):
         sd.svy_mean(d, "y", ci="z")
     with pytest.raises(DataError, match="numeric"):
@@ -95,7 +96,7 @@ def test_parameter_errors(data):
 def test_missing_values_rule(data):
     d0 = data.copy()
     d0.loc[[1, 7, 30], "y"] = np.nan
-    des = sd.survey_design(d0, ids="school_id", weights="w")
+    des = sd.survey_design(d0, ids="school_id", weight="w")
     m = sd.svy_mean(des, "y")
     assert m.n[0] == len(d0) - 3
     keep = d0.y.notna()
@@ -105,7 +106,7 @@ def test_missing_values_rule(data):
 
 
 def test_equal_probability_warning(data):
-    with pytest.warns(UserWarning, match="assuming equal probability"):
+    with pytest.warns(DesignWarning, match="assuming equal probability"):
         sd.survey_design(data, ids="school_id")
 
 
@@ -114,7 +115,7 @@ def test_domain_not_by_filtering(design, data):
     """Domain SE uses the whole design: differs from the SE of the filtered subset."""
     by = sd.svy_mean(design, "y", by="group")
     sub = data[data.group == "parent"]
-    alone = sd.svy_mean(sd.survey_design(sub, ids=["school_id", "class_id"], strata="mun", weights="w"), "y")
+    alone = sd.svy_mean(sd.survey_design(sub, ids=["school_id", "class_id"], strata="mun", weight="w"), "y")
     row = by[by.group == "parent"].iloc[0]
     assert_allclose(row.est, alone.est[0], rtol=1e-12)
     assert row.df == design.degf()
@@ -122,7 +123,7 @@ def test_domain_not_by_filtering(design, data):
 
 def test_estimate_by_pipeline(design):
     t = sd.estimate_by(design, ["y", "q"], by=["school_id", "group", "wave"])
-    assert list(t.columns[:5]) == ["variable", "level", "school_id", "group", "wave"]
+    assert list(t.columns[:5]) == ["variable", "category", "school_id", "group", "wave"]
     assert list(t.columns[5:]) == ["est", "se", "ci_low", "ci_high", "df", "n", "n_eff", "deff"]
     means = t[t.variable == "y"]
     assert len(means) == 12 * 2 * 2
@@ -138,7 +139,7 @@ def test_multiresponse(design, data):
                     rtol=1e-12)
     bad = data.assign(opt_a=2)
     with pytest.raises(DataError, match="0/1"):
-        sd.svy_multiresponse(sd.survey_design(bad, ids="school_id", weights="w"), ["opt_a"])
+        sd.svy_multiresponse(sd.survey_design(bad, ids="school_id", weight="w"), ["opt_a"])
 
 
 def test_total_of_ones_is_weight_sum(design, data):
@@ -276,8 +277,39 @@ def test_quantile_by_domain_and_replicate_pipeline(design, data):
         cw = np.cumsum(sub.w.to_numpy()[order]) / sub.w.sum()
         assert row.est == sub.y.to_numpy()[order][np.argmax(cw >= 0.5)]
         assert row.ci_low <= row.est <= row.ci_high
-    rep = sd.as_replicate(sd.survey_design(data, ids="school_id", strata="mun", weights="w"), "JKn")
+    rep = sd.as_replicate(sd.survey_design(data, ids="school_id", strata="mun", weight="w"), "JKn")
     t = sd.estimate_by(rep, ["y"], by=["group"])
-    taylor = sd.estimate_by(sd.survey_design(data, ids="school_id", strata="mun", weights="w"), ["y"], by=["group"])
+    taylor = sd.estimate_by(sd.survey_design(data, ids="school_id", strata="mun", weight="w"), ["y"], by=["group"])
     assert_allclose(t.est, taylor.est, rtol=1e-12)
     assert_allclose(t.se, taylor.se, rtol=0.2)  # jackknife ~ linearisation
+
+
+def test_design_and_glm_summaries(design, data):
+    text = design.summary()
+    assert isinstance(text, str)
+    for word in ("Survey design", "school_id + class_id", "mun", "No. observations",
+                 str(design.n), "Design df", str(design.degf()), "Stages"):
+        assert word in text
+    g = design.glance()
+    assert len(g) == 1 and g["n"].item() == design.n and g["df"].item() == design.degf()
+    assert list(design.tidy()["stage"]) == [1, 2]
+    fit = sd.svy_glm(design, "y ~ wave")
+    text = fit.summary()
+    tab = fit.tidy()
+    for term, est in zip(tab["term"], tab["est"]):
+        assert term in text and f"{est:.4f}" in text
+    for word in ("svyglm", "y ~ wave", "gaussian", "Residual df", "design-based"):
+        assert word in text
+    assert fit.glance()["groups"].item() == design.n_psu
+    assert (fit.tidy(level=0.5)["ci_high"] < tab["ci_high"]).all()
+    rep = sd.as_replicate(design, "JKn")
+    assert "Replicate" in rep.summary() and rep.glance()["replicates"].item() == design.n_psu
+
+
+def test_old_parameter_names_still_work(data):
+    with pytest.warns(FutureWarning, match="'weights' is renamed 'weight'"):
+        old = sd.survey_design(data, ids="school_id", weights="w")
+    new = sd.survey_design(data, ids="school_id", weight="w")
+    assert_allclose(old.weights, new.weights)
+    with pytest.raises(ParameterError, match="^svy_mean: 'level' must be < 1; got 95"):
+        sd.svy_mean(new, "y", level=95)

@@ -30,7 +30,7 @@ def country_means():
         pytest.skip(f"PISA 2003 file not found at {PISA}")
     df = pd.read_csv(PISA, usecols=["country", "school_id", "math", "stu_wgt"],
                      dtype={"country": str, "school_id": str})
-    d = sd.survey_design(df, ids="school_id", strata="country", weights="stu_wgt", nest=True,
+    d = sd.survey_design(df, ids="school_id", strata="country", weight="stu_wgt", nest=True,
                          lonely_psu="certainty")
     return sd.svy_mean(d, "math", by="country").set_index("country")
 

@@ -10,14 +10,15 @@ from numpy.testing import assert_allclose
 
 from shnro_research import design as sd
 from shnro_research._checks import DataError
+from shnro_research.errors import DesignWarning
 
 REF = Path(__file__).parent / "reference"
 RTOL = 1e-6
 R = json.loads((REF / "design_survey.json").read_text())
 
 CASES = {
-    "survey_apistrat": dict(strata="stype", weights="pw", fpc="fpc"),
-    "survey_apiclus1": dict(ids="dnum", weights="pw", fpc="fpc"),
+    "survey_apistrat": dict(strata="stype", weight="pw", fpc="fpc"),
+    "survey_apiclus1": dict(ids="dnum", weight="pw", fpc="fpc"),
 }
 
 
@@ -55,10 +56,10 @@ def test_total(case):
 def test_proportions(case):
     _, d, exp = case
     p = sd.svy_proportion(d, "sch.wide")
-    assert list(p["level"]) == ["No", "Yes"]
+    assert list(p["category"]) == ["No", "Yes"]
     for lev in ["No", "Yes"]:
         e = exp["proportion_sch_wide"][f"sch.wide{lev}"]
-        row = p[p.level == lev].iloc[0]
+        row = p[p.category == lev].iloc[0]
         assert_allclose([row.est, row.se], [e["est"], e["se"]], rtol=RTOL)
 
 
@@ -157,7 +158,7 @@ def test_apiclus2_two_stage_fpc(clus2):
 def test_apiclus2_with_replacement_and_trim(clus2):
     df, _ = clus2
     e = R["apiclus2"]
-    d = sd.survey_design(df, ids=["dnum", "snum"], weights="pw")
+    d = sd.survey_design(df, ids=["dnum", "snum"], weight="pw")
     _stat_check(sd.svy_mean(d, ["api00", "api99"]), e["mean_wr"])
     _glm_check(sd.svy_glm(d, "api00 ~ ell + meals + mobility"), e["glm_wr"])
     dt = sd.trim_weights(d, upper=60, lower=10)
@@ -193,7 +194,7 @@ def test_stage2_with_replacement(synth):
     n2 = s1.groupby("school")["class"].transform("nunique")
     s1["wt"] = s1.N1 / n1 * s1.N2 / n2
     d = sd.survey_design(s1, ids=["school", "class"], strata="stratum", fpc=["N1", None],
-                         weights="wt", nest=True, lonely_psu="certainty")
+                         weight="wt", nest=True, lonely_psu="certainty")
     _stat_check(sd.svy_mean(d, "y"), R["synth2"]["stage1_fpc_only"])
 
 
@@ -205,7 +206,7 @@ def test_lonely_fail_is_clear(synth):
 
 def test_raking_matches_calibrate():
     df = _load("survey_apiclus1")
-    d = sd.survey_design(df, ids="dnum", weights="pw", fpc="fpc")
+    d = sd.survey_design(df, ids="dnum", weight="pw", fpc="fpc")
     e = R["raking_apiclus1"]
     dc = sd.rake(d, e["margins"], epsilon=1e-12, maxit=100)
     assert_allclose(dc.weights, e["weights"], rtol=RTOL)
@@ -222,8 +223,8 @@ def test_jk1_replicates():
     df = _load("survey_apiclus1")
     rw = pd.read_csv(REF / "design_apiclus1_jk1_repweights.csv").to_numpy()
     e = R["jk1_apiclus1"]
-    r_given = sd.replicate_design(df, repweights=rw, weights="pw", type="JK1", scale=e["scale"])
-    r_made = sd.as_replicate(sd.survey_design(df, ids="dnum", weights="pw", fpc="fpc"), "JK1")
+    r_given = sd.replicate_design(df, repweights=rw, weight="pw", type="JK1", scale=e["scale"])
+    r_made = sd.as_replicate(sd.survey_design(df, ids="dnum", weight="pw", fpc="fpc"), "JK1")
     assert_allclose(r_made.scale, e["scale"], rtol=RTOL)
     for r in (r_given, r_made):
         assert r.degf() == e["degf"]
@@ -238,7 +239,7 @@ def test_jk1_replicates():
 def test_jkn_replicates():
     df = _load("survey_apistrat")
     e = R["jkn_apistrat"]
-    r = sd.as_replicate(sd.survey_design(df, strata="stype", weights="pw", fpc="fpc"), "JKn")
+    r = sd.as_replicate(sd.survey_design(df, strata="stype", weight="pw", fpc="fpc"), "JKn")
     assert_allclose(np.sort(r.rscales), np.sort(e["rscales"]), rtol=RTOL)
     assert r.degf() == e["degf"]
     _stat_check(sd.svy_mean(r, ["api00", "api99"]), e["mean"])
@@ -249,7 +250,7 @@ def test_brr_and_fay():
     df = pd.read_csv(REF / "design_scd" / "data.csv")
     e = R["scd"]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DesignWarning)
         brr = sd.replicate_design(df, repweights=np.array(e["repweights"], float), type="BRR",
                                   combined_weights=False)
         fay = sd.replicate_design(df, repweights=np.array(e["fay_repweights"], float), type="Fay",

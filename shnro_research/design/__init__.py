@@ -8,8 +8,9 @@ Typical use::
 
     from shnro_research import design as sd
     d = sd.survey_design(df, ids=["school_id", "class_id"], strata="municipality",
-                         weights="weight", nest=True, lonely_psu="adjust")
+                         weight="weight", nest=True, lonely_psu="adjust")
     sd.estimate_by(d, ["wellbeing", "q12"], by=["school_id", "group", "wave"])
+    print(d.summary())          # designs and svy_glm results: .tidy(), .glance(), .summary()
 """
 from .spec import ReplicateDesign, SurveyDesign, as_replicate, replicate_design, survey_design
 from .estimates import (estimate_by, svy_mean, svy_multiresponse, svy_proportion, svy_quantile,

@@ -2,7 +2,8 @@
 
 Every function takes a :class:`~shnro_research.design.spec.SurveyDesign` (Taylor linearisation)
 or a :class:`~shnro_research.design.spec.ReplicateDesign` and returns a tidy DataFrame
-``[variable, (level), (domain columns), est, se, ci_low, ci_high, df, n, n_eff, deff]``.
+``[variable, (category), (domain columns), est, se, ci_low, ci_high, df, n, n_eff, deff]``;
+proportions are 0-1.
 
 Domains (``by=``) are always estimated on the full design, never by dropping rows: rows
 outside a domain contribute zero to every PSU total (R ``svyby``).
@@ -21,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import DataError, ParameterError, as_list, check_columns, check_number, check_option, tidy
+from ..scoring._common import public
 from .spec import ReplicateDesign, SurveyDesign, _taylor_var
 
 Design = SurveyDesign | ReplicateDesign
@@ -170,6 +172,7 @@ def _estimate_numeric(design, variables, by, ci, level, missing, kind, deff=True
     return pd.concat(frames, ignore_index=True)
 
 
+@public
 def svy_mean(design: Design, variables: str | Sequence[str], *, by: str | Sequence[str] | None = None,
              ci: str = "t", level: float = 0.95, missing: str = "available") -> pd.DataFrame:
     """Weighted means with Taylor-linearisation (or replicate) standard errors.
@@ -212,6 +215,7 @@ def svy_mean(design: Design, variables: str | Sequence[str], *, by: str | Sequen
     return _estimate_numeric(design, variables, by, ci, level, missing, "mean")
 
 
+@public
 def svy_total(design: Design, variables: str | Sequence[str], *, by: str | Sequence[str] | None = None,
               ci: str = "t", level: float = 0.95, missing: str = "available") -> pd.DataFrame:
     """Estimated population totals Σ w y (R ``svytotal``, ``svyby(..., svytotal)``).
@@ -227,18 +231,19 @@ def svy_total(design: Design, variables: str | Sequence[str], *, by: str | Seque
     return _estimate_numeric(design, variables, by, ci, level, missing, "total")
 
 
+@public(renamed={"levels": "categories"})
 def svy_proportion(design: Design, variables: str | Sequence[str], *,
                    by: str | Sequence[str] | None = None, ci: str = "t", level: float = 0.95,
-                   missing: str = "available", levels: Sequence | None = None) -> pd.DataFrame:
-    """Proportions of each category of single-response items (R ``svymean(~factor)``).
+                   missing: str = "available", categories: Sequence | None = None) -> pd.DataFrame:
+    """Proportions (0-1) of each category of single-response items (R ``svymean(~factor)``).
 
-    Missing answers are left out of the denominator (``missing="available"``).  ``levels``
+    Missing answers are left out of the denominator (``missing="available"``).  ``categories``
     fixes the categories reported (default: the sorted observed values), so that a category
     nobody chose still appears with est 0.
 
     Returns
     -------
-    DataFrame ``variable, level, (by...), est, se, ...``.
+    DataFrame ``variable, category, (by...), est, se, ...``.
 
     Examples
     --------
@@ -254,19 +259,21 @@ def svy_proportion(design: Design, variables: str | Sequence[str], *,
         ok = s.notna().to_numpy()
         if missing == "fail" and not ok.all():
             raise DataError(f"variable {var!r} has {int((~ok).sum())} missing value(s) and missing='fail'")
-        cats = list(levels) if levels is not None else sorted(pd.unique(s[ok]).tolist(), key=str)
+        cats = list(categories) if categories is not None else \
+            sorted(pd.unique(s[ok]).tolist(), key=str)
         dom_all, tab = _domains(design, by)
         D = len(tab)
         vals = s.to_numpy()
         for cat in cats:
             y = np.where(ok, (vals == cat).astype(float), 0.0)
             est, se, n, dft = _mean_total(design, y, ok, dom_all, D, "mean")
-            t = pd.concat([pd.DataFrame({"variable": [var] * D, "level": [cat] * D}),
+            t = pd.concat([pd.DataFrame({"variable": [var] * D, "category": [cat] * D}),
                            tab.reset_index(drop=True)], axis=1)
             frames.append(_finish(design, t, est, se, n, dft, ci, level))
     return pd.concat(frames, ignore_index=True)
 
 
+@public
 def svy_multiresponse(design: Design, columns: Sequence[str], *, by: str | Sequence[str] | None = None,
                       ci: str = "t", level: float = 0.95, missing: str = "available") -> pd.DataFrame:
     """Share choosing each option of a multiple-response item stored as 0/1 columns.
@@ -291,6 +298,7 @@ def svy_multiresponse(design: Design, columns: Sequence[str], *, by: str | Seque
     return svy_mean(design, cols, by=by, ci=ci, level=level, missing=missing)
 
 
+@public
 def svy_ratio(design: Design, numerator: str, denominator: str, *,
               by: str | Sequence[str] | None = None, ci: str = "t", level: float = 0.95,
               missing: str = "available") -> pd.DataFrame:
@@ -342,6 +350,7 @@ def _qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
     return float(x[pos] if wlow == 0 else x[posnext])
 
 
+@public
 def svy_quantile(design: SurveyDesign, variables: str | Sequence[str],
                  quantiles: Sequence[float] = (0.5,), *, by: str | Sequence[str] | None = None,
                  level: float = 0.95, missing: str = "available") -> pd.DataFrame:
@@ -355,7 +364,8 @@ def svy_quantile(design: SurveyDesign, variables: str | Sequence[str],
 
     Returns
     -------
-    DataFrame ``variable, p, (by...), est, se, ci_low, ci_high, df, n``.
+    DataFrame ``variable, prob, (by...), est, se, ci_low, ci_high, df, n`` (``prob`` = the
+    probability of the quantile, ``est`` its value).
 
     Examples
     --------
@@ -364,7 +374,8 @@ def svy_quantile(design: SurveyDesign, variables: str | Sequence[str],
         svyquantile(~api00, dclus2, c(0.25, 0.5, 0.75))
     """
     if not isinstance(design, SurveyDesign):
-        raise ParameterError("svy_quantile needs a Taylor SurveyDesign (replicate quantiles are not implemented)")
+        raise ParameterError("'design' must be a Taylor SurveyDesign (replicate quantiles are not "
+                             f"implemented); got {type(design).__name__}")
     _check_common(design, "t", level, missing)
     qs = [check_number(float(q), "quantiles", low=0, high=1) for q in quantiles]
     alpha = 1 - level
@@ -390,7 +401,7 @@ def svy_quantile(design: SurveyDesign, variables: str | Sequence[str],
                 lo_p, hi_p = pm - tcrit * se_p, pm + tcrit * se_p
                 lo = np.nan if (np.isnan(lo_p) or lo_p < 0) else _qrule_math(xd, wd, lo_p)
                 hi = np.nan if (np.isnan(hi_p) or hi_p > 1) else _qrule_math(xd, wd, hi_p)
-                rec = {"variable": var, "p": p}
+                rec = {"variable": var, "prob": p}
                 rec.update(tab.iloc[d].to_dict() if by else {})
                 rec.update(est=q, se=(hi - lo) / (2 * tcrit), ci_low=lo, ci_high=hi, df=df,
                            n=len(rows_d))
@@ -399,6 +410,7 @@ def svy_quantile(design: SurveyDesign, variables: str | Sequence[str],
 
 
 # ---------------------------------------------------------------------- pipeline entry point
+@public
 def estimate_by(design: Design, variables: str | Sequence[str], by: str | Sequence[str] | None = None,
                 *, ci: str = "t", level: float = 0.95, missing: str = "available") -> pd.DataFrame:
     """Estimates per domain for the study pipeline (e.g. by school × group × wave).
@@ -408,8 +420,8 @@ def estimate_by(design: Design, variables: str | Sequence[str], by: str | Sequen
 
     Returns
     -------
-    DataFrame ``variable, level, (by...), est, se, ci_low, ci_high, df, n, n_eff, deff``
-    (``level`` is empty for means).
+    DataFrame ``variable, category, (by...), est, se, ci_low, ci_high, df, n, n_eff, deff``
+    (``category`` is empty for means; proportions are 0-1).
 
     Examples
     --------
@@ -426,7 +438,7 @@ def estimate_by(design: Design, variables: str | Sequence[str], by: str | Sequen
         s = design.data[var]
         if pd.api.types.is_numeric_dtype(s) or s.dtype == bool:
             t = svy_mean(design, var, by=by, ci=ci, level=level, missing=missing)
-            t.insert(1, "level", None)
+            t.insert(1, "category", None)
         else:
             t = svy_proportion(design, var, by=by, ci=ci, level=level, missing=missing)
         frames.append(t)

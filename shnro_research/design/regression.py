@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, as_list, check_option, tidy
+from .._checks import DataError, ParameterError, as_list, check_number, check_option, tidy
+from ..scoring._common import public
+from ._summary import Summary, summary_text
 from .spec import ReplicateDesign, SurveyDesign, _taylor_cov
 
 FAMILIES = ("gaussian", "quasibinomial")
@@ -23,7 +25,8 @@ FAMILIES = ("gaussian", "quasibinomial")
 
 @dataclass(frozen=True)
 class SvyGLMResult:
-    """Result of :func:`svy_glm`: ``coef``, ``vcov``, ``df_resid``; ``.tidy()``, ``.summary()``."""
+    """Result of :func:`svy_glm`: ``coef``, ``vcov``, ``df_resid``; ``.tidy()`` (coefficients),
+    ``.glance()`` (one row), ``.summary()`` (printable, with the coefficient table)."""
 
     names: list[str]
     coef: np.ndarray
@@ -33,26 +36,56 @@ class SvyGLMResult:
     n: int
     formula: str
     level: float = 0.95
+    design: str = "Taylor linearisation"
+    n_psu: int | None = None
+    n_strata: int | None = None
 
     @property
     def se(self) -> np.ndarray:
         return np.sqrt(np.diag(self.vcov))
 
-    def tidy(self) -> pd.DataFrame:
-        """``term, est, se, ci_low, ci_high, df, n, statistic (t), p_value``."""
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        """``term, est, se, ci_low, ci_high, df, n, statistic (t), p_value``; intervals at
+        ``level`` (default: the fit's)."""
+        lv = self.level if level is None else \
+            check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
         se = self.se
         t = self.coef / se
         df = self.df_resid
         p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
-        q = stats.t.ppf(1 - (1 - self.level) / 2, df) if df > 0 else np.nan
+        q = stats.t.ppf(1 - (1 - lv) / 2, df) if df > 0 else np.nan
         return tidy(pd.DataFrame({"term": self.names, "est": self.coef, "se": se,
                                   "ci_low": self.coef - q * se, "ci_high": self.coef + q * se,
                                   "df": df, "n": self.n, "statistic": t, "p_value": p}))
 
-    def summary(self) -> str:
-        return (f"Design-based GLM ({self.family}): {self.formula}\n"
-                f"n = {self.n}, residual df = {self.df_resid}\n"
-                + self.tidy().to_string(index=False))
+    def glance(self) -> pd.DataFrame:
+        """One row: ``formula, family, n, groups`` (first-stage units), ``strata, k, df``
+        (residual design df), ``se_type``."""
+        return pd.DataFrame([{"formula": self.formula, "family": self.family, "n": self.n,
+                              "groups": self.n_psu, "strata": self.n_strata,
+                              "k": len(self.names), "df": self.df_resid,
+                              "se_type": f"design-based ({self.design})"}])
+
+    def summary(self, level: float | None = None) -> Summary:
+        """Printable summary: model, design and fit, then the coefficient table (as statsmodels)."""
+        tab = self.tidy(level).drop(columns=["n"])
+        lv = self.level if level is None else level
+        link = "identity" if self.family == "gaussian" else "logit"
+        header = [("Model", f"design-based GLM ({self.family}, {link} link)"),
+                  ("Formula", self.formula), ("Estimator", "weighted score equations (IRLS)"),
+                  ("No. observations", self.n), ("First-stage units", self.n_psu),
+                  ("Strata", self.n_strata), ("Residual df", self.df_resid),
+                  ("SE type", f"design-based ({self.design})")]
+        return summary_text("Survey-weighted regression (svyglm) results", header,
+                            [(None, tab, "term")],
+                            [f"confidence intervals at level {lv:g}; t tests with "
+                             f"{self.df_resid} df (design df - k + 1, as R svyglm)"])
+
+    def __repr__(self) -> str:  # pragma: no cover - cosmetic
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:  # pragma: no cover - cosmetic
+        return self.summary()._repr_html_()
 
 
 def _design_matrix(data: pd.DataFrame, formula: str | None, y: str | None, x: Sequence[str] | None):
@@ -123,6 +156,7 @@ def _fit(X, y, w, family, start=None, epsilon=1e-8, maxit=25):
     return beta, mu, ww
 
 
+@public
 def svy_glm(design: SurveyDesign | ReplicateDesign, formula: str | None = None, *,
             y: str | None = None, x: Sequence[str] | None = None, family: str = "gaussian",
             level: float = 0.95) -> SvyGLMResult:
@@ -155,6 +189,7 @@ def svy_glm(design: SurveyDesign | ReplicateDesign, formula: str | None = None, 
     if not isinstance(design, (SurveyDesign, ReplicateDesign)):
         raise ParameterError(f"'design' must be a SurveyDesign or ReplicateDesign; got {type(design).__name__}")
     check_option(family, "family", FAMILIES)
+    check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     yv, X, names, rows = _design_matrix(design.data, formula, y, as_list(x) if x is not None else None)
     if family == "quasibinomial" and ((yv < 0) | (yv > 1)).any():
         raise DataError("quasibinomial response must lie in [0, 1]")
@@ -184,4 +219,11 @@ def svy_glm(design: SurveyDesign | ReplicateDesign, formula: str | None = None, 
         V = design.rep_cov(betas, beta)
         degf = design.degf()
     fstr = formula if formula is not None else f"{y} ~ {' + '.join(as_list(x))}"
-    return SvyGLMResult(names, beta, V, int(degf - p + 1), family, len(rows), fstr, level)
+    if isinstance(design, SurveyDesign):
+        st = design.stages[0]
+        psu = np.unique(st.clus[rows])
+        kind, n_psu, n_str = "Taylor linearisation", len(psu), len(np.unique(st.clus_stratum[psu]))
+    else:
+        kind, n_psu, n_str = f"replicate weights, {design.type}", None, None
+    return SvyGLMResult(names, beta, V, int(degf - p + 1), family, len(rows), fstr, level,
+                        kind, n_psu, n_str)

@@ -8,7 +8,7 @@ sampling of classes within each selected school; every pupil of a selected class
 Inclusion probabilities of each stage and the weight 1/(π1 π2) are recorded.
 
 For variance estimation after PPS, use the with-replacement approximation at stage 1
-(``survey_design(ids=["school_id", "class_id"], weights="weight")``, no fpc), which is
+(``survey_design(ids=["school_id", "class_id"], weight="weight")``, no fpc), which is
 conservative; after SRS pass ``fpc=["N1", "N2"]``.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import DataError, ParameterError, check_columns, check_number, check_option
+from ..scoring._common import public
 
 
 def _pps_probs(size: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -40,13 +41,24 @@ def _pps_probs(size: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return pi, cert
 
 
-def pps_systematic(size: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Systematic PPS on a random order: indices selected and their inclusion probabilities."""
+@public(renamed={"rng": "seed"})
+def pps_systematic(size: np.ndarray, n: int,
+                   seed: int | np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Systematic PPS on a random order: indices selected and their inclusion probabilities.
+
+    ``seed`` is an ``int`` (seed of ``numpy.random.default_rng``) or a ``Generator`` to draw
+    from (advanced by the call). Units with π ≥ 1 are taken with certainty first.
+    """
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    else:
+        check_number(seed, "seed", integer=True)
+        rng = np.random.default_rng(seed)
     size = np.asarray(size, float)
     if (size <= 0).any() or not np.isfinite(size).all():
         raise DataError("PPS size measures must be positive and finite")
     if n > len(size):
-        raise ParameterError(f"cannot select {n} units from {len(size)}")
+        raise ParameterError(f"'n' must not exceed the number of units ({len(size)}); got {n}")
     pi, cert = _pps_probs(size, n)
     chosen = list(np.flatnonzero(cert))
     rest = np.flatnonzero(~cert)
@@ -63,6 +75,7 @@ def pps_systematic(size: np.ndarray, n: int, rng: np.random.Generator) -> tuple[
     return chosen, pi[chosen]
 
 
+@public
 def draw_sample(schools: pd.DataFrame, *, school: str = "school_id", size: str | None = None,
                 stratum: str | None = None, n_schools: int | Mapping = 10, method: str = "pps",
                 classes: pd.DataFrame | None = None, class_id: str = "class_id",
@@ -162,6 +175,7 @@ def draw_sample(schools: pd.DataFrame, *, school: str = "school_id", size: str |
     return res
 
 
+@public
 def design_effect_icc(icc: float, cluster_size: float) -> float:
     """Kish design effect of cluster sampling: deff = 1 + (m − 1) ρ."""
     check_number(icc, "icc", low=0, high=1)
@@ -169,6 +183,7 @@ def design_effect_icc(icc: float, cluster_size: float) -> float:
     return 1 + (cluster_size - 1) * icc
 
 
+@public
 def plan_sample_size(margin: float, *, icc: float, cluster_size: float, sd: float | None = None,
                      p: float | None = 0.5, level: float = 0.95,
                      population: float | None = None) -> pd.DataFrame:

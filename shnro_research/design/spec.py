@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 
 from .._checks import DataError, ParameterError, as_list, check_columns, check_option
+from ..errors import DesignWarning
+from ..scoring._common import public
+from ._summary import Summary, summary_text
 
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 REPLICATE_TYPES = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "other")
@@ -123,8 +126,8 @@ class SurveyDesign:
         return SurveyDesign(self.data, w, self.ids, self.strata, self.fpc, self.lonely_psu,
                             self.nest, self.stages, self.strata_codes, self.has_fpc, cals)
 
-    def summary(self) -> pd.DataFrame:
-        """One row per stage: units sampled, strata, population count known or not."""
+    def tidy(self) -> pd.DataFrame:
+        """One row per stage: ``stage, unit, n_units, n_strata, fpc, lonely_units``."""
         rows = []
         names = self.ids or ["(row)"]
         for k, st in enumerate(self.stages):
@@ -134,10 +137,40 @@ class SurveyDesign:
                          "lonely_units": int((st.n_h == 1).sum())})
         return pd.DataFrame(rows)
 
+    def glance(self) -> pd.DataFrame:
+        """One row: ``n, n_psu, n_strata, stages, df, weight_sum, n_eff, deff`` (Kish, of the
+        weights), ``fpc, lonely_psu, calibrated``."""
+        w = self.weights
+        n_eff = float(w.sum() ** 2 / (w * w).sum())
+        return pd.DataFrame([{"n": self.n, "n_psu": self.n_psu, "n_strata": self.n_strata,
+                              "stages": len(self.stages), "df": self.degf(),
+                              "weight_sum": float(w.sum()), "n_eff": n_eff,
+                              "deff": self.n / n_eff, "fpc": self.has_fpc,
+                              "lonely_psu": self.lonely_psu,
+                              "calibrated": bool(self.calibrations)}])
+
+    def summary(self) -> Summary:
+        """Printable summary of the design: sample, strata, weights, then one row per stage."""
+        g = self.glance().iloc[0]
+        header = [("Design", "stratified multistage (Taylor linearisation)"),
+                  ("Clusters (ids)", " + ".join(self.ids) or "(each row)"),
+                  ("Strata", " + ".join(self.strata) or "(none)"),
+                  ("FPC", " + ".join("Inf" if f is None else f for f in self.fpc) or "(none)"),
+                  ("No. observations", self.n), ("First-stage units", self.n_psu),
+                  ("First-stage strata", self.n_strata), ("Design df", self.degf()),
+                  ("Sum of weights", g["weight_sum"]), ("Kish n_eff", g["n_eff"]),
+                  ("Weighting deff", g["deff"]), ("Lonely PSU", self.lonely_psu),
+                  ("Calibrated", bool(self.calibrations))]
+        return summary_text("Survey design", header, [("Stages", self.tidy(), None)],
+                            ["variances as R survey::svydesign (svyrecvar)"])
+
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return (f"SurveyDesign(n={self.n}, psu={self.n_psu}, strata={self.n_strata}, "
                 f"stages={len(self.stages)}, fpc={self.has_fpc}, lonely_psu={self.lonely_psu!r}, "
                 f"calibrated={bool(self.calibrations)})")
+
+    def _repr_html_(self) -> str:  # pragma: no cover - cosmetic
+        return self.summary()._repr_html_()
 
 
 def _check_weights(w: np.ndarray, name: str) -> None:
@@ -159,8 +192,9 @@ def _numeric_column(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
     return v
 
 
+@public(renamed={"weights": "weight"})
 def survey_design(data: pd.DataFrame, *, ids: str | Sequence[str] | None = None,
-                  strata: str | None = None, weights: str | None = None,
+                  strata: str | None = None, weight: str | None = None,
                   probs: str | Sequence[str] | None = None,
                   fpc: str | Sequence[str | None] | None = None,
                   lonely_psu: str = "fail", nest: bool = False) -> SurveyDesign:
@@ -175,11 +209,12 @@ def survey_design(data: pd.DataFrame, *, ids: str | Sequence[str] | None = None,
         ``None``: each row is its own PSU (R ``id=~1``).
     strata : str, optional
         First-stage stratum column (e.g. municipality or school type).
-    weights : str, optional
-        Final sampling weight column (positive, finite).
+    weight : str, optional
+        Final sampling weight column (positive, finite); R ``weights = ~w``.
     probs : str or list of str, optional
-        Selection probabilities (one column per stage, multiplied); alternative to ``weights``.
-        With neither, weights follow from ``fpc`` (Π N_k / n_k) or are 1 (with a warning).
+        Selection probabilities (one column per stage, multiplied); alternative to ``weight``.
+        With neither, weights follow from ``fpc`` (Π N_k / n_k) or are 1 (with a
+        :class:`~shnro_research.errors.DesignWarning`).
     fpc : str or list of (str or None), optional
         Per stage: population counts (all ≥ 1) or sampling fractions (all ≤ 1), constant within
         the stratum of that stage; ``None`` for a stage means sampling with replacement at that
@@ -232,15 +267,16 @@ def survey_design(data: pd.DataFrame, *, ids: str | Sequence[str] | None = None,
     ids_l = as_list(ids)
     if strata is not None and not isinstance(strata, str):
         raise ParameterError(f"'strata' must be one column name; got {strata!r}")
-    if weights is not None and probs is not None:
-        raise ParameterError("give either 'weights' or 'probs', not both")
+    if weight is not None and probs is not None:
+        raise ParameterError(f"give either 'weight' or 'probs', not both; got weight={weight!r}, "
+                             f"probs={probs!r}")
     fpc_l: list[str | None] = [fpc] if isinstance(fpc, str) else (list(fpc) if fpc is not None else [])
     n_stages = max(len(ids_l), 1)
     if fpc_l and len(fpc_l) != n_stages:
         raise ParameterError(f"'fpc' needs one entry per stage ({n_stages}: {ids_l or ['(row)']}); "
                              f"got {len(fpc_l)}: {fpc_l}")
     probs_l = as_list(probs)
-    needed = ids_l + as_list(strata) + as_list(weights) + probs_l + [c for c in fpc_l if c is not None]
+    needed = ids_l + as_list(strata) + as_list(weight) + probs_l + [c for c in fpc_l if c is not None]
     check_columns(data, needed, "survey_design data")
     data = data.reset_index(drop=True)
     n = len(data)
@@ -333,9 +369,9 @@ def survey_design(data: pd.DataFrame, *, ids: str | Sequence[str] | None = None,
         popsize_list = [np.full(len(h), np.inf) for h in n_h_list]
 
     # ---- weights
-    if weights is not None:
-        w = _numeric_column(data, weights, "weights")
-        _check_weights(w, f"weights column {weights!r}")
+    if weight is not None:
+        w = _numeric_column(data, weight, "weight")
+        _check_weights(w, f"weight column {weight!r}")
     elif probs_l:
         p = np.ones(n)
         for c in probs_l:
@@ -351,8 +387,8 @@ def survey_design(data: pd.DataFrame, *, ids: str | Sequence[str] | None = None,
             s = stage_strata[k]
             w = w * (popsize_list[k][s] / n_h_list[k][s])
     else:
-        warnings.warn("No weights or probabilities supplied, assuming equal probability",
-                      UserWarning, stacklevel=2)
+        warnings.warn("survey_design: no weights or probabilities supplied, assuming equal "
+                      "probability", DesignWarning, stacklevel=3)
         w = np.ones(n)
 
     # ---- assemble stages
@@ -565,13 +601,47 @@ class ReplicateDesign:
         dev = thetas - centre
         return self.scale * (dev * self.rscales[:, None]).T @ dev
 
+    def tidy(self) -> pd.DataFrame:
+        """One row per replicate: ``replicate, rscale, weight_sum``."""
+        return pd.DataFrame({"replicate": np.arange(1, self.repweights.shape[1] + 1),
+                             "rscale": self.rscales, "weight_sum": self.repweights.sum(axis=0)})
+
+    def glance(self) -> pd.DataFrame:
+        """One row: ``n, type, replicates, scale, mse, df, weight_sum, n_eff, deff``."""
+        w = self.weights
+        n_eff = float(w.sum() ** 2 / (w * w).sum())
+        return pd.DataFrame([{"n": self.n, "type": self.type,
+                              "replicates": int(self.repweights.shape[1]), "scale": self.scale,
+                              "mse": self.mse, "df": self.degf_, "weight_sum": float(w.sum()),
+                              "n_eff": n_eff, "deff": self.n / n_eff}])
+
+    def summary(self) -> Summary:
+        """Printable summary of the replicate design."""
+        g = self.glance().iloc[0]
+        header = [("Design", f"replicate weights ({self.type})"), ("No. observations", self.n),
+                  ("Replicates", int(g["replicates"])), ("Scale", self.scale),
+                  ("Centre", "full-sample estimate (mse)" if self.mse else "replicate mean"),
+                  ("Design df", self.degf_), ("Sum of weights", g["weight_sum"]),
+                  ("Kish n_eff", g["n_eff"]), ("Weighting deff", g["deff"])]
+        rep = self.tidy()
+        rs = pd.DataFrame({"rscale_min": [rep["rscale"].min()], "rscale_max": [rep["rscale"].max()],
+                           "weight_sum_min": [rep["weight_sum"].min()],
+                           "weight_sum_max": [rep["weight_sum"].max()]})
+        return summary_text("Replicate-weight survey design", header,
+                            [("Replicates", rs, None)],
+                            ["variances as R survey::svrepdesign (svrVar)"])
+
     def __repr__(self) -> str:  # pragma: no cover
         return (f"ReplicateDesign(n={self.n}, type={self.type!r}, replicates={self.repweights.shape[1]}, "
                 f"scale={self.scale:g}, degf={self.degf_})")
 
+    def _repr_html_(self) -> str:  # pragma: no cover - cosmetic
+        return self.summary()._repr_html_()
 
+
+@public(renamed={"weights": "weight"})
 def replicate_design(data: pd.DataFrame, *, repweights: str | Sequence[str] | np.ndarray,
-                     weights: str | None = None, type: str = "JK1", rho: float | None = None,
+                     weight: str | None = None, type: str = "JK1", rho: float | None = None,
                      scale: float | None = None, rscales: Sequence[float] | None = None,
                      combined_weights: bool = True, mse: bool = False) -> ReplicateDesign:
     """Describe data that come with replicate weights (jackknife, BRR, Fay).
@@ -581,13 +651,13 @@ def replicate_design(data: pd.DataFrame, *, repweights: str | Sequence[str] | np
     data : DataFrame
     repweights : list of column names, a regex-free prefix string, or an (n × R) array
         A string is taken as a column-name prefix (e.g. ``"W_FSTR"`` for PISA's 80 replicates).
-    weights : str, optional
-        Full-sample weight column; default 1 (with a warning, as R).
+    weight : str, optional
+        Full-sample weight column; default 1 (with a :class:`DesignWarning`, as R).
     type : {"JK1", "JKn", "BRR", "Fay", "bootstrap", "other"}
         JK1: scale (R−1)/R; JKn: needs ``rscales`` ((n_h − 1)/n_h per replicate); BRR: scale 1/R;
         Fay: scale 1/(R (1−rho)²); bootstrap: 1/(R−1).
     combined_weights : bool
-        ``True``: replicate columns are full weights; ``False``: they are multipliers of ``weights``.
+        ``True``: replicate columns are full weights; ``False``: they are multipliers of ``weight``.
     mse : bool
         Centre the replicates at the full-sample estimate instead of their mean.
 
@@ -619,13 +689,14 @@ def replicate_design(data: pd.DataFrame, *, repweights: str | Sequence[str] | np
         raise DataError("replicate weights have missing values")
     if (R < 0).any():
         raise DataError("replicate weights must be non-negative")
-    if weights is None:
-        warnings.warn("No sampling weights provided: equal probability assumed", UserWarning, stacklevel=2)
+    if weight is None:
+        warnings.warn("replicate_design: no sampling weights provided: equal probability assumed",
+                      DesignWarning, stacklevel=3)
         w = np.ones(len(data))
     else:
-        check_columns(data, [weights], "replicate_design data")
-        w = _numeric_column(data, weights, "weights")
-        _check_weights(w, f"weights column {weights!r}")
+        check_columns(data, [weight], "replicate_design data")
+        w = _numeric_column(data, weight, "weight")
+        _check_weights(w, f"weight column {weight!r}")
     nrep = R.shape[1]
     if type == "Fay" and rho is None:
         raise ParameterError("type='Fay' needs 'rho' (e.g. 0.5 for PISA)")
@@ -657,6 +728,7 @@ def check_number_rho(rho: Any) -> None:
         raise ParameterError(f"'rho' must be a number in [0, 1); got {rho!r}")
 
 
+@public
 def as_replicate(design: SurveyDesign, type: str = "JK1", mse: bool = False) -> ReplicateDesign:
     """Jackknife replicate weights from a Taylor design (R ``as.svrepdesign(type="JK1"|"JKn")``).
 

@@ -4,7 +4,7 @@ Pipeline for a school survey::
 
     w0 = base_weights(df, ["p_school", "p_class"])          # 1 / Π stage probabilities
     w1 = nonresponse_adjust(df, "w0", responded="resp", cells="class_id")
-    d  = survey_design(df.assign(w1=w1), ids=[...], weights="w1", ...)
+    d  = survey_design(df.assign(w1=w1), ids=[...], weight="w1", ...)
     d  = rake(d, {"school_id": enrolment, "grade": grade_totals, "sex": sex_totals})
     d  = trim_weights(d, upper=...)                          # optional
     weight_diagnostics(d)
@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from .._checks import DataError, ParameterError, as_list, check_columns, check_number
+from ..scoring._common import public
 from .spec import SurveyDesign, _Calibration
 
 
+@public
 def base_weights(data: pd.DataFrame, probs: str | Sequence[str]) -> pd.Series:
     """Base (design) weights 1 / Π_k π_k from per-stage selection probabilities.
 
@@ -40,7 +42,8 @@ def base_weights(data: pd.DataFrame, probs: str | Sequence[str]) -> pd.Series:
     return pd.Series(1.0 / p, index=data.index, name="base_weight")
 
 
-def nonresponse_adjust(data: pd.DataFrame, weights: str, responded: str,
+@public(renamed={"weights": "weight"})
+def nonresponse_adjust(data: pd.DataFrame, weight: str, responded: str,
                        cells: str | Sequence[str]) -> pd.Series:
     """Weighting-class non-response adjustment.
 
@@ -51,7 +54,7 @@ def nonresponse_adjust(data: pd.DataFrame, weights: str, responded: str,
     ----------
     data : DataFrame
         All sampled units, respondents and non-respondents.
-    weights : str
+    weight : str
         Base weight column.
     responded : str
         Boolean (or 0/1) response indicator.
@@ -64,10 +67,10 @@ def nonresponse_adjust(data: pd.DataFrame, weights: str, responded: str,
         A cell with sampled units but no respondent (collapse cells first).
     """
     cells_l = as_list(cells)
-    check_columns(data, [weights, responded] + cells_l, "nonresponse_adjust data")
-    w = pd.to_numeric(data[weights], errors="coerce").to_numpy(float)
+    check_columns(data, [weight, responded] + cells_l, "nonresponse_adjust data")
+    w = pd.to_numeric(data[weight], errors="coerce").to_numpy(float)
     if (~np.isfinite(w) | (w <= 0)).any():
-        raise DataError(f"weight column {weights!r} must be positive and finite")
+        raise DataError(f"weight column {weight!r} must be positive and finite")
     r = data[responded]
     if not r.isin([0, 1, True, False]).all():
         raise DataError(f"response indicator {responded!r} must be 0/1 or boolean")
@@ -147,6 +150,7 @@ def _grake_raking(mm: np.ndarray, ww: np.ndarray, pop: np.ndarray, epsilon: floa
     return g, it
 
 
+@public
 def rake(design: SurveyDesign, margins: Mapping[str, Mapping], *, epsilon: float = 1e-7,
          maxit: int = 50) -> SurveyDesign:
     """Calibrate the design weights to known population margins by raking.
@@ -185,18 +189,20 @@ def rake(design: SurveyDesign, margins: Mapping[str, Mapping], *, epsilon: float
     return design.with_weights(w0 * g, cal)
 
 
-def rake_weights(data: pd.DataFrame, weights: str, margins: Mapping[str, Mapping], *,
+@public(renamed={"weights": "weight"})
+def rake_weights(data: pd.DataFrame, weight: str, margins: Mapping[str, Mapping], *,
                  epsilon: float = 1e-7, maxit: int = 50) -> pd.Series:
     """Raked weights for a plain DataFrame (same method as :func:`rake`)."""
-    check_columns(data, [weights], "rake_weights data")
-    w0 = pd.to_numeric(data[weights], errors="coerce").to_numpy(float)
+    check_columns(data, [weight], "rake_weights data")
+    w0 = pd.to_numeric(data[weight], errors="coerce").to_numpy(float)
     if (~np.isfinite(w0) | (w0 <= 0)).any():
-        raise DataError(f"weight column {weights!r} must be positive and finite")
+        raise DataError(f"weight column {weight!r} must be positive and finite")
     mm, pop, _ = _margin_matrix(data, margins)
     g, _ = _grake_raking(mm, w0, pop, epsilon, maxit)
     return pd.Series(w0 * g, index=data.index, name="raked_weight")
 
 
+@public
 def trim_weights(design: SurveyDesign, *, upper: float = np.inf, lower: float = -np.inf,
                  strict: bool = False) -> SurveyDesign:
     """Trim weights to [lower, upper] and share the trimmed amount equally among the others.
@@ -233,6 +239,7 @@ def trim_weights(design: SurveyDesign, *, upper: float = np.inf, lower: float = 
     return design.with_weights(pw)
 
 
+@public
 def weight_diagnostics(design_or_weights: SurveyDesign | np.ndarray | pd.Series, *,
                        by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Weight diagnostics: n, sum, min, max, mean, CV, Kish effective n and deff_w = 1 + CV².
