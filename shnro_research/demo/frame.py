@@ -70,6 +70,13 @@ def make_schools(st, n_schools: int, waves: tuple[int, ...]):
 
 
 def make_sample(st, schools, classes, sizes, n_sampled, waves, n_teachers):
+    """Draw the sample and build the frame (every wave x class of grades 8–11, every wave x
+    school's teachers) with probabilities, weights and response counts.
+
+    Stage 1 uses :func:`~shnro_research.design.sampling.pps_systematic` with the demo's
+    ``sample`` stream, stratum by stratum; ``p_school`` is recorded for every school of the
+    frame (not only the drawn ones) from the same inclusion probabilities.
+    """
     rng = st("sample")
     n_schools = len(schools)
     strata = schools["stratum"].to_numpy()
