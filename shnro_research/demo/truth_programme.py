@@ -61,7 +61,9 @@ def _degree(value: np.ndarray, target: float, better: str, achievement: dict) ->
 
 
 def _weighted_school_values(df, p):
-    """School x year value of a catalogue indicator's ``column`` (weighted) or ratio."""
+    """School x year value of a catalogue indicator: multiplier x the (weighted) mean of its
+    ``column`` or multiplier x sum(numerator) / sum(denominator); rows with the planted
+    "no data" code or a blank are left out."""
     need = [p[k] for k in ("column", "weight", "numerator", "denominator") if k in p]
     d = df
     for col, vals in p["filter"].items():
@@ -72,12 +74,10 @@ def _weighted_school_values(df, p):
         g = pd.DataFrame({"school_id": d["school_id"], "year": d["year"],
                           "a": wgt * d[p["column"]].astype(float), "b": wgt}) \
             .groupby(["school_id", "year"])[["a", "b"]].sum()
-        mult = float(p.get("multiplier", 1.0))
     else:
         g = d.groupby(["school_id", "year"])[[p["numerator"], p["denominator"]]].sum()
         g.columns = ["a", "b"]
-        mult = float(p.get("multiplier", 100.0))
-    return (mult * g["a"] / g["b"]).unstack("year")
+    return (float(p["multiplier"]) * g["a"] / g["b"]).unstack("year")
 
 
 def _school_targets(tables, waves, programme_ids):
