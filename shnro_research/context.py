@@ -26,15 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._checks import (
-    DataError,
-    ParameterError,
-    as_list,
-    check_columns,
-    check_min_valid,
-    check_number,
-    check_option,
-)
+from ._checks import as_list, check_columns, check_min_valid, check_number, check_option
+from .errors import DataError, ParameterError
 
 __all__ = [
     "ContextIndex",
@@ -43,8 +36,6 @@ __all__ = [
     "student_ses_index",
     "school_means",
     "quantile_groups",
-    "add_context_arguments",
-    "cli_context",
 ]
 
 #: Default directions of the social-passport columns of the school context form
@@ -73,10 +64,10 @@ class ContextIndex:
     Attributes
     ----------
     scores : DataFrame
-        One row per unit (keys first): ``index``, ``n_components`` and the standardised,
+        One row per unit (keys first): ``est`` (the index), ``n_components`` and the standardised,
         direction-corrected components ``z_<component>``; ``index_group`` if groups were asked for.
     components : DataFrame
-        Long (tidy) form: keys, ``component``, ``value`` (recoded raw value), ``direction``,
+        Long (tidy) form: keys, ``component``, ``raw`` (recoded raw value), ``direction``,
         ``mean``, ``sd`` (standardisation constants used), ``z``, ``weight``.
     weights : DataFrame
         One row per component: ``direction``, ``weight`` (normalised to sum 1), and for PCA weights
@@ -96,22 +87,57 @@ class ContextIndex:
     settings: dict = field(default_factory=dict)
 
     def tidy(self) -> pd.DataFrame:
-        """The per-unit scores table."""
-        return self.scores
+        """One row per component -- the parameters of the index: ``component``, ``direction``,
+        ``est`` (the normalised weight), for PCA weights ``loading``, and the standardisation
+        constants ``center`` and ``scale`` when they are the same for every unit (reference
+        values, or a single group)."""
+        t = self.weights.rename(columns={"weight": "est"})
+        consts = self.components.groupby("component", sort=False)[["mean", "sd"]].agg(
+            lambda v: v.iloc[0] if v.dropna().nunique() <= 1 and v.notna().any() else np.nan)
+        t = t.merge(consts.rename(columns={"mean": "center", "sd": "scale"}).reset_index(),
+                    on="component", how="left")
+        drop = [c for c in ("center", "scale") if t[c].isna().all()] + \
+            [c for c in ("explained_variance",) if c in t.columns]
+        return t.drop(columns=drop)
+
+    def glance(self) -> pd.DataFrame:
+        """One row: ``kind``, ``n`` (units), ``n_scored``, ``n_partial``, ``n_missing``,
+        ``n_components``, ``standardise``, ``weights``, ``min_components``,
+        ``explained_variance`` (PCA weights) and ``mean``/``sd`` of the index."""
+        est = self.scores["est"]
+        issues = self.log["issue"].value_counts() if len(self.log) else pd.Series(dtype=int)
+        ev = (float(self.weights["explained_variance"].iloc[0])
+              if "explained_variance" in self.weights.columns else np.nan)
+        return pd.DataFrame([{
+            "kind": self.settings.get("kind"), "n": len(self.scores),
+            "n_scored": int(est.notna().sum()), "n_partial": int(issues.get("partial", 0)),
+            "n_missing": int(est.isna().sum()), "n_components": len(self.weights),
+            "standardise": self.settings.get("standardise"),
+            "weights": self.settings.get("weights_kind"),
+            "min_components": self.settings.get("min_components"),
+            "explained_variance": ev, "index_mean": float(est.mean()), "index_sd": float(est.std())}])
 
     def summary(self) -> str:
-        """A short text summary (sizes, weights, log counts)."""
-        n = len(self.scores)
-        n_ok = int(self.scores["index"].notna().sum())
-        lines = [
-            f"Context index ({self.settings.get('kind', 'index')}): {n_ok} of {n} units scored; "
-            f"standardise={self.settings.get('standardise')!r}, weights={self.settings.get('weights_kind')!r}, "
-            f"min_components={self.settings.get('min_components')}",
-            self.weights.to_string(index=False),
-        ]
+        """Printable text (statsmodels style): the header of the construction and the
+        component table (direction, weight, loading, standardisation constants)."""
+        from .design._summary import summary_text  # noqa: PLC0415
+        g = self.glance().iloc[0]
+        title = {"wellbeing": "School social well-being index",
+                 "student_ses": "Student SES index"}.get(g["kind"], "Context index")
+        header = [("Units", int(g["n"])), ("Scored", int(g["n_scored"])),
+                  ("Partial", int(g["n_partial"])), ("Missing", int(g["n_missing"])),
+                  ("Index mean", g["index_mean"]), ("Index SD", g["index_sd"]),
+                  ("Components", int(g["n_components"])), ("Min. components", g["min_components"]),
+                  ("Standardise", g["standardise"]), ("Weights", g["weights"]),
+                  ("Restandardised", bool(self.settings.get("restandardise"))),
+                  ("Groups (by)", ", ".join(self.settings.get("by") or []) or "none"),
+                  ("PC1 share", None if np.isnan(g["explained_variance"])
+                   else g["explained_variance"])]
+        notes = []
         if len(self.log):
-            lines.append("log: " + ", ".join(f"{k}={v}" for k, v in self.log["issue"].value_counts().items()))
-        return "\n".join(lines)
+            notes.append("log: " + ", ".join(f"{k}={v}" for k, v in
+                                             self.log["issue"].value_counts().items()))
+        return summary_text(title, header, [(None, self.tidy(), "component")], notes=notes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,7 +397,7 @@ def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: 
         index = ((idx - m) / s).to_numpy(float)
 
     scores = key_frame.copy()
-    scores["index"] = index
+    scores["est"] = index
     scores["n_components"] = n_av
     for j, c in enumerate(comps):
         scores[f"z_{c}"] = Z[:, j]
@@ -380,7 +406,7 @@ def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: 
     for j, c in enumerate(comps):
         f = key_frame.copy()
         f["component"] = c
-        f["value"] = X[:, j]
+        f["raw"] = X[:, j]
         f["direction"] = int(D[j])
         f["mean"] = means[:, j]
         f["sd"] = sds[:, j]
@@ -453,7 +479,7 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
     Returns
     -------
     ContextIndex
-        ``.scores`` (keys, index, n_components, z_*), ``.components`` (long), ``.weights``, ``.log``.
+        ``.scores`` (keys, ``est``, n_components, z_*), ``.components`` (long), ``.weights``, ``.log``.
 
     References
     ----------
@@ -484,7 +510,8 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
         check_number(n_groups, "n_groups", low=2, integer=True)
         pos = list(res.scores.columns).index("n_components") + 1
         res.scores.insert(pos, "index_group",
-                          quantile_groups(res.scores, "index", n_groups, by=by_all or None))
+                          quantile_groups(res.scores, "est", n_groups, by=by_all or None)
+                          .rename("index_group"))
     res.settings.update(school=school, year=year, by=by_all, n_groups=n_groups)
     return res
 
@@ -566,7 +593,7 @@ def student_ses_index(data: pd.DataFrame, components: Mapping[str, int], *,
                      weights=weights, min_components=min_components, codes=codes, case_weight=weight,
                      restandardise=False, kind="student_ses", where="data")
     if restandardise:
-        idx = res.scores["index"].to_numpy(float)
+        idx = res.scores["est"].to_numpy(float)
         w = (pd.to_numeric(data[weight], errors="coerce").to_numpy(float) if weight else np.ones(len(idx)))
         grp = (res.scores.groupby(by_l, dropna=True, sort=True).ngroup() if by_l
                else pd.Series(0, index=res.scores.index))
@@ -577,7 +604,7 @@ def student_ses_index(data: pd.DataFrame, components: Mapping[str, int], *,
             m, s, _n = _wmean_sd(idx[rows], w[rows])
             if np.isfinite(s) and s > 0:
                 out[rows] = (idx[rows] - m) / s
-        res.scores["index"] = out
+        res.scores["est"] = out
         res.settings["restandardise"] = True
     _unalias(res, overlap)
     return res
@@ -646,105 +673,3 @@ def quantile_groups(data: pd.DataFrame, value: str, n_groups: int, *,
         nv = x.count()
     g = np.floor((r - 1) / nv * n_groups) + 1
     return g.astype("Int64").rename(f"{value}_group")
-
-
-# --------------------------------------------------------------------------------------------
-# command line: shnro context
-# --------------------------------------------------------------------------------------------
-def _read_table(path: str) -> pd.DataFrame:
-    p = str(path)
-    if p.lower().endswith((".xlsx", ".xls")):
-        return pd.read_excel(p)
-    if p.lower().endswith(".sav"):
-        import pyreadstat  # noqa: PLC0415
-        return pyreadstat.read_sav(p)[0]
-    return pd.read_csv(p, sep=None, engine="python", encoding="utf-8-sig")
-
-
-def _parse_component(spec: str) -> tuple[str, int]:
-    name, sep, d = spec.rpartition(":")
-    if not sep or not name:
-        raise ParameterError(f"--component must look like 'column:+1' or 'column:-1'; got {spec!r}")
-    try:
-        val = int(d)
-    except ValueError:
-        raise ParameterError(f"--component {spec!r}: direction must be +1 or -1; got {d!r}") from None
-    return name, val
-
-
-def add_context_arguments(parser):
-    """Arguments of ``shnro context`` (index from a passport file; optional typology with results)."""
-    parser.add_argument("--passport", required=True, help="social passport table (.csv, .xlsx, .sav)")
-    parser.add_argument("--component", action="append", required=True, metavar="COLUMN:±1",
-                        help="a passport column and its direction (+1 favourable, -1 unfavourable); repeat")
-    parser.add_argument("--school", default="school_id")
-    parser.add_argument("--year", default="year", help="year column ('' for a single cross-section)")
-    parser.add_argument("--by", action="append", default=None, help="standardise within groups; repeat")
-    parser.add_argument("--weights", default="equal", choices=["equal", "pca"])
-    parser.add_argument("--min-components", type=float, default=None,
-                        help="minimum number (>= 1) or share (< 1) of components present")
-    parser.add_argument("--n-groups", type=int, default=None, help="add quantile groups of the index")
-    parser.add_argument("--results", default=None, help="school results table to classify (optional)")
-    parser.add_argument("--outcome", default=None, help="result column (higher = better)")
-    parser.add_argument("--context-quantile", type=float, default=0.25)
-    parser.add_argument("--outcome-quantile", type=float, default=0.75)
-    parser.add_argument("--residual-sd", type=float, default=1.0)
-    parser.add_argument("--out", default="output/context", help="output folder for the CSV tables")
-    return parser
-
-
-def cli_context(args) -> int:
-    """``shnro context``: write context_index/weights/log.csv and, with --results, the typology tables."""
-    from pathlib import Path  # noqa: PLC0415
-
-    comps = dict(_parse_component(s) for s in args.component)
-    year = args.year or None
-    mc = args.min_components
-    if mc is not None and mc >= 1:
-        mc = int(mc)
-    passport = _read_table(args.passport)
-    res = wellbeing_index(passport, comps, school=args.school, year=year, by=args.by, weights=args.weights,
-                          min_components=mc, n_groups=args.n_groups)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    res.scores.to_csv(out / "context_index.csv", index=False)
-    res.components.to_csv(out / "context_components.csv", index=False)
-    res.weights.to_csv(out / "context_weights.csv", index=False)
-    res.log.to_csv(out / "context_log.csv", index=False)
-    print(res.summary())
-    if args.results:
-        from .typology import (  # noqa: PLC0415
-            resilience_sensitivity,
-            resilient_schools,
-            result_states,
-            stability_typology,
-            unfavourable_context,
-        )
-        if not args.outcome:
-            raise ParameterError("--results needs --outcome (the result column)")
-        keys = [args.school] + ([year] if year else [])
-        results = _read_table(args.results)
-        check_columns(results, [*keys, args.outcome], "results")
-        d = results[[*keys, args.outcome]].merge(res.scores[[*keys, "index"]], on=keys, how="inner")
-        d = d[d["index"].notna() & d[args.outcome].notna()]
-        by = [year] if year else None
-        unfavourable_context(d, value="index", school=args.school, year=year,
-                             quantile=args.context_quantile).to_csv(out / "unfavourable.csv", index=False)
-        rs = resilient_schools(d, outcome=args.outcome, context="index", school=args.school, by=by,
-                               rules=["quadrant", "residual"], context_quantile=args.context_quantile,
-                               outcome_quantile=args.outcome_quantile, residual_sd=args.residual_sd)
-        rs.to_csv(out / "resilient.csv", index=False)
-        sens = pd.concat([resilience_sensitivity(d, outcome=args.outcome, context="index", school=args.school,
-                                                 by=by, rule=r) for r in ("quadrant", "residual")],
-                         ignore_index=True)
-        sens.to_csv(out / "resilience_sensitivity.csv", index=False)
-        if year and d[year].nunique() >= 3:
-            st = result_states(d, value=args.outcome, school=args.school, year=year)
-            unf = unfavourable_context(d, value="index", school=args.school, year=year,
-                                       quantile=args.context_quantile)
-            st = st.merge(unf[[args.school, year, "unfavourable"]], on=[args.school, year], how="left")
-            stability_typology(st, school=args.school, year=year, unfavourable="unfavourable").to_csv(
-                out / "stability_typology.csv", index=False)
-        print(f"resilient schools: {int(rs['resilient'].sum())} of {len(rs)} school-years")
-    print(f"wrote tables to {out}")
-    return 0

@@ -3,16 +3,15 @@
 * :func:`pisa_analysis` — ESCS gradient of mathematics (weighted, school-clustered SE), the
   share of variance between schools (random-intercept model), the school-level regression of the
   school mean on the school mean ESCS and resilient schools (residual and quadrant rules), with a
-  comparison to published OECD figures. CLI: ``shnro pisa`` (:func:`cli_pisa`).
+  comparison to published OECD figures. CLI: ``shnro pisa`` (:mod:`shnro_research.cli.realdata`).
 * :func:`moscow_analysis` — Moscow ЕГЭ results of 2015-16, 2016-17, 2017-18 joined across years,
   high-result measures and the stability typology over the three years. CLI: ``shnro moscow``
-  (:func:`cli_moscow`).
+  (:mod:`shnro_research.cli.realdata`).
 
 The data files are only read, never written.
 """
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,10 +37,6 @@ __all__ = [
     "PISA_PUBLISHED",
     "load_moscow_ege",
     "moscow_analysis",
-    "add_pisa_arguments",
-    "cli_pisa",
-    "add_moscow_arguments",
-    "cli_moscow",
 ]
 
 PISA_STUDENT_FILE = "student_RUS_2000_2003.csv"
@@ -225,43 +220,6 @@ def pisa_analysis(students: pd.DataFrame, *, outcome: str = "math", escs: str = 
                                         (summ["est"] - summ["published"]).abs() <= summ["tolerance"], pd.NA)
     return {"summary": summ, "gradient": grad, "variance": var, "school_regression": coef,
             "schools": res, "sensitivity": sens}
-
-
-def _write_tables(tables: dict[str, pd.DataFrame], out: Path, prefix: str) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, df in tables.items():
-        p = out / f"{prefix}_{name}.csv"
-        df.to_csv(p, index=False, encoding="utf-8")
-        paths.append(p)
-    return paths
-
-
-def add_pisa_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Arguments of ``shnro pisa``: --data-dir, --out, --year, --outcome, thresholds."""
-    parser.add_argument("--data-dir", default=None,
-                        help="folder with pisa/ (default: ../shared/data next to the repository)")
-    parser.add_argument("--out", default="output/pisa", help="output folder for the CSV tables")
-    parser.add_argument("--year", type=int, default=2003, choices=[2000, 2003], help="PISA cycle")
-    parser.add_argument("--outcome", default="math", choices=["math", "read", "science"])
-    parser.add_argument("--context-quantile", type=float, default=0.25)
-    parser.add_argument("--outcome-quantile", type=float, default=0.75)
-    parser.add_argument("--residual-sd", type=float, default=1.0)
-    return parser
-
-
-def cli_pisa(args: argparse.Namespace) -> int:
-    """Run :func:`pisa_analysis` on the Russian PISA sample and write ``pisa_*.csv`` to ``--out``."""
-    st, _sc = load_pisa_russia(args.data_dir, year=args.year)
-    tabs = pisa_analysis(st, outcome=args.outcome, context_quantile=args.context_quantile,
-                         outcome_quantile=args.outcome_quantile, residual_sd=args.residual_sd)
-    paths = _write_tables(tabs, Path(args.out), "pisa")
-    s = tabs["summary"]
-    for _, r in s.iterrows():
-        pub = "" if pd.isna(r.get("published")) else f"  (published {r['published']:g} ± {r['tolerance']:g})"
-        print(f"{r['statistic']:>34s}: {r['est']:.4g}{pub}")
-    print(f"wrote {len(paths)} tables to {args.out}")
-    return 0
 
 
 # ============================================================================================
@@ -457,12 +415,12 @@ def moscow_analysis(long: pd.DataFrame, *, measures: Sequence[str] = ("count", "
         typ[m] = ty
         out[f"typology_{m}"] = ty
         out[f"transitions_{m}"] = transition_matrix(st, school="school_key", year="year").assign(measure=m)
-        summ.append(ty.groupby("group").size().rename("n").reset_index().assign(measure=m))
-    out["typology_summary"] = pd.concat(summ, ignore_index=True)[["measure", "group", "n"]]
+        summ.append(ty.groupby("type").size().rename("n").reset_index().assign(measure=m))
+    out["typology_summary"] = pd.concat(summ, ignore_index=True)[["measure", "type", "n"]]
     if "count" in typ and "ratio" in typ:
-        j = typ["count"][["school_key", "group"]].merge(typ["ratio"][["school_key", "group"]], on="school_key",
+        j = typ["count"][["school_key", "type"]].merge(typ["ratio"][["school_key", "type"]], on="school_key",
                                                         suffixes=("_count", "_ratio"))
-        out["typology_agreement"] = (j.groupby(["group_count", "group_ratio"]).size().rename("n").reset_index())
+        out["typology_agreement"] = (j.groupby(["type_count", "type_ratio"]).size().rename("n").reset_index())
     return out
 
 
@@ -480,28 +438,3 @@ _MOSCOW_NOTES = """# Moscow ЕГЭ analysis: limitations
   classed 'insufficient_years'.
 * The column PASSER_UNDER_160 counts graduates with >= 160 points despite its name.
 """
-
-
-def add_moscow_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Arguments of ``shnro moscow``: --data-dir, --out, --measures, tercile cuts."""
-    parser.add_argument("--data-dir", default=None,
-                        help="folder with moscow_ege/ (default: ../shared/data next to the repository)")
-    parser.add_argument("--out", default="output/moscow", help="output folder for the CSV tables")
-    parser.add_argument("--measures", nargs="+", default=["count", "ratio"], choices=["count", "ratio"])
-    parser.add_argument("--low", type=float, default=1 / 3, help="quantile at or below which a year is 'low'")
-    parser.add_argument("--high", type=float, default=2 / 3, help="quantile at or above which a year is 'high'")
-    parser.add_argument("--min-n160", type=int, default=5, help="minimum n_160 for the ratio measure")
-    return parser
-
-
-def cli_moscow(args: argparse.Namespace) -> int:
-    """Run :func:`load_moscow_ege` + :func:`moscow_analysis` and write ``moscow_*.csv`` to ``--out``."""
-    long, matching = load_moscow_ege(args.data_dir)
-    tabs = moscow_analysis(long, measures=args.measures, low=args.low, high=args.high, min_n160=args.min_n160)
-    tabs = {"matching": matching, **tabs}
-    out = Path(args.out)
-    paths = _write_tables(tabs, out, "moscow")
-    (out / "moscow_NOTES.md").write_text(_MOSCOW_NOTES, encoding="utf-8")
-    print(tabs["typology_summary"].to_string(index=False))
-    print(f"wrote {len(paths)} tables and moscow_NOTES.md to {out}")
-    return 0

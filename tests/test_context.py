@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from shnro_research._checks import DataError, ParameterError
+from shnro_research.errors import DataError, ParameterError
 from shnro_research.context import (
     PASSPORT_COMPONENTS,
     quantile_groups,
@@ -40,7 +40,7 @@ def _nan(v):
 # ------------------------------------------------------------------ agreement with R
 def test_equal_weights_within_year_matches_r(passport, rref):
     res = wellbeing_index(passport, COMPS, by="year", min_components=4)
-    assert_allclose(res.scores["index"].to_numpy(), _nan(rref["passport"]["index_equal"]), rtol=1e-6)
+    assert_allclose(res.scores["est"].to_numpy(), _nan(rref["passport"]["index_equal"]), rtol=1e-6)
     z = np.array([[np.nan if v is None else v for v in row] for row in rref["passport"]["z"]])
     ours = res.scores[[f"z_{c}" for c in COMPS]].to_numpy()
     assert_allclose(ours, z, rtol=1e-6)
@@ -51,7 +51,7 @@ def test_pca_weights_match_r_prcomp(passport, rref):
     res = wellbeing_index(passport, COMPS, by="year", min_components=4, weights="pca")
     assert_allclose(res.weights["loading"], rref["passport"]["pca_loadings"], rtol=1e-6)
     assert_allclose(res.weights["explained_variance"].iloc[0], rref["passport"]["pca_explained"], rtol=1e-6)
-    assert_allclose(res.scores["index"].to_numpy(), _nan(rref["passport"]["index_pca"]), rtol=1e-6)
+    assert_allclose(res.scores["est"].to_numpy(), _nan(rref["passport"]["index_pca"]), rtol=1e-6)
     assert_allclose(res.weights["weight"].sum(), 1.0, rtol=1e-12)
 
 
@@ -61,7 +61,7 @@ def test_pca_index_is_first_pc_score_up_to_a_constant(passport):
     z = res.scores[[f"z_{c}" for c in COMPS]].to_numpy()
     vals, vecs = np.linalg.eigh(np.corrcoef(z, rowvar=False))
     pc = z @ vecs[:, -1]
-    r = np.corrcoef(pc, res.scores["index"])[0, 1]
+    r = np.corrcoef(pc, res.scores["est"])[0, 1]
     assert_allclose(abs(r), 1.0, rtol=1e-10)
 
 
@@ -75,7 +75,7 @@ def test_planted_context_recovered():
                        "bad": -0.8 * f + rng.normal(scale=0.6, size=n),
                        "weak": 0.3 * f + rng.normal(scale=1.0, size=n)})
     r = {w: np.corrcoef(wellbeing_index(df, {"good": 1, "bad": -1, "weak": 1}, year=None,
-                                        weights=w).scores["index"], f)[0, 1] for w in ("equal", "pca")}
+                                        weights=w).scores["est"], f)[0, 1] for w in ("equal", "pca")}
     assert r["equal"] > 0.8 and r["pca"] > 0.85 and r["pca"] > r["equal"]
     pca = wellbeing_index(df, {"good": 1, "bad": -1, "weak": 1}, year=None, weights="pca").weights
     # the noisiest component gets the smallest weight
@@ -89,7 +89,7 @@ def test_within_standardisation_centres_each_group(passport):
     assert_allclose(g.mean().to_numpy(), 0, atol=1e-12)
     assert_allclose(g.std().to_numpy(), 1, rtol=1e-12)
     rs = wellbeing_index(passport, COMPS, by="year", min_components=1, restandardise=True)
-    assert_allclose(rs.scores.groupby("year")["index"].std().to_numpy(), 1, rtol=1e-12)
+    assert_allclose(rs.scores.groupby("year")["est"].std().to_numpy(), 1, rtol=1e-12)
 
 
 def test_reference_standardisation_uses_fixed_values():
@@ -98,10 +98,10 @@ def test_reference_standardisation_uses_fixed_values():
     res = wellbeing_index(df, {"a": 1, "b": -1}, standardise="reference", reference=ref)
     za = (df["a"] - 0.2) / 0.1
     zb = -(df["b"] - 0.4) / 0.2
-    assert_allclose(res.scores["index"], (za + zb) / 2, rtol=1e-12)
+    assert_allclose(res.scores["est"], (za + zb) / 2, rtol=1e-12)
     refdf = pd.DataFrame({"mean": [0.2, 0.4], "sd": [0.1, 0.2]}, index=["a", "b"])
     res2 = wellbeing_index(df, {"a": 1, "b": -1}, standardise="reference", reference=refdf)
-    assert_allclose(res2.scores["index"], res.scores["index"], rtol=1e-12)
+    assert_allclose(res2.scores["est"], res.scores["est"], rtol=1e-12)
 
 
 def test_missing_components_rule_and_log():
@@ -111,14 +111,14 @@ def test_missing_components_rule_and_log():
     res = wellbeing_index(df, {"a": 1, "b": 1, "c": 1}, min_components=2)
     z = res.scores[["z_a", "z_b", "z_c"]]
     expected = z.mean(axis=1, skipna=True).where(z.notna().sum(axis=1) >= 2)
-    assert_allclose(res.scores["index"], expected, rtol=1e-12)
-    assert np.isnan(res.scores["index"].iloc[4])
+    assert_allclose(res.scores["est"], expected, rtol=1e-12)
+    assert np.isnan(res.scores["est"].iloc[4])
     log = res.log.set_index("school_id")
     assert log.loc[3, "issue"] == "partial" and log.loc[3, "component"] == "a"
     assert log.loc[5, "issue"] == "too_few_components"
     # default: every component required
     strict = wellbeing_index(df, {"a": 1, "b": 1, "c": 1})
-    assert strict.scores["index"].isna().sum() == 2
+    assert strict.scores["est"].isna().sum() == 2
 
 
 def test_zero_variance_component_is_logged_and_left_out():
@@ -126,8 +126,8 @@ def test_zero_variance_component_is_logged_and_left_out():
                        "a": [1.0, 1.0, 2.0, 3.0], "b": [1.0, 2.0, 3.0, 5.0]})
     res = wellbeing_index(df, {"a": 1, "b": 1}, by="year", min_components=1)
     assert (res.log["issue"] == "zero_variance").sum() == 2
-    assert res.scores["index"].notna().all()
-    assert_allclose(res.scores["index"].iloc[:2], res.scores["z_b"].iloc[:2], rtol=1e-12)
+    assert res.scores["est"].notna().all()
+    assert_allclose(res.scores["est"].iloc[:2], res.scores["z_b"].iloc[:2], rtol=1e-12)
 
 
 def test_codes_and_groups():
@@ -137,7 +137,7 @@ def test_codes_and_groups():
     res = wellbeing_index(df, {"location": 1, "share_low_income": -1},
                           codes={"location": {"город": 2, "посёлок": 1, "село": 0}}, n_groups=2)
     assert res.scores["index_group"].value_counts().to_dict() == {1: 4, 2: 4}
-    assert res.scores.loc[res.scores["index"].idxmax(), "school_id"] == 5
+    assert res.scores.loc[res.scores["est"].idxmax(), "school_id"] == 5
     with pytest.raises(DataError, match="location"):
         wellbeing_index(df, {"location": 1}, codes={"location": {"город": 2, "село": 0}})
     with pytest.raises(DataError, match="numeric"):
@@ -212,7 +212,7 @@ def test_student_ses_index_weighted_standardisation():
     df.loc[:9, "parent_ed"] = np.nan
     res = student_ses_index(df, {"book": 1, "parent_ed": 1, "possessions": 1}, codes={"book": codes},
                             min_components=2, weight="w")
-    idx = res.scores["index"].to_numpy()
+    idx = res.scores["est"].to_numpy()
     w = df["w"].to_numpy()
     ok = np.isfinite(idx)
     assert ok.all()
@@ -221,8 +221,8 @@ def test_student_ses_index_weighted_standardisation():
     v = np.sum(w * len(w) / w.sum() * (idx - m) ** 2) / (len(w) - 1)
     assert_allclose(v, 1, rtol=1e-12)
     assert (res.log["issue"] == "partial").sum() == 10
-    sm = school_means(res.scores.assign(w=w), "index", school="school_id", weight="w")
-    assert len(sm) == 30 and (sm["n_index"] == 20).all()
+    sm = school_means(res.scores.assign(w=w), "est", school="school_id", weight="w")
+    assert len(sm) == 30 and (sm["n_est"] == 20).all()
 
 
 def test_school_means_weighted_and_min_n():
@@ -243,19 +243,39 @@ def test_quantile_groups_ties_and_missing():
 def test_cli_context(tmp_path):
     import argparse
 
-    from shnro_research.context import add_context_arguments, cli_context
-    p = add_context_arguments(argparse.ArgumentParser())
+    from shnro_research.cli import context as cli_context
+    p = cli_context.add_arguments(argparse.ArgumentParser())
     data = str(REF / "context_passport" / "data.csv")
     comps = [f"--component={c}:{d:+d}" for c, d in COMPS.items()]
     args = p.parse_args(["--passport", data, *comps, "--by", "year", "--min-components", "4", "--weights", "pca",
                          "--results", data, "--outcome", "score", "--out", str(tmp_path)])
-    assert cli_context(args) == 0
+    assert cli_context.run(args) == 0
     idx = pd.read_csv(tmp_path / "context_index.csv")
     direct = wellbeing_index(pd.read_csv(data), COMPS, by="year", min_components=4, weights="pca")
-    assert_allclose(idx["index"], direct.scores["index"], rtol=1e-9)
+    assert_allclose(idx["est"], direct.scores["est"], rtol=1e-9)
     for f in ("context_weights.csv", "context_log.csv", "resilient.csv", "resilience_sensitivity.csv",
               "unfavourable.csv", "stability_typology.csv"):
         assert (tmp_path / f).is_file()
     bad = p.parse_args(["--passport", data, "--component", "share_low_income", "--out", str(tmp_path)])
     with pytest.raises(ParameterError, match="--component"):
-        cli_context(bad)
+        cli_context.run(bad)
+
+
+# ------------------------------------------------------------------ result object
+def test_context_index_tidy_glance_summary(passport):
+    res = wellbeing_index(passport, COMPS, by="year", min_components=4, weights="pca")
+    t = res.tidy()
+    assert list(t["component"]) == list(COMPS) and {"direction", "est", "loading"} <= set(t.columns)
+    assert_allclose(t["est"].sum(), 1.0, rtol=1e-12)
+    g = res.glance()
+    assert len(g) == 1 and g.loc[0, "n"] == len(passport)
+    assert g.loc[0, "n_scored"] == res.scores["est"].notna().sum()
+    assert 0 < g.loc[0, "explained_variance"] < 1
+    text = res.summary()
+    assert "School social well-being index" in text
+    for c in COMPS:                                        # the component (parameter) table
+        assert c in text
+    ref = wellbeing_index(passport, {"share_low_income": -1, "share_single_parent": -1},
+                          standardise="reference",
+                          reference={"share_low_income": (0.2, 0.1), "share_single_parent": (0.25, 0.05)})
+    assert_allclose(ref.tidy()[["center", "scale"]].to_numpy(), [[0.2, 0.1], [0.25, 0.05]])

@@ -365,7 +365,7 @@ def demo_estimates():
         resp = resp.merge(fr[on + ["weight_nr"]], on=on, how="left")
         resp = resp[resp["weight_nr"].notna()]
         resp["stratum"] = resp["school_id"].astype(str) + "_" + resp["wave"].astype(str)
-        des = survey_design(resp, strata="stratum", weights="weight_nr")
+        des = survey_design(resp, strata="stratum", weight="weight_nr")
         frames.append(estimate_by(des, scales, by=["school_id", "wave"]).assign(group=group))
     return study, pd.concat(frames, ignore_index=True)
 
@@ -425,7 +425,7 @@ def test_design_wave_change_matches_r_svycontrast():
     from shnro_research.design import survey_design
     d = pd.DataFrame(ref["data"])
     d["y"] = pd.to_numeric(d["y"])
-    des = survey_design(d, ids="class_id", strata="stratum", weights="w")
+    des = survey_design(d, ids="class_id", strata="stratum", weight="w")
     r = dyn.design_wave_change(des, "y", by="stratum").sort_values("stratum")
     assert_allclose(r["est"], ref["strata"]["diff"], rtol=1e-10)
     assert_allclose(r["se"], ref["strata"]["diff_se"], rtol=1e-8)
@@ -442,3 +442,23 @@ def test_design_wave_change_matches_r_svycontrast():
         dyn.design_wave_change(d, "y")
     with pytest.raises(DataError, match="'class_id' must be numeric"):
         dyn.design_wave_change(des, "class_id")
+
+
+def test_one_cramers_v_core():
+    """dynamics.cramers_v goes through the single core _stats.cramers_v_table."""
+    from shnro_research._stats import cramers_v_table
+    tab = np.array([[10, 20, 5], [20, 10, 5]])
+    r = cramers_v_table(tab)
+    chi2, p, dof, _ = stats.chi2_contingency(tab, correction=False)
+    assert_allclose([r["statistic"], r["p_value"], r["df"]], [chi2, p, dof], rtol=1e-12)
+    assert_allclose(r["est"], np.sqrt(chi2 / (tab.sum() * 1)), rtol=1e-12) and r["n"] == 70
+    # 2 x 2: no continuity correction (R chisq.test(correct = FALSE))
+    assert_allclose(cramers_v_table([[10, 20], [20, 10]])["est"], 1 / 3, rtol=1e-12)
+    # empty rows / columns are dropped; a degenerate table is an error
+    assert_allclose(cramers_v_table([[10, 20, 0], [20, 10, 0]])["est"], 1 / 3, rtol=1e-12)
+    with pytest.raises(DataError, match="Cramér"):
+        cramers_v_table([[1, 2], [0, 0]])
+    d = pd.DataFrame({"wave": np.repeat([1, 2], [35, 35]),
+                      "x": ["a"] * 10 + ["b"] * 20 + ["c"] * 5 + ["a"] * 20 + ["b"] * 10 + ["c"] * 5})
+    assert dyn.cramers_v(d, "x") == r
+    assert dyn.p_adjust is __import__("shnro_research._stats", fromlist=["p_adjust"]).p_adjust

@@ -139,10 +139,10 @@ def test_moscow_measures_and_typology(moscow):
     for m in ("count", "ratio"):
         ty = t[f"typology_{m}"]
         assert ty["school_key"].is_unique
-        assert set(ty["group"]) <= {"stably_low", "stably_high", "unstable", "other", "insufficient_years"}
-        hi = ty[ty["group"] == "stably_high"]
+        assert set(ty["type"]) <= {"stably_low", "stably_high", "unstable", "other", "insufficient_years"}
+        hi = ty[ty["type"] == "stably_high"]
         assert (hi["share_high"] == 1).all() and (hi["n_years"] == 3).all()
-        assert (ty.loc[ty["group"] == "unstable", "n_changes"] >= 2).all()
+        assert (ty.loc[ty["type"] == "unstable", "n_changes"] >= 2).all()
         tm = t[f"transitions_{m}"]
         assert_allclose(tm.groupby("from_state")["share"].sum(), 1.0)
     assert t["typology_summary"]["n"].sum() == 2 * long["school_key"].nunique()

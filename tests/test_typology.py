@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from shnro_research._checks import DataError, ParameterError
+from shnro_research.errors import DataError, ParameterError
 from shnro_research.context import wellbeing_index
 from shnro_research.typology import (
     cluster_schools,
@@ -33,7 +33,7 @@ COMPS = {"share_parents_higher_ed": 1, "share_low_income": -1, "share_single_par
 @pytest.fixture(scope="module")
 def schools():
     d = pd.read_csv(REF / "context_passport" / "data.csv")
-    idx = wellbeing_index(d, COMPS, by="year", min_components=4).scores[["school_id", "year", "index"]]
+    idx = wellbeing_index(d, COMPS, by="year", min_components=4).scores[["school_id", "year", "est"]]
     return d.merge(idx, on=["school_id", "year"])
 
 
@@ -44,9 +44,9 @@ def rref():
 
 # ------------------------------------------------------------------ agreement with R
 def test_resilience_and_regression_match_r(schools, rref):
-    dd = schools[schools["index"].notna()]
-    res = resilient_schools(dd, outcome="score", context="index", by="year")
-    coef, _ = context_regression(dd, outcome="score", context="index", by="year", cov="HC1")
+    dd = schools[schools["est"].notna()]
+    res = resilient_schools(dd, outcome="score", context="est", by="year")
+    coef, _ = context_regression(dd, outcome="score", context="est", by="year", cov="HC1")
     for y, r in rref["resilience"].items():
         ry = res[res["year"] == int(y)]
         assert_allclose(ry["context_cutoff"].iloc[0], r["context_cutoff"], rtol=1e-6)
@@ -61,8 +61,8 @@ def test_resilience_and_regression_match_r(schools, rref):
 
 
 def test_unfavourable_and_low_results_match_r(schools, rref):
-    dd = schools[schools["index"].notna()]
-    u = unfavourable_context(dd, value="index", year="year", quantile=0.25)
+    dd = schools[schools["est"].notna()]
+    u = unfavourable_context(dd, value="est", year="year", quantile=0.25)
     for y, r in rref["resilience"].items():
         assert_allclose(u.loc[u["year"] == int(y), "cutoff"].iloc[0], r["context_cutoff"], rtol=1e-6)
     low = low_results_rank(schools, value="score", bottom=0.10, k_years=2)
@@ -79,14 +79,14 @@ def _planted(seed=0, S=400, n_res=12):
     eff[resil] += 30
     rows = []
     for t, y in enumerate([2021, 2022, 2023]):
-        rows.append(pd.DataFrame({"school_id": np.arange(S), "year": y, "index": ctx,
+        rows.append(pd.DataFrame({"school_id": np.arange(S), "year": y, "est": ctx,
                                   "score": 50 + 10 * ctx + eff + rng.normal(scale=2, size=S)}))
     return pd.concat(rows, ignore_index=True), set(resil), ctx
 
 
 def test_planted_resilient_schools_recovered():
     d, truth, _ = _planted()
-    res = resilient_schools(d, outcome="score", context="index", by="year",
+    res = resilient_schools(d, outcome="score", context="est", by="year",
                             rules=["quadrant", "residual", "benchmark"], residual_sd=2.5,
                             residual_low_context_only=True, benchmark=55)
     for y in (2021, 2022, 2023):
@@ -101,8 +101,8 @@ def test_planted_resilient_schools_recovered():
 
 def test_planted_context_effect_recovered():
     d, _, _ = _planted(n_res=0)
-    coef, fit = context_regression(d, outcome="score", context="index", by="year")
-    slope = coef.loc[coef["term"] == "index", "est"]
+    coef, fit = context_regression(d, outcome="score", context="est", by="year")
+    slope = coef.loc[coef["term"] == "est", "est"]
     assert_allclose(slope, 10, atol=0.5)          # planted slope 10 (school effects fixed across years)
     assert fit.index.equals(d.index)
 
@@ -165,7 +165,7 @@ def test_fioco_threshold_rule():
 def test_sensitivity_table():
     d, _, _ = _planted()
     d1 = d[d["year"] == 2021]
-    tab = resilience_sensitivity(d1, outcome="score", context="index", rule="quadrant")
+    tab = resilience_sensitivity(d1, outcome="score", context="est", rule="quadrant")
     assert len(tab) == 12 and tab["is_default"].sum() == 1
     dflt = tab[tab["is_default"]].iloc[0]
     assert dflt["jaccard_default"] == 1.0 and dflt["n_overlap_default"] == dflt["n_flagged"]
@@ -186,17 +186,17 @@ def test_stability_typology_planted_sequences():
     rows += [(8, 2020 + t, None, False) for t in range(3)]          # no valid state at all
     st = pd.DataFrame(rows, columns=["school_id", "year", "state", "unfav"])
     ty = stability_typology(st, unfavourable="unfav").set_index("school_id")
-    assert ty.loc[1, "group"] == "stably_low" and ty.loc[1, "groups"] == "stably_low,unfavourable_conditions"
-    assert ty.loc[2, "group"] == "stably_high"
-    assert ty.loc[3, "group"] == "unstable" and ty.loc[3, "n_changes"] == 2
-    assert ty.loc[4, "group"] == "other"
-    assert ty.loc[5, "group"] == "insufficient_years"
-    assert ty.loc[6, "group"] == "unstable"
-    assert ty.loc[7, "group"] == "other"
-    assert ty.loc[8, "group"] == "insufficient_years" and ty.loc[8, "n_years"] == 0
+    assert ty.loc[1, "type"] == "stably_low" and ty.loc[1, "types"] == "stably_low,unfavourable_conditions"
+    assert ty.loc[2, "type"] == "stably_high"
+    assert ty.loc[3, "type"] == "unstable" and ty.loc[3, "n_changes"] == 2
+    assert ty.loc[4, "type"] == "other"
+    assert ty.loc[5, "type"] == "insufficient_years"
+    assert ty.loc[6, "type"] == "unstable"
+    assert ty.loc[7, "type"] == "other"
+    assert ty.loc[8, "type"] == "insufficient_years" and ty.loc[8, "n_years"] == 0
     assert_allclose(ty.loc[4, ["share_low", "share_middle", "share_high"]].astype(float), [1 / 3, 2 / 3, 0])
     lenient = stability_typology(st, stable_share=2 / 3).set_index("school_id")
-    assert lenient.loc[3, "group"] == "stably_low" and lenient.loc[4, "group"] == "other"
+    assert lenient.loc[3, "type"] == "stably_low" and lenient.loc[4, "type"] == "other"
     tm = transition_matrix(st)
     assert_allclose(tm.groupby("from_state")["share"].sum(), 1.0)
     assert tm["n"].sum() == sum(len(q) - 1 for q in seq.values())
@@ -231,7 +231,7 @@ def test_clusters_planted_recovered_and_k_justified():
         assert set(res.criteria["k"]) == {1, 2, 3, 4, 5}
         assert res.criteria.loc[res.criteria["chosen"], "k"].item() == 3
         prof = res.profiles
-        assert set(prof.columns) >= {"cluster", "variable", "n", "mean", "sd", "z_mean"}
+        assert set(prof.columns) >= {"cluster", "variable", "n", "est", "sd", "z_mean"}
         assert prof.groupby("cluster")["n"].first().sum() == len(df)
 
 
@@ -244,8 +244,8 @@ def test_ward_equals_sklearn_and_is_deterministic():
     X = (X - X.mean(0)) / X.std(0, ddof=1)
     sk = AgglomerativeClustering(n_clusters=4, linkage="ward").fit(X).labels_
     assert adjusted_rand_score(sk, res.labels["cluster"]) == 1.0
-    a = cluster_schools(df, ["a", "b", "c", "d"], k_range=[2, 3], n_refs=3, random_state=7)
-    b = cluster_schools(df, ["a", "b", "c", "d"], k_range=[2, 3], n_refs=3, random_state=7)
+    a = cluster_schools(df, ["a", "b", "c", "d"], k_range=[2, 3], n_refs=3, seed=7)
+    b = cluster_schools(df, ["a", "b", "c", "d"], k_range=[2, 3], n_refs=3, seed=7)
     pd.testing.assert_frame_equal(a.criteria, b.criteria)
     pd.testing.assert_frame_equal(a.labels, b.labels)
 
@@ -274,17 +274,17 @@ def test_thresholds_out_of_range_and_bad_rules():
     with pytest.raises(ParameterError, match="k_years"):
         low_results_rank(d, value="score", k_years=0)
     with pytest.raises(ParameterError, match="quantile"):
-        unfavourable_context(d, value="index", year="year", quantile=0)
+        unfavourable_context(d, value="est", year="year", quantile=0)
     with pytest.raises(ParameterError, match="context_quantile"):
-        resilient_schools(d, outcome="score", context="index", by="year", context_quantile=-0.1)
+        resilient_schools(d, outcome="score", context="est", by="year", context_quantile=-0.1)
     with pytest.raises(ParameterError, match="rules"):
-        resilient_schools(d, outcome="score", context="index", by="year", rules="magic")
+        resilient_schools(d, outcome="score", context="est", by="year", rules="magic")
     with pytest.raises(ParameterError, match="benchmark"):
-        resilient_schools(d, outcome="score", context="index", by="year", rules="benchmark")
+        resilient_schools(d, outcome="score", context="est", by="year", rules="benchmark")
     with pytest.raises(DataError, match="duplicated"):
-        resilient_schools(d, outcome="score", context="index")          # 3 years, no 'by'
+        resilient_schools(d, outcome="score", context="est")          # 3 years, no 'by'
     with pytest.raises(DataError, match="not found"):
-        resilient_schools(d, outcome="nope", context="index", by="year")
+        resilient_schools(d, outcome="nope", context="est", by="year")
     with pytest.raises(ParameterError, match="low"):
         result_states(d, value="score", low=0.7, high=0.3)
     with pytest.raises(ParameterError, match="threshold"):
@@ -296,3 +296,17 @@ def test_thresholds_out_of_range_and_bad_rules():
     with pytest.raises(ParameterError, match="grid"):
         threshold_sensitivity(low_results_rank, d, {"bottom": 0.1}, flag="flagged", keys=["school_id"],
                               value="score")
+
+
+def test_cluster_result_tidy_glance_summary():
+    df, _ = _blobs(n=20)
+    res = cluster_schools(df, ["a", "b", "c", "d"], k_range=[2, 3, 4], n_refs=3, seed=1)
+    t = res.tidy()
+    assert {"cluster", "variable", "n", "est", "sd"} <= set(t.columns) and len(t) == 3 * 4
+    g = res.glance()
+    assert len(g) == 1 and g.loc[0, "k"] == res.k == 3 and g.loc[0, "n"] == len(df)
+    assert g.loc[0, "seed"] == 1
+    text = res.summary()
+    assert "Cluster analysis of schools" in text and "cluster 3" in text
+    for col in ("a", "b", "c", "d"):                       # the parameter table: a row per variable
+        assert any(line.split()[:1] == [col] for line in text.splitlines())
