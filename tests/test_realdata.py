@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from shnro_research.realdata import (
+from shnro_research.cli.realdata import (
     add_moscow_arguments,
     add_pisa_arguments,
-    cli_moscow,
-    cli_pisa,
+    run_moscow,
+    run_pisa,
+)
+from shnro_research.realdata import (
     default_data_dir,
     load_moscow_ege,
     load_pisa_russia,
@@ -98,7 +100,7 @@ def test_pisa_cli(tmp_path):
     before = _digest(DATA / "pisa")
     p = add_pisa_arguments(argparse.ArgumentParser())
     args = p.parse_args(["--data-dir", str(DATA), "--out", str(tmp_path / "pisa")])
-    assert cli_pisa(args) == 0
+    assert run_pisa(args) == 0
     names = {f.name for f in (tmp_path / "pisa").glob("*.csv")}
     assert {"pisa_summary.csv", "pisa_gradient.csv", "pisa_variance.csv", "pisa_school_regression.csv",
             "pisa_schools.csv", "pisa_sensitivity.csv"} <= names
@@ -152,7 +154,7 @@ def test_moscow_cli(tmp_path):
     before = _digest(DATA / "moscow_ege")
     p = add_moscow_arguments(argparse.ArgumentParser())
     args = p.parse_args(["--data-dir", str(DATA), "--out", str(tmp_path / "m"), "--measures", "ratio"])
-    assert cli_moscow(args) == 0
+    assert run_moscow(args) == 0
     out = tmp_path / "m"
     assert (out / "moscow_typology_ratio.csv").is_file() and (out / "moscow_NOTES.md").is_file()
     assert not (out / "moscow_typology_count.csv").exists()
