@@ -22,12 +22,14 @@ def test_percentages_as_r():
     for g, e in E["mr"].items():
         part = m[m.group == g].set_index("option").loc[ITEMS]
         assert (part.n == e["n"]).all()
-        assert_allclose(part.est, e["pct_respondents"], rtol=1e-6)
-        assert_allclose(part.pct_responses, e["pct_responses"], rtol=1e-6)
-        assert_allclose(part.pct_responses.sum(), 100.0)
+        # R gives percents; the table holds proportions (0-1)
+        assert_allclose(100 * part.est, e["pct_respondents"], rtol=1e-6)
+        assert_allclose(100 * part.share_responses, e["pct_responses"], rtol=1e-6)
+        assert_allclose(part.share_responses.sum(), 1.0)
+        assert (part.est <= 1).all() and (part.se < 1).all()
         pw = mw[mw.group == g].set_index("option").loc[ITEMS]
-        assert_allclose(pw.est, e["wpct_respondents"], rtol=1e-6)
-        assert_allclose(pw.pct_responses, e["wpct_responses"], rtol=1e-6)
+        assert_allclose(100 * pw.est, e["wpct_respondents"], rtol=1e-6)
+        assert_allclose(100 * pw.share_responses, e["wpct_responses"], rtol=1e-6)
 
 
 def test_base_selected():
@@ -67,8 +69,8 @@ def test_chi_square_as_r():
 
 
 def test_crosstab_percent():
-    x = crosstab(D, "q_single", "group", percent="col")
-    assert_allclose(x.groupby("group").pct.sum(), 100.0)
+    x = crosstab(D, "q_single", "group", share_of="col")
+    assert_allclose(x.groupby("group").share.sum(), 1.0)
     assert x["n"].sum() == D.q_single.notna().sum()
 
 
@@ -77,7 +79,7 @@ def test_bad_input():
         multiple_response(D, ITEMS + ["success_9"])
     with pytest.raises(ParameterError, match="base"):
         multiple_response(D, ITEMS, base="all")
-    with pytest.raises(ParameterError, match="percent"):
-        crosstab(D, "q_single", "group", percent="cell")
+    with pytest.raises(ParameterError, match="^crosstab: 'share_of' must be one of"):
+        crosstab(D, "q_single", "group", share_of="cell")
     with pytest.raises(DataError, match="nope"):
         chi_square_test(D, "q_single", "nope")

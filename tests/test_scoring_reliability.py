@@ -115,16 +115,16 @@ def test_bootstrap_cluster_reproducible():
     d = BFI.copy()
     d["school"] = np.arange(len(d)) % 40
     k = {"agree": EXP["keys"]["agree"]}
-    a = reliability(d, k, item_min=1, item_max=6, ci="bootstrap", cluster="school", n_boot=200,
+    a = reliability(d, k, item_min=1, item_max=6, ci="bootstrap", school="school", n_boot=200,
                     seed=7, omega=False)
-    b = reliability(d, k, item_min=1, item_max=6, ci="bootstrap", cluster="school", n_boot=200,
+    b = reliability(d, k, item_min=1, item_max=6, ci="bootstrap", school="school", n_boot=200,
                     seed=7, omega=False)
     pd.testing.assert_frame_equal(a, b)
     row = a[(a.missing == "listwise") & (a.measure == "alpha_raw")].iloc[0]
     assert row.ci_low < row.est < row.ci_high
     assert 0 < row.se < 0.05
     assert row.ci_method == "cluster bootstrap"
-    c = reliability(d, k, item_min=1, item_max=6, ci="bootstrap", cluster="school", n_boot=200,
+    c = reliability(d, k, item_min=1, item_max=6, ci="bootstrap", school="school", n_boot=200,
                     seed=8, omega=False)
     assert not np.allclose(a.se.dropna(), c.se.dropna(), rtol=1e-12)
 

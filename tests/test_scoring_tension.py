@@ -63,7 +63,7 @@ def test_balance_as_r():
     for e in E["balance_t1"]:
         row = b[b.group == e["group"]].iloc[0]
         assert row.n == e["n"]
-        assert_allclose([row.pct_negative, row.pct_positive, row.est, row.se],
+        assert_allclose([row.negative_pct, row.positive_pct, row.est, row.se],
                         [e["pct_negative"], e["pct_positive"], e["est"], e["se"]], rtol=1e-6)
         wrow = bw[bw.group == e["group"]].iloc[0]
         assert_allclose([wrow.est, wrow.se], [e["west"], e["wse"]], rtol=1e-6)
@@ -79,8 +79,19 @@ def test_compare_groups_as_r(data):
     assert_allclose([row.est, row.statistic, row.df, row.p_value], [e["est"], e["statistic"], e["df"],
                     e["p_value"]], rtol=1e-6)
     assert_allclose([row.ci_low, row.ci_high], e["ci"], rtol=1e-6)
-    assert (c.p_holm >= c.p_value).all()
+    assert (c.p_adjusted >= c.p_value).all() and set(c.adjust_method) == {"holm"}
     assert len(c) == 6 * 3
+    # Holm within each school, exactly as R p.adjust
+    from shnro_research._stats import p_adjust
+    one = c[c.school == 1]
+    assert_allclose(one.p_adjusted, p_adjust(one.p_value.to_numpy(), "holm"), rtol=1e-12)
+    bh = compare_groups(data, "tension", "group", by="school", adjust="BH")
+    assert set(bh.adjust_method) == {"BH"} and (bh.p_adjusted <= c.p_adjusted + 1e-15).all()
+    assert list(c.columns[-3:]) == ["p_value", "p_adjusted", "adjust_method"]
+    with pytest.raises(ParameterError, match="^compare_groups: 'adjust' must be one of"):
+        compare_groups(data, "tension", "group", by="school", adjust="tukey")
+    with pytest.raises(ParameterError, match="^tension_summary: 'level' must be"):
+        tension_summary(data, "tension", by="school", level=95)
 
 
 def test_bad_input(data):

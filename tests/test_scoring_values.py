@@ -9,6 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from shnro_research._checks import DataError, ParameterError
+from shnro_research.errors import IpsativeWarning
 from shnro_research.scoring import (PVQ21_ESS_ITEMS, PVQ21_GSS_TO_ESS, PVQ21_HIGHER_ORDER,
                                     PVQ21_TEN_VALUES, check_rankings, hierarchy_correlation,
                                     kendall_w, rank_summary, score_pvq)
@@ -75,10 +76,10 @@ def test_rankings_problems():
 
 
 def test_rank_summary_as_r():
-    with pytest.warns(UserWarning, match="ipsative"):
+    with pytest.warns(IpsativeWarning, match="ipsative"):
         s = rank_summary(SURV, RANKS, by="group", top=3)
     for g, e in SEXP["rokeach"].items():
-        part = s[s.group == g].set_index("value").loc[RANKS]
+        part = s[s.group == g].set_index("category").loc[RANKS]
         assert (part["n"] == e["n"]).all()
         assert_allclose(part["median_rank"], e["median_rank"], rtol=1e-6)
         assert_allclose(part["mean_rank"], e["mean_rank"], rtol=1e-6)
@@ -97,7 +98,7 @@ def test_weighted_rank_summary_equals_replication():
 
 
 def test_kendall_w_as_friedman():
-    with pytest.warns(UserWarning, match="ipsative"):
+    with pytest.warns(IpsativeWarning, match="ipsative"):
         w = kendall_w(SURV, RANKS, by="group")
     for g, e in SEXP["rokeach"].items():
         row = w[w.group == g].iloc[0]

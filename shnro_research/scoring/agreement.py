@@ -6,8 +6,10 @@
 * :func:`icc_anova` - ICC(1) and ICC(2) from a one-way ANOVA (Bliese 2000),
   ``multilevel::ICC1`` / ``ICC2`` of ``aov(y ~ as.factor(group))``.
 
-Missing-data rule (as in ``multilevel``): rows with a missing value in any of the items (or the
-group) are dropped before the group statistics (``na.exclude``); a group with one remaining
+The groups are the cells of ``by`` (e.g. ``["school_id", "wave"]``).
+
+Missing-data rule (as in ``multilevel``): rows with a missing value in any of the items (or a
+``by`` column) are dropped before the group statistics (``na.exclude``); a group with one remaining
 respondent gets a missing index.
 
 Uniform null: :math:`\\sigma^2_{EU} = (A^2 - 1)/12` for A response options. Truncation (as
@@ -24,11 +26,12 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import DataError, ParameterError, as_list, check_columns, check_number, check_option, tidy
-from ._common import numeric_matrix
+from ._common import numeric_matrix, public
 
 __all__ = ["rwg", "rwg_j", "ad_index", "icc_anova", "uniform_null_variance"]
 
 
+@public
 def uniform_null_variance(options: int) -> float:
     """Variance of the uniform null distribution, :math:`(A^2 - 1)/12` (A = number of options).
 
@@ -51,16 +54,16 @@ def _null(options, null_variance):
     return float(null_variance)
 
 
-def _complete(data, items, group):
-    group = as_list(group)
-    if not group:
-        raise ParameterError("'group' must name at least one column")
-    check_columns(data, list(items) + group, "data")
+def _complete(data, items, by):
+    by = as_list(by)
+    if not by:
+        raise ParameterError(f"'by' must name at least one column (e.g. the school id); got {by!r}")
+    check_columns(data, list(items) + by, "data")
     x = numeric_matrix(data, list(items))
-    ok = np.isfinite(x).all(axis=1) & data[group].notna().all(axis=1).to_numpy()
-    keys = data.loc[ok, group].reset_index(drop=True)
+    ok = np.isfinite(x).all(axis=1) & data[by].notna().all(axis=1).to_numpy()
+    keys = data.loc[ok, by].reset_index(drop=True)
     frame = pd.DataFrame(x[ok], columns=list(items))
-    return frame, keys, group
+    return frame, keys, by
 
 
 def _group_var(frame, keys, group):
@@ -68,7 +71,8 @@ def _group_var(frame, keys, group):
     return g.var(ddof=1), g.size()
 
 
-def rwg(data: pd.DataFrame, item: str, group: str | Sequence[str], *, options: int | None = None,
+@public(renamed={"group": "by"})
+def rwg(data: pd.DataFrame, item: str, by: str | Sequence[str], *, options: int | None = None,
         null_variance: float | None = None) -> pd.DataFrame:
     """Within-group agreement r_wg of a single item: :math:`1 - \\min(S^2_x, \\sigma^2_{EU})/\\sigma^2_{EU}`.
 
@@ -76,8 +80,8 @@ def rwg(data: pd.DataFrame, item: str, group: str | Sequence[str], *, options: i
     ----------
     data : DataFrame
     item : str
-    group : str or list of str
-        Group columns (e.g. ``"school"`` or ``["school", "wave"]``).
+    by : str or list of str
+        Grouping columns (e.g. ``"school_id"`` or ``["school_id", "wave"]``).
     options : int, optional
         Number of response options A (uniform null :math:`(A^2-1)/12`).
     null_variance : float, optional
@@ -86,7 +90,7 @@ def rwg(data: pd.DataFrame, item: str, group: str | Sequence[str], *, options: i
     Returns
     -------
     DataFrame
-        group columns, ``est`` (r_wg, NaN for groups of size 1), ``n`` (group size used).
+        ``by`` columns, ``est`` (r_wg, NaN for groups of size 1), ``n`` (group size used).
 
     References
     ----------
@@ -99,15 +103,16 @@ def rwg(data: pd.DataFrame, item: str, group: str | Sequence[str], *, options: i
     if not isinstance(item, str):
         raise ParameterError(f"'item' must be one column name; got {item!r} (use rwg_j for scales)")
     sig = _null(options, null_variance)
-    frame, keys, group = _complete(data, [item], group)
-    var, size = _group_var(frame, keys, group)
+    frame, keys, by = _complete(data, [item], by)
+    var, size = _group_var(frame, keys, by)
     v = np.minimum(var[item].to_numpy(), sig)
     out = size.rename("n").reset_index()
     out["est"] = np.where(out["n"] > 1, 1 - v / sig, np.nan)
     return tidy(out)
 
 
-def rwg_j(data: pd.DataFrame, items: Sequence[str], group: str | Sequence[str], *,
+@public(renamed={"group": "by"})
+def rwg_j(data: pd.DataFrame, items: Sequence[str], by: str | Sequence[str], *,
           options: int | None = None, null_variance: float | None = None) -> pd.DataFrame:
     """Within-group agreement r_wg(J) of a J-item scale, with Lindell's r*_wg(J).
 
@@ -119,7 +124,7 @@ def rwg_j(data: pd.DataFrame, items: Sequence[str], group: str | Sequence[str], 
     Returns
     -------
     DataFrame
-        group columns, ``mean_var`` (untruncated), ``rwg_lindell``, ``est`` (r_wg(J)), ``n``.
+        ``by`` columns, ``mean_var`` (untruncated), ``rwg_lindell``, ``est`` (r_wg(J)), ``n``.
 
     References
     ----------
@@ -133,8 +138,8 @@ def rwg_j(data: pd.DataFrame, items: Sequence[str], group: str | Sequence[str], 
     if len(items) < 1:
         raise ParameterError("'items' must name at least one column")
     sig = _null(options, null_variance)
-    frame, keys, group = _complete(data, items, group)
-    var, size = _group_var(frame, keys, group)
+    frame, keys, by = _complete(data, items, by)
+    var, size = _group_var(frame, keys, by)
     j = len(items)
     s_raw = var[items].mean(axis=1).to_numpy()
     s = np.minimum(s_raw, sig) / sig
@@ -147,7 +152,8 @@ def rwg_j(data: pd.DataFrame, items: Sequence[str], group: str | Sequence[str], 
     return tidy(out)
 
 
-def ad_index(data: pd.DataFrame, items: str | Sequence[str], group: str | Sequence[str], *,
+@public(renamed={"group": "by"})
+def ad_index(data: pd.DataFrame, items: str | Sequence[str], by: str | Sequence[str], *,
              center: str = "mean") -> pd.DataFrame:
     """Average deviation index AD_M (or AD_Md) per group, averaged over items.
 
@@ -157,7 +163,7 @@ def ad_index(data: pd.DataFrame, items: str | Sequence[str], group: str | Sequen
     Returns
     -------
     DataFrame
-        group columns, ``est`` (AD; NaN for groups of size 1), ``n``.
+        ``by`` columns, ``est`` (AD; NaN for groups of size 1), ``n``.
 
     References
     ----------
@@ -169,24 +175,26 @@ def ad_index(data: pd.DataFrame, items: str | Sequence[str], group: str | Sequen
     """
     check_option(center, "center", ("mean", "median"))
     items = as_list(items)
-    frame, keys, group = _complete(data, items, group)
-    gb = frame.groupby([keys[c] for c in group], sort=True)
+    frame, keys, by = _complete(data, items, by)
+    gb = frame.groupby([keys[c] for c in by], sort=True)
     c = gb.transform(center)
     dev = (frame - c).abs()
-    ad = dev.groupby([keys[c_] for c_ in group], sort=True).mean().mean(axis=1)
+    ad = dev.groupby([keys[c_] for c_ in by], sort=True).mean().mean(axis=1)
     out = gb.size().rename("n").reset_index()
     out["est"] = np.where(out["n"] > 1, ad.to_numpy(), np.nan)
     return tidy(out)
 
 
-def icc_anova(data: pd.DataFrame, value: str, group: str | Sequence[str], *,
+@public(renamed={"group": "by"})
+def icc_anova(data: pd.DataFrame, value: str, by: str | Sequence[str], *,
               group_size: str = "mean") -> pd.DataFrame:
-    """ICC(1) and ICC(2) of a respondent-level variable from a one-way ANOVA on group.
+    """ICC(1) and ICC(2) of a respondent-level variable from a one-way ANOVA on the ``by`` groups.
 
     :math:`ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW)`, :math:`ICC(2) = (MSB - MSW)/MSB`,
     with k = N/G, the mean group size (``multilevel::ICC1``; Bliese 2000), or with
     ``group_size="k0"`` the ANOVA coefficient for unequal sizes
-    :math:`k_0 = (N - \\sum n_g^2 / N)/(G - 1)`. Rows with a missing value or group are dropped.
+    :math:`k_0 = (N - \\sum n_g^2 / N)/(G - 1)`. Rows with a missing value or ``by`` value are
+    dropped.
 
     Returns
     -------
@@ -204,14 +212,16 @@ def icc_anova(data: pd.DataFrame, value: str, group: str | Sequence[str], *,
     R: m <- aov(y ~ as.factor(school), data = d); multilevel::ICC1(m); multilevel::ICC2(m)
     """
     check_option(group_size, "group_size", ("mean", "k0"))
-    group = as_list(group)
-    check_columns(data, [value] + group, "data")
+    by = as_list(by)
+    if not by:
+        raise ParameterError(f"'by' must name at least one column (e.g. the school id); got {by!r}")
+    check_columns(data, [value] + by, "data")
     y = numeric_matrix(data, [value])[:, 0]
-    ok = np.isfinite(y) & data[group].notna().all(axis=1).to_numpy()
-    if len(group) == 1:
-        codes = pd.factorize(data.loc[ok, group[0]])[0]
+    ok = np.isfinite(y) & data[by].notna().all(axis=1).to_numpy()
+    if len(by) == 1:
+        codes = pd.factorize(data.loc[ok, by[0]])[0]
     else:
-        codes = pd.MultiIndex.from_frame(data.loc[ok, group]).factorize()[0]
+        codes = pd.MultiIndex.from_frame(data.loc[ok, by]).factorize()[0]
     y = y[ok]
     n = len(y)
     g = int(codes.max()) + 1 if n else 0

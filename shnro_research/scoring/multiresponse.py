@@ -8,8 +8,11 @@ Base of percentages (column ``base`` of the call, stated in the docstrings):
 ``"answered"`` (default) - respondents with at least one non-missing column of the set;
 ``"selected"`` - respondents who chose at least one option (SPSS MULT RESPONSE default for
 dichotomy groups).
-``pct_respondents`` = % of the base choosing the option (sums to more than 100);
-``pct_responses`` = the option's share of all choices (sums to 100).
+``est`` = proportion (0-1) of the base choosing the option (sums to more than 1);
+``share_responses`` = the option's share (0-1) of all choices (sums to 1).
+
+Chi-square statistics and Cramér's V come from the package's one core,
+:func:`shnro_research._stats.cramers_v_table` (V always from the uncorrected chi-square).
 """
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import DataError, ParameterError, as_list, check_columns, check_option, tidy
-from ._common import group_codes, numeric_matrix, weight_array
+from .._stats import cramers_v_table
+from ._common import group_codes, numeric_matrix, public, weight_array
 
 __all__ = ["multiple_response", "multiple_response_test", "crosstab", "chi_square_test"]
 
@@ -40,10 +44,11 @@ def _mr_matrix(data, items, selected, base):
     return items, sel.astype(float), in_base
 
 
+@public
 def multiple_response(data: pd.DataFrame, items: Sequence[str], *,
                       by: str | Sequence[str] | None = None, weight: str | None = None,
                       selected: float = 1, base: str = "answered") -> pd.DataFrame:
-    """Frequencies of a multiple-response set: % of respondents and % of responses, per group.
+    """Frequencies of a multiple-response set: share of respondents and of responses, per group.
 
     Parameters
     ----------
@@ -53,7 +58,7 @@ def multiple_response(data: pd.DataFrame, items: Sequence[str], *,
     by : str or list, optional
         Group columns (group, wave, school...).
     weight : str, optional
-        Weight column; counts and percentages are weighted, ``n`` stays unweighted.
+        Weight column; counts and proportions are weighted, ``n`` stays unweighted.
     selected : number
         Code meaning "chosen".
     base : {"answered", "selected"}
@@ -62,13 +67,14 @@ def multiple_response(data: pd.DataFrame, items: Sequence[str], *,
     Returns
     -------
     DataFrame
-        by..., ``option``, ``count`` (weighted), ``pct_responses``, ``n_responses``,
-        ``est`` (% of respondents), ``se`` (binomial, unweighted-n), ``n`` (base respondents).
+        by..., ``option``, ``count`` (weighted), ``share_responses`` (0-1), ``n_responses``,
+        ``est`` (proportion 0-1 of respondents), ``se`` (binomial, unweighted n), ``n`` (base
+        respondents).
 
     Examples
     --------
-    R: colSums(d[base, items] == 1) / sum(base) * 100          # % of respondents
-       colSums(d[base, items] == 1) / sum(d[base, items] == 1) * 100   # % of responses
+    R: colSums(d[base, items] == 1) / sum(base)                    # proportion of respondents
+       colSums(d[base, items] == 1) / sum(d[base, items] == 1)      # share of responses
     """
     items, sel, in_base = _mr_matrix(data, items, selected, base)
     by = as_list(by)
@@ -92,10 +98,10 @@ def multiple_response(data: pd.DataFrame, items: Sequence[str], *,
             p = cnt[:, j] / base_w
             f["option"] = it
             f["count"] = cnt[:, j]
-            f["pct_responses"] = 100 * cnt[:, j] / resp
+            f["share_responses"] = cnt[:, j] / resp
             f["n_responses"] = resp
-            f["est"] = 100 * p
-            f["se"] = 100 * np.sqrt(p * (1 - p) / base_n)
+            f["est"] = p
+            f["se"] = np.sqrt(p * (1 - p) / base_n)
             f["n"] = base_n
             frames.append(f)
     out = pd.concat(frames, ignore_index=True)
@@ -105,23 +111,26 @@ def multiple_response(data: pd.DataFrame, items: Sequence[str], *,
 
 
 def _chi2(table: np.ndarray, correct: bool):
+    """chi2, df, p, Cramér's V, n, smallest expected count of a table (NaN when degenerate).
+
+    V and the uncorrected test come from :func:`~shnro_research._stats.cramers_v_table`;
+    ``correct=True`` replaces the test of a 2 x 2 table by Yates' (R ``chisq.test``).
+    """
     table = np.asarray(table, dtype=float)
     table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     r, k = table.shape
     n = table.sum()
     if r < 2 or k < 2:
         return np.nan, np.nan, np.nan, np.nan, n, np.nan
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
-    dev = np.abs(table - expected)
+    cv = cramers_v_table(table)
+    chi2, df, p = cv["statistic"], cv["df"], cv["p_value"]
     if correct and r == 2 and k == 2:
-        dev = np.maximum(dev - 0.5, 0)   # Yates, as R chisq.test (min(0.5, |O - E|))
-    chi2 = float(np.sum(dev ** 2 / expected))
-    df = (r - 1) * (k - 1)
-    p = float(stats.chi2.sf(chi2, df))
-    v = float(np.sqrt(chi2 / (n * (min(r, k) - 1))))
-    return chi2, df, p, v, n, float(expected.min())
+        chi2, p, _, _ = stats.chi2_contingency(table, correction=True)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    return float(chi2), df, float(p), cv["est"], n, float(expected.min())
 
 
+@public
 def multiple_response_test(data: pd.DataFrame, items: Sequence[str], group: str, *,
                            weight: str | None = None, selected: float = 1,
                            base: str = "answered", correct: bool = False) -> pd.DataFrame:
@@ -168,21 +177,23 @@ def multiple_response_test(data: pd.DataFrame, items: Sequence[str], group: str,
     return tidy(pd.DataFrame(rows))
 
 
+@public(renamed={"percent": "share_of"})
 def crosstab(data: pd.DataFrame, row: str, col: str, *, weight: str | None = None,
-             percent: str = "row") -> pd.DataFrame:
-    """Long cross-table of two single-response variables with counts and percentages.
+             share_of: str = "row") -> pd.DataFrame:
+    """Long cross-table of two single-response variables with counts and proportions.
 
     Returns
     -------
     DataFrame
-        ``<row>``, ``<col>``, ``count`` (weighted), ``pct`` (of the row, column or total), ``n``
-        (unweighted cell count). Rows with a missing value in either variable are left out.
+        ``<row>``, ``<col>``, ``count`` (weighted), ``share`` (0-1, of the ``share_of`` =
+        ``"row"``, ``"col"`` or ``"total"`` count), ``n`` (unweighted cell count). Rows with a
+        missing value in either variable are left out.
 
     Examples
     --------
-    R: prop.table(table(d$row, d$col), 1) * 100
+    R: prop.table(table(d$row, d$col), 1)
     """
-    check_option(percent, "percent", ("row", "col", "total"))
+    check_option(share_of, "share_of", ("row", "col", "total"))
     check_columns(data, [row, col], "data")
     if row == col:
         raise ParameterError(f"'row' and 'col' must differ; both are {row!r}")
@@ -190,22 +201,23 @@ def crosstab(data: pd.DataFrame, row: str, col: str, *, weight: str | None = Non
     d = pd.DataFrame({row: data[row].to_numpy(), col: data[col].to_numpy(),
                       "_w": np.ones(len(data)) if w is None else w}).dropna()
     t = d.groupby([row, col], sort=True)["_w"].agg(count="sum", n="size").reset_index()
-    if percent == "row":
-        t["pct"] = 100 * t["count"] / t.groupby(row)["count"].transform("sum")
-    elif percent == "col":
-        t["pct"] = 100 * t["count"] / t.groupby(col)["count"].transform("sum")
+    if share_of == "row":
+        t["share"] = t["count"] / t.groupby(row)["count"].transform("sum")
+    elif share_of == "col":
+        t["share"] = t["count"] / t.groupby(col)["count"].transform("sum")
     else:
-        t["pct"] = 100 * t["count"] / t["count"].sum()
-    return tidy(t[[row, col, "count", "pct", "n"]])
+        t["share"] = t["count"] / t["count"].sum()
+    return tidy(t[[row, col, "count", "share", "n"]])
 
 
+@public
 def chi_square_test(data: pd.DataFrame, row: str, col: str, *, weight: str | None = None,
                     correct: bool = False) -> pd.DataFrame:
     """Pearson chi-square test of independence and Cramér's V for two single-response variables.
 
     :math:`\\chi^2 = \\sum (O - E)^2 / E`, :math:`V = \\sqrt{\\chi^2 / (n (\\min(r, c) - 1))}`;
-    empty rows/columns are dropped; ``correct=True`` applies Yates' correction to 2 x 2 tables
-    (R's default). Weighted counts give a descriptive, not design-based, test.
+    empty rows/columns are dropped; ``correct=True`` applies Yates' correction to the test of a
+    2 x 2 table (R's default; V stays the uncorrected one). Weighted counts give a descriptive, not design-based, test.
 
     Returns
     -------

@@ -15,14 +15,16 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import ParameterError, as_list, check_number, tidy
-from ._common import bound_array, check_range, group_codes, numeric_matrix, weight_array, weighted_mean_se
+from ._common import (bound_array, check_range, group_codes, numeric_matrix, public, weight_array,
+                      weighted_mean_se)
 
 __all__ = ["needs_gap"]
 
 
+@public(renamed={"ci_level": "level"})
 def needs_gap(data: pd.DataFrame, pairs: Mapping[str, Sequence[str]], *,
               by: str | Sequence[str] | None = None, weight: str | None = None,
-              item_min: Any = None, item_max: Any = None, ci_level: float = 0.95) -> pd.DataFrame:
+              item_min: Any = None, item_max: Any = None, level: float = 0.95) -> pd.DataFrame:
     """Importance, realisation and their gap per need (and group / school / wave), paired t test.
 
     For respondents answering both items: :math:`d_i = imp_i - real_i`; est = mean(d)
@@ -37,6 +39,8 @@ def needs_gap(data: pd.DataFrame, pairs: Mapping[str, Sequence[str]], *,
     weight : str, optional
     item_min, item_max : number or dict, optional
         Declared bounds; when given, codes outside raise :class:`DataError`.
+    level : float
+        Confidence level of the t interval of the gap (0.95).
 
     Returns
     -------
@@ -55,7 +59,7 @@ def needs_gap(data: pd.DataFrame, pairs: Mapping[str, Sequence[str]], *,
         if isinstance(pr, str) or len(pr) != 2:
             raise ParameterError(f"'pairs[{need!r}]' must be (importance, realisation) column "
                                  f"names; got {pr!r}")
-    check_number(ci_level, "ci_level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     by = as_list(by)
     codes, keys = group_codes(data, by)
     w = weight_array(data, weight)
@@ -78,7 +82,7 @@ def needs_gap(data: pd.DataFrame, pairs: Mapping[str, Sequence[str]], *,
             t = m / se
             dfv = np.where(df > 0, df, np.nan)
             p = 2 * stats.t.sf(np.abs(t), dfv)
-            q = stats.t.ppf(0.5 + ci_level / 2, dfv)
+            q = stats.t.ppf(0.5 + level / 2, dfv)
         f = keys.copy() if by else pd.DataFrame(index=[0])
         f["need"] = need
         f["mean_importance"], f["mean_realisation"] = mi, mr

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import optimize, sparse, stats
 
 from .._checks import ParameterError, as_list, check_columns, check_number, check_option, tidy
-from ._common import (bound_array, check_range, group_codes, keys_items, numeric_matrix,
+from ._common import (bound_array, check_range, group_codes, keys_items, numeric_matrix, public,
                       parse_keys)
 
 __all__ = ["reliability", "item_analysis", "cronbach_alpha", "omega_total", "factor_ml1"]
@@ -89,6 +89,7 @@ def _cov_from_sums(nn: np.ndarray, sx: np.ndarray, sxy: np.ndarray) -> np.ndarra
 # ---------------------------------------------------------------------------------------------
 # one-factor ML factor analysis (psych::fa(fm = "ml"), stats::factanal)
 # ---------------------------------------------------------------------------------------------
+@public
 def factor_ml1(r: np.ndarray, *, optimum: str = "psych") -> tuple[np.ndarray, np.ndarray]:
     """One-factor maximum-likelihood factor analysis of a correlation matrix.
 
@@ -158,6 +159,7 @@ def factor_ml1(r: np.ndarray, *, optimum: str = "psych") -> tuple[np.ndarray, np
     return load, 1 - load ** 2
 
 
+@public
 def omega_total(r: np.ndarray, *, optimum: str = "psych") -> tuple[float, np.ndarray]:
     """McDonald's omega total from a one-factor ML solution: (sum l)^2 / ((sum l)^2 + sum u^2).
 
@@ -426,11 +428,12 @@ def _bootstrap(xb, rule, clusters, n_boot, seed, level, signs=None):
 # ---------------------------------------------------------------------------------------------
 # public functions
 # ---------------------------------------------------------------------------------------------
+@public(renamed={"cluster": "school"})
 def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
                 item_min: Any = None, item_max: Any = None,
                 missing: str | Sequence[str] = ("listwise", "pairwise"),
                 by: str | Sequence[str] | None = None, ci: str | None = "feldt",
-                level: float = 0.95, cluster: str | None = None, n_boot: int = 1000,
+                level: float = 0.95, school: str | None = None, n_boot: int = 1000,
                 seed: int | None = None, omega: bool = True,
                 out_of_range: str = "error") -> pd.DataFrame:
     """Scale reliability: Cronbach's alpha (raw, standardised), mean inter-item r, omega total.
@@ -456,13 +459,13 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
         Group columns (group, school, wave...); statistics per group.
     ci : {"feldt", "bootstrap", None}
         Feldt F-based CI for alpha raw (n after deletion), or percentile bootstrap CIs (and
-        bootstrap SEs) for alpha raw, alpha std and mean r, resampling ``cluster`` units
+        bootstrap SEs) for alpha raw, alpha std and mean r, resampling ``school`` units
         (e.g. schools) or respondents. Omega total gets no CI (a factor analysis per replicate
         would be needed).
     level : float
         Confidence level.
-    cluster : str, optional
-        Column of the resampling units for ``ci="bootstrap"``.
+    school : str, optional
+        Column of the resampling units (schools, or any cluster) for ``ci="bootstrap"``.
     n_boot, seed : int
         Number of bootstrap replicates and the seed of ``numpy.random.default_rng``.
     omega : bool
@@ -489,12 +492,12 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
        psych::fa(na.omit(...), 1, fm = "ml")                          # omega total
     """
     rules, by = _check_common(missing, by, level, ci, n_boot)
-    if cluster is not None:
-        check_columns(data, [cluster], "data")
+    if school is not None:
+        check_columns(data, [school], "data")
     if ci == "bootstrap" and seed is None:
         raise ParameterError("'seed' is required with ci='bootstrap' (results must be reproducible)")
     parsed, items, x, lo, hi = _prepare(data, keys, item_min, item_max, out_of_range)
-    cl_all = data[cluster].to_numpy() if cluster is not None else np.arange(len(data))
+    cl_all = data[school].to_numpy() if school is not None else np.arange(len(data))
     if by:
         codes, gkeys = group_codes(data, by)
         n_groups = len(gkeys)
@@ -546,7 +549,7 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
                     method = "feldt"
                 elif boot is not None:
                     se, ci_lo, ci_hi = boot[measure].T
-                    method = "cluster bootstrap" if cluster else "bootstrap"
+                    method = "cluster bootstrap" if school else "bootstrap"
                 blocks.append(_block_frame(gkeys, scale, rule, k, measure, method, note_txt,
                                            est, se, ci_lo, ci_hi, n_min, n_max))
             if omega:
@@ -591,6 +594,7 @@ def _block_frame(gkeys, scale, rule, k, measure, method, notes, est, se, ci_lo, 
     return pd.DataFrame(cols)
 
 
+@public
 def cronbach_alpha(data: pd.DataFrame, items: Sequence[str], *, missing: str = "listwise",
                    standardized: bool = False) -> float:
     """Cronbach's alpha of the given (already keyed) item columns as one number.
@@ -608,6 +612,7 @@ def cronbach_alpha(data: pd.DataFrame, items: Sequence[str], *, missing: str = "
     return float(st["alpha_std" if standardized else "alpha_raw"])
 
 
+@public
 def item_analysis(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
                   item_min: Any = None, item_max: Any = None,
                   missing: str | Sequence[str] = ("listwise", "pairwise"),

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from .._checks import ParameterError, check_min_valid, check_option
-from ._common import bound_array, check_range, keys_items, numeric_matrix, parse_keys
+from ._common import bound_array, check_range, keys_items, numeric_matrix, parse_keys, public
 
 __all__ = ["score_scales", "reverse_code"]
 
 
+@public
 def reverse_code(data: pd.DataFrame, items: Sequence[str], *, item_min: Any, item_max: Any,
                  out_of_range: str = "error") -> pd.DataFrame:
     """Return a copy of ``data`` with ``items`` reverse-coded as ``min + max - x``.
@@ -50,6 +51,7 @@ def reverse_code(data: pd.DataFrame, items: Sequence[str], *, item_min: Any, ite
     return out
 
 
+@public
 def score_scales(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *, item_min: Any,
                  item_max: Any, method: str = "mean", min_valid: int | float | None = None,
                  prorate: bool = False, out_of_range: str = "error",

@@ -11,8 +11,8 @@ Definitions (methods.md §4)
   moderate [25, 50), high [50, 75), critical [75, 100]). These defaults are equal quarters of the
   scale, a convention and not a validated norm: pass the study's own thresholds.
 * **Balance index** per indicator: % negative - % positive answers among the valid answers
-  (range -100...100; ВЦИОМ-style indices use the opposite sign: pass ``negative``/``positive``
-  accordingly).
+  (an index in points, range -100...100, like the 0-100 tension index; ВЦИОМ-style indices use
+  the opposite sign: pass ``negative``/``positive`` accordingly).
 """
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import ParameterError, as_list, check_columns, check_min_valid, check_number, check_option, tidy
+from .._stats import P_ADJUST_METHODS, p_adjust
 from ._common import (bound_array, check_range, group_codes, keyed, numeric_matrix, parse_keys,
-                      weight_array, weighted_mean_se)
+                      public, weight_array, weighted_mean_se)
 
 __all__ = ["tension_index", "tension_levels", "tension_summary", "balance_index",
            "compare_groups", "DEFAULT_THRESHOLDS", "DEFAULT_LEVELS"]
@@ -35,6 +36,7 @@ DEFAULT_THRESHOLDS = (25.0, 50.0, 75.0)
 DEFAULT_LEVELS = ("low", "moderate", "high", "critical")
 
 
+@public
 def tension_index(data: pd.DataFrame, items: Sequence[str], *, item_min: Any, item_max: Any,
                   min_valid: int | float | None = None, out_of_range: str = "error",
                   name: str = "tension") -> pd.DataFrame:
@@ -94,6 +96,7 @@ def _check_thresholds(thresholds, labels):
     return thr, list(labels)
 
 
+@public
 def tension_levels(values: pd.Series | np.ndarray, *, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
                    labels: Sequence[str] = DEFAULT_LEVELS) -> pd.Series:
     """Cut a 0-100 index into ordered levels: [-inf, t1) -> labels[0], ..., [t_last, inf) -> last.
@@ -111,17 +114,18 @@ def tension_levels(values: pd.Series | np.ndarray, *, thresholds: Sequence[float
     return pd.Series(cat, index=s.index, name="tension_level")
 
 
+@public(renamed={"ci_level": "level"})
 def tension_summary(data: pd.DataFrame, index: str = "tension", *,
                     by: str | Sequence[str] = ("school", "group"), weight: str | None = None,
                     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
-                    labels: Sequence[str] = DEFAULT_LEVELS, ci_level: float = 0.95) -> pd.DataFrame:
+                    labels: Sequence[str] = DEFAULT_LEVELS, level: float = 0.95) -> pd.DataFrame:
     """Mean tension index per school x group (x wave) with its level.
 
     est = (weighted) mean of the respondents' index; se = simple standard error (sd/sqrt(n), or the
     linearisation SE of a weighted mean treating respondents as independent, see
     :func:`shnro_research.scoring._common.weighted_mean_se`; the design-based SE of the
-    multistage sample is the ``design`` stage's job); CI = est ± t(n-1) se. Also the shares of
-    respondents at each level (``share_<label>``).
+    multistage sample is the ``design`` stage's job); CI = est ± t(n-1) se at confidence
+    ``level``. Also the shares (0-1) of respondents at each level (``share_<label>``).
 
     Returns
     -------
@@ -135,7 +139,7 @@ def tension_summary(data: pd.DataFrame, index: str = "tension", *,
     """
     by = as_list(by)
     check_columns(data, [index] + by, "data")
-    check_number(ci_level, "ci_level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     thr, labels = _check_thresholds(thresholds, labels)
     codes, keys = group_codes(data, by)
     w = weight_array(data, weight)
@@ -154,7 +158,7 @@ def tension_summary(data: pd.DataFrame, index: str = "tension", *,
             out[f"share_{lab}"] = np.bincount(codes[sel], weights=wv[sel], minlength=g) / tot
     df = n - 1
     with np.errstate(invalid="ignore"):
-        q = stats.t.ppf(0.5 + ci_level / 2, np.where(df > 0, df, np.nan))
+        q = stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, np.nan))
     out["est"], out["se"] = m, se
     out["ci_low"], out["ci_high"] = m - q * se, m + q * se
     out["df"], out["n"] = df, n
@@ -172,14 +176,16 @@ def _codes_for(spec, item, what):
     return vals
 
 
+@public(renamed={"ci_level": "level"})
 def balance_index(data: pd.DataFrame, items: Sequence[str], *, negative: Any, positive: Any,
                   by: str | Sequence[str] | None = None, weight: str | None = None,
-                  exclude: Any = None, ci_level: float = 0.95) -> pd.DataFrame:
+                  exclude: Any = None, level: float = 0.95) -> pd.DataFrame:
     """Balance index per indicator: % negative - % positive answers (range -100...100).
 
     With :math:`d_i = 100\\,(1[x_i \\in neg] - 1[x_i \\in pos])`, est = (weighted) mean of d over
     valid answers (not missing, not in ``exclude``, e.g. "hard to say"), se its simple standard
-    error (as :func:`tension_summary`); the shares are returned too.
+    error (as :func:`tension_summary`), normal CI at confidence ``level``; the percentages of
+    negative and positive answers are returned too (``*_pct``, 0-100, the scale of ``est``).
 
     Parameters
     ----------
@@ -192,8 +198,8 @@ def balance_index(data: pd.DataFrame, items: Sequence[str], *, negative: Any, po
     Returns
     -------
     DataFrame
-        by..., ``item``, ``pct_negative``, ``pct_positive``, ``est``, ``se``, ``ci_low``,
-        ``ci_high``, ``n``.
+        by..., ``item``, ``negative_pct``, ``positive_pct``, ``est`` (points, -100...100),
+        ``se``, ``ci_low``, ``ci_high``, ``n``.
 
     Examples
     --------
@@ -203,12 +209,12 @@ def balance_index(data: pd.DataFrame, items: Sequence[str], *, negative: Any, po
     if not items:
         raise ParameterError("'items' must name at least one column")
     by = as_list(by)
-    check_number(ci_level, "ci_level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     x = numeric_matrix(data, items)
     codes, keys = group_codes(data, by)
     w = weight_array(data, weight)
     g = len(keys)
-    z = stats.norm.ppf(0.5 + ci_level / 2)
+    z = stats.norm.ppf(0.5 + level / 2)
     frames = []
     for j, it in enumerate(items):
         neg = _codes_for(negative, it, "negative")
@@ -228,7 +234,7 @@ def balance_index(data: pd.DataFrame, items: Sequence[str], *, negative: Any, po
         pp = weighted_mean_se(dp, w, codes, g)[0]
         f = keys.copy() if by else pd.DataFrame(index=[0])
         f["item"] = it
-        f["pct_negative"], f["pct_positive"] = pn, pp
+        f["negative_pct"], f["positive_pct"] = pn, pp
         f["est"], f["se"] = m, se
         f["ci_low"], f["ci_high"] = m - z * se, m + z * se
         f["n"] = n
@@ -236,36 +242,23 @@ def balance_index(data: pd.DataFrame, items: Sequence[str], *, negative: Any, po
     return tidy(pd.concat(frames, ignore_index=True))
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    pv = p[ok]
-    m = len(pv)
-    if m == 0:
-        return out
-    order = np.argsort(pv)
-    adj = np.maximum.accumulate((m - np.arange(m)) * pv[order])
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
-
-
+@public(renamed={"ci_level": "level"})
 def compare_groups(data: pd.DataFrame, value: str, group: str, *,
                    by: str | Sequence[str] | None = "school", weight: str | None = None,
-                   ci_level: float = 0.95) -> pd.DataFrame:
+                   level: float = 0.95, adjust: str = "holm") -> pd.DataFrame:
     """Differences in a respondent index between respondent groups within each school (wave).
 
     For every pair of groups (a, b) within a ``by`` cell: est = mean_a - mean_b,
     :math:`se = \\sqrt{se_a^2 + se_b^2}` (group SEs as :func:`tension_summary`), Welch t test with
-    Welch-Satterthwaite df; ``p_holm`` adjusts the p-values of the cell's pairs (Holm).
+    Welch-Satterthwaite df, t interval at confidence ``level``; ``p_adjusted`` adjusts the
+    p-values of the cell's pairs by ``adjust`` (R ``p.adjust`` method, default Holm).
 
     Returns
     -------
     DataFrame
-        by..., ``group_a``, ``group_b``, ``mean_a``, ``mean_b``, ``n_a``, ``n_b``, ``p_holm``,
-        ``est``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``statistic``, ``p_value``.
+        by..., ``group_a``, ``group_b``, ``mean_a``, ``mean_b``, ``n_a``, ``n_b``, ``est``,
+        ``se``, ``ci_low``, ``ci_high``, ``df``, ``statistic``, ``p_value``, ``p_adjusted``,
+        ``adjust_method``.
 
     Examples
     --------
@@ -273,7 +266,8 @@ def compare_groups(data: pd.DataFrame, value: str, group: str, *,
     """
     by = as_list(by)
     check_columns(data, [value, group] + by, "data")
-    check_number(ci_level, "ci_level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
+    check_option(adjust, "adjust", P_ADJUST_METHODS)
     codes, keys = group_codes(data, by + [group])
     w = weight_array(data, weight)
     x = numeric_matrix(data, [value])[:, 0]
@@ -290,15 +284,16 @@ def compare_groups(data: pd.DataFrame, value: str, group: str, *,
                 df = s ** 4 / (se[ia] ** 4 / (n[ia] - 1) + se[ib] ** 4 / (n[ib] - 1))
                 t = d / s
                 p = 2 * stats.t.sf(abs(t), df) if np.isfinite(t) else np.nan
-                q = stats.t.ppf(0.5 + ci_level / 2, df) if np.isfinite(df) else np.nan
+                q = stats.t.ppf(0.5 + level / 2, df) if np.isfinite(df) else np.nan
             rows.append({**dict(zip(by, ck)), "group_a": keys[group].iloc[ia],
                          "group_b": keys[group].iloc[ib], "mean_a": m[ia], "mean_b": m[ib],
                          "n_a": int(n[ia]), "n_b": int(n[ib]), "est": d, "se": s,
                          "ci_low": d - q * s, "ci_high": d + q * s, "df": df, "statistic": t,
                          "p_value": p})
-        ps = _holm([r["p_value"] for r in rows[first:]])
+        ps = p_adjust([r["p_value"] for r in rows[first:]], adjust)
         for r, ph in zip(rows[first:], ps):
-            r["p_holm"] = ph
-    cols = by + ["group_a", "group_b", "mean_a", "mean_b", "n_a", "n_b", "p_holm", "est", "se",
-                 "ci_low", "ci_high", "df", "statistic", "p_value"]
+            r["p_adjusted"] = ph
+            r["adjust_method"] = adjust
+    cols = by + ["group_a", "group_b", "mean_a", "mean_b", "n_a", "n_b", "est", "se",
+                 "ci_low", "ci_high", "df", "statistic", "p_value", "p_adjusted", "adjust_method"]
     return tidy(pd.DataFrame(rows, columns=cols))

@@ -4,7 +4,7 @@ Rokeach (Леонтьев 1992 adaptation: 18 terminal + 18 instrumental values,
 1 = most important ... k = least important). Ranks are **ipsative**: each respondent's ranks sum
 to k(k+1)/2, so the values are not independent; use medians, rank shares and rank statistics
 (Kendall's W, Spearman/Kendall correlations of hierarchies), not parametric tests on mean ranks.
-Every summary function warns about it (``UserWarning``).
+Every summary function warns about it (:class:`~shnro_research.errors.IpsativeWarning`).
 
 PVQ-21 (ESS): 10 basic values and 4 higher-order values are the means of their items; MRAT is
 the respondent's mean over all 21 items; centred scores = score - MRAT (centre, do not
@@ -22,7 +22,8 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import ParameterError, as_list, check_columns, check_number, check_option, tidy
-from ._common import group_codes, numeric_matrix, weight_array
+from ..errors import IpsativeWarning
+from ._common import group_codes, numeric_matrix, public, weight_array
 from .scales import score_scales
 
 __all__ = [
@@ -93,6 +94,7 @@ def _valid_mask(x: np.ndarray) -> np.ndarray:
     return ok
 
 
+@public
 def check_rankings(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
     """Problems of rankings that should be permutations of 1..k (k = number of items).
 
@@ -139,9 +141,10 @@ def check_rankings(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
 
 def _warn_ipsative(warn: bool) -> None:
     if warn:
-        warnings.warn(IPSATIVE_NOTE, UserWarning, stacklevel=3)
+        warnings.warn(IPSATIVE_NOTE, IpsativeWarning, stacklevel=4)
 
 
+@public
 def rank_summary(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence[str] | None = None,
                  top: int = 3, weight: str | None = None, warn: bool = True) -> pd.DataFrame:
     """Value hierarchy per group: median and mean rank, share ranked in the top ``top``.
@@ -155,12 +158,12 @@ def rank_summary(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence
     Returns
     -------
     DataFrame
-        by..., ``value``, ``position``, ``median_rank``, ``mean_rank``, ``share_top``
-        (proportion 0-1), ``n_excluded``, ``n``.
+        by..., ``category`` (the ranked value, i.e. its column), ``position``,
+        ``median_rank``, ``mean_rank``, ``share_top`` (proportion 0-1), ``n_excluded``, ``n``.
 
     Warns
     -----
-    UserWarning
+    IpsativeWarning
         Ranks are ipsative (:data:`IPSATIVE_NOTE`); pass ``warn=False`` to silence.
 
     Examples
@@ -201,7 +204,7 @@ def rank_summary(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence
         position = np.empty(k, dtype=np.int64)
         position[order] = np.arange(1, k + 1)
         for v in range(k):
-            rows.append({**(keys.iloc[gi].to_dict() if by else {}), "value": items[v],
+            rows.append({**(keys.iloc[gi].to_dict() if by else {}), "category": items[v],
                          "position": position[v], "median_rank": median[gi, v],
                          "mean_rank": mean_rank[gi, v], "share_top": share_top[gi, v],
                          "n_excluded": int(n_excl[gi]), "n": int(n[gi])})
@@ -215,6 +218,7 @@ def _row_ranks(x: np.ndarray) -> np.ndarray:
     return stats.rankdata(x, axis=1, method="average")
 
 
+@public
 def kendall_w(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence[str] | None = None,
               correct_ties: bool = True, require_permutation: bool = True,
               warn: bool = True) -> pd.DataFrame:
@@ -284,6 +288,7 @@ def kendall_w(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence[st
     return tidy(out)
 
 
+@public
 def hierarchy_correlation(data: pd.DataFrame, items: Sequence[str], group: str, *,
                           by: str | Sequence[str] | None = None, on: str = "mean_rank",
                           warn: bool = True) -> pd.DataFrame:
@@ -312,7 +317,7 @@ def hierarchy_correlation(data: pd.DataFrame, items: Sequence[str], group: str, 
     grouped = summ.groupby(by, sort=True) if by else [((), summ)]
     for bkey, part in grouped:
         bkey = bkey if isinstance(bkey, tuple) else (bkey,)
-        wide = part.pivot(index="value", columns=group, values=on).loc[list(items)]
+        wide = part.pivot(index="category", columns=group, values=on).loc[list(items)]
         for a, b in itertools.combinations(list(wide.columns), 2):
             xa, xb = wide[a].to_numpy(float), wide[b].to_numpy(float)
             okv = np.isfinite(xa) & np.isfinite(xb)
@@ -334,6 +339,7 @@ def hierarchy_correlation(data: pd.DataFrame, items: Sequence[str], group: str, 
 # ---------------------------------------------------------------------------------------------
 # PVQ
 # ---------------------------------------------------------------------------------------------
+@public
 def score_pvq(data: pd.DataFrame, keys: Mapping[str, Sequence[str]] | None = None, *,
               item_min: float = 1, item_max: float = 6, reverse: bool = False,
               centre: bool = True, mrat_items: Sequence[str] | None = None,
