@@ -1,11 +1,7 @@
-"""A study = one config file (``study.yaml``) + stages run in order into one output folder.
-
-``shnro run study.yaml`` (or :func:`run_study`) runs every stage; each notebook runs one stage
-on the same config. Each stage reads the raw files named in the config or the outputs of earlier
-stages, writes its own subfolder and a ``_stage.json`` with the key of its inputs (file hashes,
-parameters, code, upstream keys): a rerun whose inputs did not change skips the stage. The top
-of the output folder gets ``manifest.json`` (input hashes, package versions, parameters, seed)
-and ``stage_log.csv``.
+"""The study config: one file (``study.yaml``) naming the instruments, the raw files, the design
+and the parameters of every stage. :func:`load_study` parses and checks it; it reads no data
+(the pipeline does, through :mod:`shnro_research.io`). The stages are in
+:mod:`shnro_research.pipeline`.
 
 Config (paths relative to the config file; ``shnro make-demo`` writes a complete example)::
 
@@ -31,15 +27,14 @@ Config (paths relative to the config file; ``shnro make-demo`` writes a complete
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+
 import yaml
 
-from ._checks import DataError, ParameterError
+from .errors import DataError, ParameterError
 
 GROUPS = ("students", "parents", "teachers")
 #: extra tables of the programme indicators (``indicators: {programme_data: {file: ...}}``)
@@ -58,11 +53,10 @@ class DataFile:
     sheet: str | int | None = None
     decimal: str | None = None
 
-    def read(self) -> pd.DataFrame:
-        """Read a table (CSV/XLSX/SAV) of the study as it is (never modified)."""
-        from .responses import read_responses
-        return read_responses(self.file, encoding=self.encoding, sep=self.sep,
-                              sheet=self.sheet).data
+    def options(self) -> dict[str, Any]:
+        """How the file is read (part of the key of the stages that read it)."""
+        return {"encoding": self.encoding, "sep": self.sep, "sheet": self.sheet,
+                "decimal": self.decimal}
 
 
 @dataclass(frozen=True)
@@ -96,9 +90,6 @@ class Study:
     def root(self) -> Path:
         return self.path.parent
 
-    def stage_dir(self, stage: str) -> Path:
-        return self.output / STAGE_DIRS[stage]
-
     def input_files(self) -> list[Path]:
         files = [r.file for r in self.responses]
         files += [d.file for d in (self.frame, self.passport, self.results) if d is not None]
@@ -106,11 +97,24 @@ class Study:
         return files
 
     def instrument(self, group: str):
+        """The instrument (questionnaire) of a respondent group or form (``school``, ``results``)."""
         from .instruments import load_instrument
         if group not in self.instruments:
             raise ParameterError(f"study {self.id!r} has no instrument for {group!r}; "
                                  f"it has {sorted(self.instruments)}")
         return load_instrument(self.instruments[group])
+
+    def instrument_file(self, group: str) -> Path | None:
+        """The YAML file behind an instrument (bundled or the study's own)."""
+        from .instruments import SURVEYS_DIR
+        v = self.instruments[group]
+        p = Path(v) if str(v).endswith((".yaml", ".yml")) else SURVEYS_DIR / f"{v}.yaml"
+        return p if p.exists() else None
+
+    @property
+    def groups(self) -> list[str]:
+        """Respondent groups with response files, in the order students, parents, teachers."""
+        return [g for g in GROUPS if any(r.group == g for r in self.responses)]
 
 
 def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
@@ -198,135 +202,3 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
                  frame=frame, passport=passport, results=results,
                  truth=truth if truth is not None and truth.exists() else None,
                  params=params, tables=tables, raw=raw)
-
-
-# -- stage machinery ----------------------------------------------------------------------------
-
-STAGES = ("instruments", "responses", "scoring", "design", "context", "models", "dynamics",
-          "report")
-STAGE_DIRS = {s: f"{i + 1:02d}_{s}" for i, s in enumerate(STAGES)}
-
-
-@dataclass
-class StageResult:
-    stage: str
-    status: str          # "ran" | "skipped (unchanged)"
-    seconds: float
-    key: str
-    outputs: list[str]
-
-
-def _stage_key(study: Study, stage: str, upstream: dict[str, str]) -> str:
-    from .report.provenance import code_hash, file_hash, json_hash
-    from . import stages as _st
-    spec = _st.STAGE_SPECS[stage]
-    files = {str(p.relative_to(study.root)) if p.is_relative_to(study.root) else str(p):
-             file_hash(p) for p in spec.inputs(study)}
-    params = {k: study.params.get(k) for k in spec.params}
-    params.update(seed=study.seed, lang=study.lang)
-    return json_hash({"stage": stage, "files": files, "params": params,
-                      "upstream": {u: upstream.get(u) for u in spec.upstream},
-                      "code": code_hash(spec.modules + ["shnro_research.stages"])})
-
-
-def run_study(config: str | Path | Study, *, stages: list[str] | None = None,
-              force: bool = False, progress: bool = True, output: str | Path | None = None
-              ) -> list[StageResult]:
-    """Run the study's stages in order (all by default); skip those whose inputs are unchanged.
-
-    Returns one :class:`StageResult` per stage and writes ``manifest.json`` and
-    ``stage_log.csv`` to the output folder.
-    """
-    import json
-
-    from .report.provenance import file_hash, package_versions, write_json
-    from . import stages as _st
-
-    study = config if isinstance(config, Study) else load_study(config, output=output)
-    wanted = list(STAGES) if stages is None else list(stages)
-    for s in wanted:
-        if s not in STAGES:
-            raise ParameterError(f"'stages' must be among {list(STAGES)}; got {s!r}")
-    study.output.mkdir(parents=True, exist_ok=True)
-    keys: dict[str, str] = {}
-    results: list[StageResult] = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(wanted), desc="study", unit="stage")
-    for stage in STAGES:
-        if stage not in wanted:
-            prev = study.stage_dir(stage) / "_stage.json"
-            if prev.exists():
-                keys[stage] = json.loads(prev.read_text())["key"]
-            continue
-        if bar is not None:
-            bar.set_postfix_str(stage)
-        key = _stage_key(study, stage, keys)
-        folder = study.stage_dir(stage)
-        marker = folder / "_stage.json"
-        t0 = time.perf_counter()
-        status = "ran"
-        if not force and marker.exists():
-            done = json.loads(marker.read_text())
-            intact = all((folder / o).exists() and file_hash(folder / o) == h
-                         for o, h in done.get("outputs", {}).items())
-            if done.get("key") == key and intact:
-                status = "skipped (unchanged)"
-                outputs = list(done["outputs"])
-        if status == "ran":
-            folder.mkdir(parents=True, exist_ok=True)
-            for old in folder.rglob("*"):
-                if old.is_file():
-                    old.unlink()
-            _st.STAGE_SPECS[stage].run(study)
-            outputs = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
-                             if p.is_file() and p.name != "_stage.json")
-            write_json(marker, {"stage": stage, "key": key,
-                                "outputs": {o: file_hash(folder / o) for o in outputs}})
-        keys[stage] = key
-        results.append(StageResult(stage, status, round(time.perf_counter() - t0, 2), key, outputs))
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    manifest = {
-        "study": study.id, "title": study.title, "config": study.path.name, "seed": study.seed, "lang": study.lang,
-        "inputs": {str(p.relative_to(study.root)) if p.is_relative_to(study.root) else str(p):
-                   file_hash(p) for p in study.input_files()},
-        "config_sha256": file_hash(study.path),
-        "parameters": study.raw,
-        "versions": package_versions(),
-        "stages": {r.stage: {"key": r.key, "outputs": len(r.outputs)} for r in results},
-    }
-    write_json(study.output / "manifest.json", manifest)
-    log = pd.DataFrame([{"stage": r.stage, "status": r.status, "seconds": r.seconds,
-                         "outputs": len(r.outputs)} for r in results])
-    log_path = study.output / "stage_log.csv"
-    if log_path.exists() and stages is not None:
-        old = pd.read_csv(log_path)
-        log = pd.concat([old[~old.stage.isin(log.stage)], log]).set_index("stage").reindex(
-            [s for s in STAGES if s in set(old.stage) | set(log.stage)]).reset_index()
-    log.to_csv(log_path, index=False)
-    return results
-
-
-# -- reading and writing stage products ---------------------------------------------------------
-
-def write_table(df: pd.DataFrame, folder: Path, name: str, *, csv: bool = True) -> Path:
-    """Write a data product as parquet (exact types) and CSV (UTF-8 with BOM, for Excel)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    df = df.reset_index(drop=True)
-    p = folder / f"{name}.parquet"
-    df.to_parquet(p, index=False)
-    if csv:
-        df.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
-    return p
-
-
-def read_table(study: Study, stage: str, name: str) -> pd.DataFrame:
-    """Read a data product of an earlier stage (run that stage first if it is missing)."""
-    p = study.stage_dir(stage) / f"{name}.parquet"
-    if not p.exists():
-        raise DataError(f"{p} not found: run stage {stage!r} first (shnro run CONFIG --stages {stage})")
-    return pd.read_parquet(p)

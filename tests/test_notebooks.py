@@ -11,7 +11,7 @@ NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
 
 
 def test_one_notebook_per_stage():
-    from shnro_research.study import STAGES
+    from shnro_research.pipeline import STAGES
     assert len(NOTEBOOKS) == len(STAGES)
     for nb_path, stage in zip(NOTEBOOKS, STAGES):
         nb = json.loads(nb_path.read_text(encoding="utf-8"))

@@ -1,32 +1,11 @@
-"""``shnro run`` and ``shnro demo``: the whole study from one config, or on the demo municipality."""
+"""``shnro run CONFIG`` and ``shnro demo``: the whole study from one config, or on the demo
+municipality, stage by stage (unchanged stages are skipped)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .study import STAGES, load_study, run_study
-
-DEMO_SEED = 20240501
-
-
-def demo_config(folder: str | Path = "output/demo", *, seed: int = DEMO_SEED,
-                regenerate: bool = False) -> Path:
-    """Path of the demo study's ``study.yaml``, generating the demo municipality if needed.
-
-    The raw files are written once (seeded); an existing demo with the same seed is reused,
-    so raw data are never rewritten under a running analysis.
-    """
-    from .demo import generate_demo, load_demo_truth, write_demo
-    folder = Path(folder)
-    cfg = folder / "study.yaml"
-    if cfg.exists() and not regenerate:
-        try:
-            if load_demo_truth(folder).get("seed") == seed:
-                return cfg
-        except Exception:  # noqa: BLE001 - a damaged demo folder is regenerated
-            pass
-    write_demo(generate_demo(seed), folder)
-    return cfg
+from ..pipeline import STAGES, demo_config, load_study, run_study, stage_dir
+from ..pipeline.runner import DEMO_SEED
 
 
 def _print_log(results) -> None:
@@ -43,12 +22,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def cli_run(args: argparse.Namespace) -> int:
+def run_run(args: argparse.Namespace) -> int:
     study = load_study(args.config, output=args.out)
     print(f"study {study.id!r}: {study.title} -> {study.output}")
     res = run_study(study, stages=args.stages, force=args.force, progress=not args.no_progress)
     _print_log(res)
-    print(f"report: {study.stage_dir('report') / 'report.html'}")
+    print(f"report: {stage_dir(study, 'report') / 'report.html'}")
     return 0
 
 
@@ -61,11 +40,11 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def cli_demo(args: argparse.Namespace) -> int:
+def run_demo(args: argparse.Namespace) -> int:
     cfg = demo_config(args.out, seed=args.seed, regenerate=args.regenerate)
     print(f"demo municipality (seed {args.seed}): {cfg}")
     study = load_study(cfg)
     res = run_study(study, force=args.force, progress=not args.no_progress)
     _print_log(res)
-    print(f"report: {study.stage_dir('report') / 'report.html'}")
+    print(f"report: {stage_dir(study, 'report') / 'report.html'}")
     return 0

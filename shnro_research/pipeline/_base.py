@@ -1,0 +1,251 @@
+"""What a stage is: its declaration (inputs, config keys, upstream stages, outputs) and the
+context it runs in.
+
+A stage file declares at its top::
+
+    INPUTS = ("results",)              # raw files it reads (see INPUT_KINDS)
+    CONFIG = ("typology", "study.seed")  # config blocks and study keys it reads
+    UPSTREAM = ("context", "scoring")  # earlier stages whose tables it reads
+    OUTPUTS = ("school_results", ...)  # tables and files it writes
+
+and a function ``run(ctx)``. The :class:`StageContext` hands the stage exactly what it declared
+and refuses anything else, so the stage key (which hashes what is declared) cannot miss an input:
+reading an undeclared config block, raw file or upstream table is an error, not a stale cache.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import pandas as pd
+
+from ..config import GROUPS, DataFile, ResponseFile, Study
+from ..errors import DataError, ParameterError
+
+#: kinds of raw input a stage may declare in ``INPUTS``
+INPUT_KINDS = ("instruments", "responses", "frame", "passport", "results", "tables", "catalogue")
+#: study-level config keys a stage may declare in ``CONFIG`` (besides the parameter blocks)
+STUDY_KEYS = ("study.id", "study.title", "study.seed", "study.lang", "study.waves")
+
+
+@dataclass(frozen=True, repr=False)
+class Stage:
+    """One stage of the study, built from its pipeline file by :func:`stage_from_module`."""
+
+    number: int
+    name: str
+    module: ModuleType
+    inputs: tuple[str, ...]
+    config: tuple[str, ...]
+    upstream: tuple[str, ...]
+    outputs: tuple[str, ...]
+    run: Callable[["StageContext"], None]
+
+    def __repr__(self) -> str:
+        return (f"Stage({self.number}, {self.name!r}, inputs={self.inputs}, config={self.config}, "
+                f"upstream={self.upstream})")
+
+    @property
+    def folder(self) -> str:
+        """Name of the stage's output folder, e.g. ``06_models``."""
+        return f"{self.number:02d}_{self.name}"
+
+    @property
+    def doc(self) -> str:
+        return (self.module.__doc__ or "").strip().splitlines()[0]
+
+
+def stage_from_module(number: int, module: ModuleType, known: tuple[str, ...]) -> Stage:
+    """Read a pipeline file's declaration; refuse unknown input kinds, config keys or stages."""
+    name = module.__name__.rsplit(".", 1)[-1]
+    decl = {k: tuple(getattr(module, k, ())) for k in ("INPUTS", "CONFIG", "UPSTREAM", "OUTPUTS")}
+    for kind in decl["INPUTS"]:
+        if kind not in INPUT_KINDS:
+            raise ParameterError(f"stage {name}: INPUTS has {kind!r}; expected among {INPUT_KINDS}")
+    from ..config import PARAM_BLOCKS
+    for key in decl["CONFIG"]:
+        if key not in STUDY_KEYS and key not in PARAM_BLOCKS:
+            raise ParameterError(f"stage {name}: CONFIG has {key!r}; expected among "
+                                 f"{STUDY_KEYS + PARAM_BLOCKS}")
+    for up in decl["UPSTREAM"]:
+        if up not in known:
+            raise ParameterError(f"stage {name}: UPSTREAM has {up!r}, which is not an earlier "
+                                 f"stage ({list(known)})")
+    return Stage(number, name, module, decl["INPUTS"], decl["CONFIG"], decl["UPSTREAM"],
+                 decl["OUTPUTS"], module.run)
+
+
+def declared_files(study: Study, stage: Stage) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """The raw files behind a stage's ``INPUTS``: label -> (path, read options)."""
+    out: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for kind in stage.inputs:
+        if kind == "instruments":
+            for g in study.instruments:
+                p = study.instrument_file(g)
+                if p is not None:
+                    out[f"instrument:{g}"] = (p, {})
+        elif kind == "responses":
+            for r in study.responses:
+                out[f"responses:{r.group}:{r.wave}"] = (r.file, r.options())
+        elif kind == "tables":
+            for name, f in study.tables.items():
+                out[f"table:{name}"] = (f.file, f.options())
+        elif kind == "catalogue":
+            out["catalogue"] = (catalogue_path(study), {})
+        else:
+            f = getattr(study, kind)
+            if f is not None:
+                out[kind] = (f.file, f.options())
+    return out
+
+
+def catalogue_path(study: Study) -> Path:
+    """The programme-indicator catalogue: the study's own or the bundled one."""
+    from ..instruments import SURVEYS_DIR
+    cat = study.params["indicators"].get("catalogue")
+    return (study.root / cat).resolve() if cat else SURVEYS_DIR / "indicators.yaml"
+
+
+def read_file(f: DataFile) -> pd.DataFrame:
+    """Read a raw table of the study (sav, csv, xlsx, parquet) with the config's options."""
+    from ..io import read_table
+    return read_table(f.file, encoding=f.encoding, sep=f.sep, sheet=f.sheet,
+                      decimal=f.decimal).data
+
+
+class StageContext:
+    """What a running stage may see: the declared config, raw files and upstream tables.
+
+    ``ctx.params("typology")`` returns a parameter block; ``ctx.title``, ``ctx.waves``,
+    ``ctx.lang``, ``ctx.seed``, ``ctx.study_id`` the study keys; ``ctx.read("results")`` a raw
+    file; ``ctx.table("context", "wellbeing_index")`` an upstream table; ``ctx.write(df, name)``
+    writes a table into the stage's folder ``ctx.out``.
+    """
+
+    def __init__(self, study: Study, stage: Stage, out: Path, folders: dict[str, Path]):
+        self._study, self.stage, self.out, self._folders = study, stage, out, folders
+
+    # -- config ---------------------------------------------------------------------------
+    def _key(self, key: str) -> None:
+        if key not in self.stage.config:
+            raise ParameterError(
+                f"stage {self.stage.name} reads config {key!r} but does not declare it in "
+                f"CONFIG {self.stage.config}: add it, or its changes would not rerun the stage")
+
+    def params(self, block: str) -> dict[str, Any]:
+        self._key(block)
+        return self._study.params[block]
+
+    @property
+    def title(self) -> str:
+        self._key("study.title")
+        return self._study.title
+
+    @property
+    def waves(self) -> list[int]:
+        self._key("study.waves")
+        return list(self._study.waves)
+
+    @property
+    def lang(self) -> str:
+        self._key("study.lang")
+        return self._study.lang
+
+    @property
+    def seed(self) -> int:
+        self._key("study.seed")
+        return self._study.seed
+
+    @property
+    def study_id(self) -> str:
+        self._key("study.id")
+        return self._study.id
+
+    # -- raw inputs -----------------------------------------------------------------------
+    def _input(self, kind: str) -> None:
+        if kind not in self.stage.inputs:
+            raise ParameterError(f"stage {self.stage.name} reads input {kind!r} but does not "
+                                 f"declare it in INPUTS {self.stage.inputs}")
+
+    def instrument(self, group: str):
+        self._input("instruments")
+        return self._study.instrument(group)
+
+    @property
+    def instrument_names(self) -> list[str]:
+        self._input("instruments")
+        return list(self._study.instruments)
+
+    @property
+    def groups(self) -> list[str]:
+        """Respondent groups with response files (students, parents, teachers)."""
+        return self._study.groups
+
+    def responses(self, group: str) -> list[ResponseFile]:
+        self._input("responses")
+        return [r for r in self._study.responses if r.group == group]
+
+    def has(self, kind: str) -> bool:
+        """Whether the config names a raw file of this kind (``frame``, ``results``, ...)."""
+        self._input(kind)
+        return getattr(self._study, kind) is not None
+
+    def read(self, kind: str) -> pd.DataFrame:
+        """A raw file of the study (``frame``, ``passport``, ``results``), never modified."""
+        self._input(kind)
+        f = getattr(self._study, kind)
+        if f is None:
+            where = {"frame": "design.frame", "passport": "context.passport",
+                     "results": "context.results"}[kind]
+            raise DataError(f"stage {self.stage.name}: the study config {self._study.path.name} "
+                            f"has no {where} file")
+        return read_file(f)
+
+    def read_tables(self) -> dict[str, pd.DataFrame]:
+        """The programme tables (programme_data, diagnostics, region) the config names."""
+        self._input("tables")
+        return {name: read_file(f) for name, f in self._study.tables.items()}
+
+    def catalogue(self) -> Path:
+        self._input("catalogue")
+        return catalogue_path(self._study)
+
+    # -- tables of earlier stages ---------------------------------------------------------
+    def table(self, stage: str, name: str) -> pd.DataFrame:
+        if stage not in self.stage.upstream:
+            raise ParameterError(f"stage {self.stage.name} reads {stage}/{name} but does not "
+                                 f"declare {stage!r} in UPSTREAM {self.stage.upstream}")
+        return read_stage_table(self._folders[stage], name)
+
+    def has_table(self, stage: str, name: str) -> bool:
+        if stage not in self.stage.upstream:
+            raise ParameterError(f"stage {self.stage.name}: {stage!r} not in UPSTREAM")
+        return (self._folders[stage] / f"{name}.parquet").exists()
+
+    # -- outputs --------------------------------------------------------------------------
+    def write(self, df: pd.DataFrame, name: str, *, csv: bool = True) -> Path:
+        return write_table(df, self.out, name, csv=csv)
+
+
+def write_table(df: pd.DataFrame, folder: Path, name: str, *, csv: bool = True) -> Path:
+    """Write a data product as parquet (exact types) and CSV (UTF-8 with BOM, for Excel)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    df = df.reset_index(drop=True)
+    p = folder / f"{name}.parquet"
+    df.to_parquet(p, index=False)
+    if csv:
+        df.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+    return p
+
+
+def read_stage_table(folder: Path, name: str) -> pd.DataFrame:
+    p = folder / f"{name}.parquet"
+    if not p.exists():
+        raise DataError(f"{p} not found: run stage {folder.name[3:]!r} first "
+                        f"(shnro run CONFIG --stages {folder.name[3:]})")
+    return pd.read_parquet(p)
+
+
+__all__ = ["Stage", "StageContext", "GROUPS", "write_table", "read_stage_table"]

@@ -1,0 +1,99 @@
+"""Stage 6 — models: school results on social context (per-year OLS with HC1, two-level over
+years), school effects, low-result, unfavourable-context and resilient schools, the stability
+typology and clusters; two-level models of students' tension and motivation on SES and context.
+
+What the tables show is association, not effect: schools are observed, not assigned.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import models as M
+from .. import typology as T
+from ..results import school_results, share_below_by_procedure
+from ..student_ses import student_ses
+from ._base import StageContext
+
+INPUTS = ("results", "instruments")
+CONFIG = ("typology", "study.seed")
+UPSTREAM = ("responses", "scoring", "context")
+OUTPUTS = ("school_results", "context_regression", "context_regression_residuals",
+           "results_model_fixed", "results_model_variance", "school_effects",
+           "resilient_schools", "resilience_sensitivity", "unfavourable_context", "low_results",
+           "typology", "cluster_criteria", "clusters", "student_ses")
+
+
+def run(ctx: StageContext) -> None:
+    p = ctx.params("typology")
+    results = ctx.read("results")
+    idx = ctx.table("context", "wellbeing_index").rename(columns={"est": "wellbeing_index"})
+    sr = school_results(results).merge(idx[["school_id", "year", "wellbeing_index"]],
+                                       on=["school_id", "year"], how="left")
+    ctx.write(sr, "school_results")
+
+    # results on context: per year (HC1) and pooled two-level (years in schools)
+    complete = sr.dropna(subset=["result", "wellbeing_index"])
+    coefs, fitted = T.context_regression(complete, outcome="result", context="wellbeing_index", by="year")
+    ctx.write(coefs, "context_regression")
+    ctx.write(pd.concat([complete[["school_id", "year", "result", "wellbeing_index"]], fitted], axis=1),
+              "context_regression_residuals")
+    m = M.random_intercept(complete, "result ~ wellbeing_index + C(year)", group="school_id")
+    ctx.write(m.tidy(), "results_model_fixed")
+    ctx.write(m.variance_components(), "results_model_variance")
+    ctx.write(M.school_effects(m), "school_effects")
+
+    # the school's mean over years: resilient schools, unfavourable context, clusters
+    mean_years = sr.groupby("school_id")[
+        ["result", "wellbeing_index", "below_min_pct", "high_pct"]].mean().reset_index()
+    res = T.resilient_schools(mean_years, outcome="result", context="wellbeing_index",
+                              rules=tuple(p.get("resilience_rules", ("quadrant", "residual"))),
+                              context_quantile=p.get("context_quantile", 1 / 3),
+                              outcome_quantile=p.get("outcome_quantile", 0.5),
+                              residual_sd=p.get("residual_sd", 1.0),
+                              residual_low_context_only=True)
+    ctx.write(res, "resilient_schools")
+    ctx.write(T.resilience_sensitivity(mean_years, outcome="result", context="wellbeing_index",
+                                       rule="residual"), "resilience_sensitivity")
+    unf = T.unfavourable_context(idx, value="wellbeing_index", year="year",
+                                 quantile=p.get("unfavourable_quantile", 0.25))
+    ctx.write(unf, "unfavourable_context")
+    shares = share_below_by_procedure(results, unit=p.get("low_results_unit", "procedure"))
+    ctx.write(T.low_results_threshold(shares, share_below="share_below",
+                                      threshold=p.get("low_threshold", 0.3),
+                                      min_procedures=p.get("min_procedures", 2),
+                                      n_participants="n_participants"), "low_results")
+    states = T.result_states(sr, value="result")
+    flag = unf.columns[unf.dtypes == bool]
+    if len(flag):
+        unf_school = unf.groupby("school_id")[flag[0]].any().rename("unfavourable").reset_index()
+        states = states.merge(unf_school, on="school_id", how="left")
+    ctx.write(T.stability_typology(states, unfavourable="unfavourable" if len(flag) else None,
+                                   min_years=min(3, sr.year.nunique())), "typology")
+    cl = T.cluster_schools(mean_years.dropna(),
+                           ["result", "wellbeing_index", "below_min_pct", "high_pct"],
+                           k_range=range(2, 7), seed=ctx.seed % (2 ** 31))
+    ctx.write(cl.criteria if hasattr(cl, "criteria") else cl.tidy(), "cluster_criteria")
+    ctx.write(cl.labels if hasattr(cl, "labels") else cl.assignments, "clusters")
+
+    # questionnaire outcomes on context: two-level models of students' tension and motivation
+    scores = ctx.table("scoring", "respondent_scores")
+    st = scores[scores.group == "students"].merge(
+        idx[["school_id", "year", "wellbeing_index"]].rename(columns={"year": "wave"}),
+        on=["school_id", "wave"], how="left")
+    ses = student_ses(ctx.table("responses", "students_clean"), ctx.instrument("students"))
+    st = st.merge(ses, on=["resp_id", "wave"], how="left")
+    st["school_wave"] = st["school_id"].astype(str) + "/" + st["wave"].astype(str)
+    st = M.add_group_mean(st, ["ses"], "school_wave")   # the school's mean SES in that wave
+    ctx.write(st[["resp_id", "school_id", "wave", "ses", "ses_mean"]], "student_ses")
+    fixed, var = [], []
+    for outcome in ("tension", "motivation"):
+        if outcome not in st:
+            continue
+        d = st.dropna(subset=[outcome, "wellbeing_index", "ses"])
+        mm = M.random_intercept(d, f"{outcome} ~ ses + ses_mean + wellbeing_index + C(wave)",
+                                group="school_id")
+        fixed.append(mm.tidy().assign(outcome=outcome))
+        var.append(mm.variance_components().assign(outcome=outcome, icc=mm.icc))
+    if fixed:
+        ctx.write(pd.concat(fixed, ignore_index=True), "survey_models_fixed")
+        ctx.write(pd.concat(var, ignore_index=True), "survey_models_variance")

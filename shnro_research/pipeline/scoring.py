@@ -1,0 +1,64 @@
+"""Stage 3 — scoring: scale scores and reliability of every respondent group; social tension
+per school, group and wave; value orientations (Rokeach, PVQ-21); life success; needs;
+agreement of teachers within schools.
+
+All scoring follows the instruments' own scales, keys and declared bounds
+(:mod:`shnro_research.scoring.instrument`).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..scoring import DEFAULT_THRESHOLDS, compare_groups, tension_summary
+from ..scoring import instrument as score
+from ._base import StageContext
+
+INPUTS = ("instruments",)
+CONFIG = ("scoring", "study.lang")
+UPSTREAM = ("responses",)
+OUTPUTS = ("respondent_scores", "reliability", "tension_by_school", "tension_by_group",
+           "tension_group_comparison", "tension_balance", "rok_term_hierarchy",
+           "rok_instr_hierarchy", "life_success", "success_ways")
+
+
+def run(ctx: StageContext) -> None:
+    p = ctx.params("scoring")
+    groups = ctx.groups
+    clean = {g: ctx.table("responses", f"{g}_clean") for g in groups}
+    scores = pd.concat([score.score_respondents(clean[g], ctx.instrument(g), g) for g in groups],
+                       ignore_index=True)
+    ctx.write(scores, "respondent_scores")
+    ctx.write(pd.concat([score.scale_reliability(clean[g], ctx.instrument(g), g)
+                         for g in groups], ignore_index=True), "reliability")
+
+    # items shared by all groups (tension, values, life success, needs) are read with the first
+    # group's instrument
+    common = ctx.instrument(groups[0])
+    allg = pd.concat([clean[g].assign(group=g) for g in groups], ignore_index=True)
+
+    thresholds = tuple(p.get("tension_thresholds", DEFAULT_THRESHOLDS))
+    ctx.write(tension_summary(scores, "tension", by=["school_id", "group", "wave"],
+                              thresholds=thresholds), "tension_by_school")
+    ctx.write(tension_summary(scores, "tension", by=["group", "wave"], thresholds=thresholds),
+              "tension_by_group")
+    ctx.write(compare_groups(scores, "tension", "group", by=["school_id", "wave"]),
+              "tension_group_comparison")
+    ctx.write(score.tension_balance(allg, common), "tension_balance")
+
+    for item_id in ("rok_term", "rok_instr"):
+        for name, table in score.rokeach_tables(allg, common, item_id, ctx.lang).items():
+            ctx.write(table, f"{item_id}_{name}")
+    pvq = score.pvq_values(allg, common)
+    if pvq is not None:
+        ctx.write(pvq, "pvq_values")
+    for item_id in ("life_success", "success_ways"):
+        shares, test = score.multiple_response_tables(allg, common, item_id, ctx.lang)
+        ctx.write(shares, item_id)
+        ctx.write(test, f"{item_id}_by_group_test")
+    for name, table in score.needs_tables(allg, common).items():
+        ctx.write(table, name)
+
+    if "teachers" in groups:
+        tinst = ctx.instrument("teachers")
+        ctx.write(score.teacher_agreement(clean["teachers"], tinst), "teacher_agreement")
+        ctx.write(score.teacher_icc(scores[scores.group == "teachers"], tinst), "teacher_icc")
