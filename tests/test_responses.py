@@ -145,23 +145,26 @@ def test_all_formats_agree():
         assert f["comment"].fillna("").tolist() == frames[0]["comment"].fillna("").tolist()
 
 
-# -- mis-declared encodings: detected and fixed (auto) or reported (explicit) --------------------
+# -- mis-declared encodings: an error naming where and what fits, never a silent re-decode -------
 
-def test_sav_declaring_utf8_but_cp1251_is_detected():
-    res = read_responses(DATA / "students_cp1251_declared_utf8.sav", INST)
-    assert res.report.encoding_declared == "UTF-8"
-    assert (res.report.encoding_used, res.report.encoding_source) == ("cp1251", "detected")
+def test_sav_declaring_utf8_but_cp1251_is_an_error_naming_place_and_fit():
+    with pytest.raises(DataError) as e:
+        read_responses(DATA / "students_cp1251_declared_utf8.sav", INST)
+    msg = str(e.value)
+    assert "students_cp1251_declared_utf8.sav" in msg and "declared by the file" in msg
+    assert "decoding failed in the file label" in msg            # the first text of the file
+    assert "byte 0x" in msg and "encoding='cp1251'" in msg and "Псевдонимный" in msg
+    res = read_responses(DATA / "students_cp1251_declared_utf8.sav", INST, encoding="cp1251")
     assert res.data["comment"].iloc[0] == COMMENT_0
     assert res.report.variable_labels["ten_01"] == LABEL_TEN01
-    assert any("declares encoding 'UTF-8'" in n for n in res.report.notes)
 
 
-def test_sav_declaring_1252_but_cp1251_is_detected():
-    res = read_responses(DATA / "students_cp1251_declared_1252.sav", INST)
-    assert res.report.encoding_declared == "windows-1252"
+def test_sav_declaring_1252_but_cp1251_is_an_error():
+    with pytest.raises(DataError, match=r"cp1251 read as latin.*encoding='cp1251'"):
+        read_responses(DATA / "students_cp1251_declared_1252.sav", INST)
+    res = read_responses(DATA / "students_cp1251_declared_1252.sav", INST, encoding="cp1251")
     assert res.report.encoding_used == "cp1251"
     assert res.report.value_labels["sex"][2.0] == "женский"
-    assert any("cp1251 read as latin" in n for n in res.report.notes)
 
 
 def test_explicit_cp1251_on_utf8_sav_raises_with_fix():
@@ -360,7 +363,18 @@ def test_cp1251_bytes_after_the_first_megabyte(tmp_path):
     tail = "70001;101;1;2021;Всё хорошо\n"
     p.write_bytes((head + rows + tail).encode("cp1251"))
     assert p.stat().st_size > 1 << 20
-    res = read_responses(p, INST)
-    assert res.report.encoding_used == "cp1251"
+    res = read_responses(p, INST)              # the whole file is judged, not its first MiB
+    assert (res.report.encoding_used, res.report.encoding_source) == ("cp1251", "detected")
     assert res.data["comment"].iloc[-1] == "Всё хорошо" and len(res.data) == 70_001
-    assert any("later bytes" in n for n in res.report.notes)
+
+
+def test_utf8_file_with_one_cp1251_row_is_an_error(tmp_path):
+    p = tmp_path / "mixed.csv"
+    head = "resp_id;school_id;class_id;wave;comment\n"
+    rows = "".join(f"{i};101;1;2021;Хорошо\n" for i in range(1, 70_001))   # > 1 MiB of UTF-8
+    p.write_bytes((head + rows).encode("utf-8") + "70001;101;1;2021;Всё плохо\n".encode("cp1251"))
+    with pytest.raises(DataError) as e:
+        read_responses(p, INST)
+    msg = str(e.value)
+    assert "mixed.csv" in msg and "line 70002, column 18" in msg and "byte 0xc2" in msg
+    assert "mixes encodings" in msg and "this line fits 'cp1251'" in msg

@@ -11,7 +11,7 @@ import pytest
 from shnro_research._checks import DataError, ParameterError
 from shnro_research.instruments import load_instrument, parse_instrument
 from shnro_research.responses import (ACTION_EXCLUDED, ACTION_FLAGGED, ACTION_MISSING,
-                                      ValidationRules, add_validate_arguments, cli_validate,
+                                      ValidationRules,
                                       read_responses, validate_responses,
                                       write_validation_report)
 
@@ -294,6 +294,9 @@ def test_multiple_invalid_codes_and_text_numbers():
 
 def test_cli_validate(tmp_path, capsys):
     import argparse
+
+    from shnro_research.cli.validate import add_arguments as add_validate_arguments
+    from shnro_research.cli.validate import run as cli_validate
     parser = argparse.ArgumentParser()
     add_validate_arguments(parser)
     frame = tmp_path / "frame.csv"
@@ -318,8 +321,6 @@ def test_cli_validate(tmp_path, capsys):
 
 def test_cli_through_shnro_main(tmp_path, capsys):
     from shnro_research import cli
-    if not any(name == "validate" for name, *_ in cli.COMMANDS):
-        pytest.skip("validate not registered in shnro_research.cli")
     code = cli.main(["validate", str(DATA / "empty.csv"), "--instrument",
                      str(DATA / "mini_students.yaml"), "--out", str(tmp_path)])
     assert code == 2

@@ -1,0 +1,336 @@
+"""Text encodings: strict decoding, mis-decoded Cyrillic ("mojibake") and encodings that fit.
+
+Municipal files are often in the Windows-1251 code page and sometimes declare the wrong one.
+The reader decodes **strictly** with the declared, given or detected encoding; a file that does
+not decode cleanly as a whole, or whose text is recognisably mis-decoded, is a
+:class:`~shnro_research.errors.DataError` naming the file, the line (row) and column of the first
+bad byte and the encodings that would fit. Nothing is re-decoded silently.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Sequence
+
+from ..errors import DataError, ParameterError
+
+#: encodings tried (in this order) when a file declares none: UTF-8, then single-byte Cyrillic
+CANDIDATES = ("utf-8", "cp1251", "koi8-r", "cp866")
+_CYRILLIC_CODEPAGES = CANDIDATES[1:]
+
+
+def _char_class(chars: str) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(set(chars))) + "]"
+
+
+# second characters produced when the UTF-8 bytes D0/D1 xx of Cyrillic letters are decoded as
+# cp1251 (xx in 0x80..0xBF) or as latin-1 / cp1252
+_CP1251_CONT = bytes(range(0x80, 0xC0)).decode("cp1251", errors="ignore")
+_CP1252_CONT = bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore")
+_RE_UTF8_AS_CP1251 = re.compile("[РС]" + _char_class(_CP1251_CONT))
+_RE_UTF8_AS_LATIN = re.compile("[ÐÑ]" + _char_class(_CP1252_CONT + "".join(
+    chr(c) for c in range(0x80, 0xC0))))
+_RE_CYR = re.compile("[А-яЁё]")
+_RE_CYR_LOWER = re.compile("[а-яё]")
+_RE_LATIN_HIGH_RUN = re.compile("[À-ÿ¨¸]{3,}")
+_RE_LATIN_HIGH = re.compile("[À-ÿ¨¸]")
+_RE_NONASCII = re.compile("[^\x00-\x7f]")
+_RE_BOX = re.compile("[\u2500-\u259f\u25a0]")
+_RE_CYR_WORD = re.compile("[А-яЁё]{2,}")
+_RE_NORMAL_WORD = re.compile("[А-ЯЁ]?[а-яё]+|[А-ЯЁ]+")
+#: two or more UTF-8 encoded basic Cyrillic letters in a row (inside a single-byte file)
+_RE_UTF8_CYR_RUN = re.compile(rb"(?:\xd0[\x90-\xbf]|\xd1[\x80-\x8f\x91]){2,}")
+
+_SAMPLE = 500_000
+
+
+def detect_mojibake(texts: Sequence[str] | str) -> tuple[str | None, str]:
+    """Recognise mis-decoded Cyrillic text.
+
+    Parameters
+    ----------
+    texts : str or sequence of str
+        Labels and string values as decoded by the reader.
+
+    Returns
+    -------
+    kind : str or None
+        ``None`` when the text looks like normal Russian (or has no letters to judge), else one of
+        ``"utf-8 read as cp1251"`` (e.g. ``'РњРЅРµ'`` for ``'Мне'``), ``"utf-8 read as latin"``
+        (``'ÐœÐ½Ðµ'``), ``"cp1251 read as latin"`` (``'Ìíå'``), ``"pseudo-graphics"`` (box-drawing
+        characters: a DOS or KOI8 code page read as another), ``"wrong Cyrillic code page"``
+        (words such as ``'оПХБЕР'``: cp1251 read as koi8-r or back) or ``"undecodable"`` (U+FFFD).
+    example : str
+        A short excerpt showing the pattern ("" when ``kind`` is ``None``).
+
+    Notes
+    -----
+    Each Cyrillic letter in UTF-8 is two bytes, ``D0``/``D1`` followed by ``80..BF``. Decoded as
+    cp1251 they become ``'Р'``/``'С'`` followed by a character of cp1251's ``80..BF`` block
+    (mostly outside ``А..я``), so there are about as many such pairs as basic Cyrillic letters;
+    in genuine Russian text they are rare (``'Сё'``, ``'С»'``). The thresholds (at least 2 pairs,
+    and pairs at least half the number of ``А..яЁё`` letters) are far from both. cp1251 and
+    koi8-r put upper- and lower-case letters in each other's places, so a capitalised word read
+    with the other code page starts lower-case and goes on in capitals (``'оПХБЕР'``).
+
+    Examples
+    --------
+    >>> detect_mojibake(["Мне нравится школа"])
+    (None, '')
+    >>> detect_mojibake(["Мне нравится школа".encode("utf-8").decode("cp1251")])[0]
+    'utf-8 read as cp1251'
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    text = "\n".join(t for t in texts if isinstance(t, str) and t)[:_SAMPLE]
+    if not text:
+        return None, ""
+    n_cyr = len(_RE_CYR.findall(text))
+
+    def example(m: re.Match) -> str:
+        a = max(0, m.start() - 10)
+        return text[a:m.end() + 20].split("\n")[0]
+
+    pairs = list(_RE_UTF8_AS_CP1251.finditer(text))
+    if len(pairs) >= 2 and len(pairs) >= 0.5 * n_cyr:
+        return "utf-8 read as cp1251", example(pairs[0])
+    pairs = list(_RE_UTF8_AS_LATIN.finditer(text))
+    if len(pairs) >= 2 and n_cyr <= len(pairs):
+        return "utf-8 read as latin", example(pairs[0])
+    runs = _RE_LATIN_HIGH_RUN.search(text)
+    if runs and n_cyr == 0 and len(_RE_LATIN_HIGH.findall(text)) >= 6:
+        return "cp1251 read as latin", example(runs)
+    boxes = list(_RE_BOX.finditer(text))
+    if len(boxes) >= 3 and len(boxes) >= 0.1 * len(_RE_NONASCII.findall(text)):
+        return "pseudo-graphics", example(boxes[0])
+    words = [m for m in _RE_CYR_WORD.finditer(text) if any(c.islower() for c in m.group())]
+    odd = [m for m in words if not _RE_NORMAL_WORD.fullmatch(m.group())]
+    if len(odd) >= 3 and len(odd) >= 0.5 * len(words):
+        return "wrong Cyrillic code page", example(odd[0])
+    if "\ufffd" in text:
+        i = text.index("\ufffd")
+        return "undecodable", text[max(0, i - 15):i + 15].split("\n")[0]
+    return None, ""
+
+
+def cyrillic_score(text: str) -> float:
+    """How much ``text`` looks like Russian, 0..1 (normal Russian about 0.9).
+
+    The share of non-ASCII characters that are lowercase Cyrillic letters; with 20 or more such
+    letters, scaled down when the eight most frequent Russian letters (о е а и н т с р, about
+    58 % of letters in Russian text) are under 45 % of them -- as when cp1251 is read as cp866.
+    """
+    n = len(_RE_NONASCII.findall(text))
+    if n == 0:
+        return 0.0
+    lower = _RE_CYR_LOWER.findall(text)
+    score = len(lower) / n
+    if len(lower) >= 20:
+        freq = sum(1 for c in lower if c in "оеаинтср") / len(lower)
+        score *= min(1.0, freq / 0.45)
+    return score
+
+
+def misdecoded(text: str, raw: bytes, encoding: str) -> tuple[str | None, str]:
+    """:func:`detect_mojibake`, and for a text with 20+ lowercase Cyrillic letters that scores
+    under 0.5 (:func:`cyrillic_score`) while another encoding fits ``raw``: ``"implausible
+    Russian letter frequencies"`` (e.g. cp1251 read as cp866)."""
+    kind, example = detect_mojibake(text)
+    if kind is not None:
+        return kind, example
+    if (len(_RE_CYR_LOWER.findall(text)) >= 20 and cyrillic_score(text) < 0.5
+            and fitting_encodings(raw, skip=[encoding])):
+        return "implausible Russian letter frequencies", sample_text(text)
+    return None, ""
+
+
+def norm_encoding(encoding: str | None, name: str = "encoding") -> str | None:
+    """Python's canonical name of ``encoding`` (``None`` stays ``None``); ParameterError if unknown."""
+    if encoding is None:
+        return None
+    if not isinstance(encoding, str):
+        raise ParameterError(f"{name!r} must be a text encoding name such as 'cp1251' or "
+                             f"'utf-8'; got {encoding!r}")
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ParameterError(f"{name!r}: unknown encoding {encoding!r}; expected e.g. 'cp1251', "
+                             "'utf-8', 'koi8-r', 'cp866'") from None
+
+
+def norm_encoding_safe(enc: str | None) -> str | None:
+    try:
+        return norm_encoding(enc)
+    except ParameterError:
+        return None
+
+
+def iconv_name(py_name: str) -> str:
+    """The iconv (ReadStat) name of a Python encoding name."""
+    return {"cp1251": "WINDOWS-1251", "cp1252": "WINDOWS-1252", "utf-8": "UTF-8",
+            "utf-8-sig": "UTF-8", "latin-1": "ISO-8859-1", "iso8859-1": "ISO-8859-1",
+            "koi8-r": "KOI8-R", "cp866": "CP866"}.get(py_name, py_name.upper())
+
+
+def sample_text(text: str) -> str:
+    """A short excerpt around the first Cyrillic (else non-ASCII) character."""
+    m = _RE_CYR.search(text) or _RE_NONASCII.search(text)
+    i = m.start() if m else 0
+    return text[max(0, i - 5):i + 40].replace("\r", " ").replace("\n", " ")
+
+
+def non_ascii_lines(text: str) -> str:
+    """The lines of ``text`` holding non-ASCII characters (what encodings are judged on)."""
+    if text.isascii():
+        return ""
+    return "\n".join(ln for ln in text.splitlines() if not ln.isascii())[:_SAMPLE]
+
+
+def fitting_encodings(raw: bytes, skip: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """Encodings of :data:`CANDIDATES` that decode ``raw`` cleanly into plausible text.
+
+    Returns ``[(encoding, sample), ...]``, the best first. UTF-8 fits when the bytes are valid
+    UTF-8 (and not pure ASCII); a single-byte code page fits when every byte decodes, the text
+    does not look mis-decoded and most non-ASCII characters are lower-case Cyrillic letters.
+    """
+    skip = {norm_encoding_safe(s) for s in skip}
+    out: list[tuple[float, str, str]] = []
+    for cand in CANDIDATES:
+        if cand in skip:
+            continue
+        try:
+            t = raw.decode(cand)
+        except UnicodeDecodeError:
+            continue
+        if not _RE_NONASCII.search(t):
+            continue
+        if cand == "utf-8":
+            out.append((2.0, cand, sample_text(t)))       # valid UTF-8 with non-ASCII: decisive
+            continue
+        t = non_ascii_lines(t)
+        if detect_mojibake(t)[0] is not None or utf8_run(raw) is not None:
+            continue
+        sc = cyrillic_score(t)
+        if sc >= 0.5:
+            out.append((sc, cand, sample_text(t)))
+    out.sort(key=lambda x: -x[0])
+    return [(c, s) for _, c, s in out]
+
+
+def utf8_run(raw: bytes) -> int | None:
+    """Offset of the first run of UTF-8 encoded Cyrillic letters, or None."""
+    m = _RE_UTF8_CYR_RUN.search(raw)
+    return m.start() if m else None
+
+
+def position(raw: bytes, offset: int, encoding: str) -> tuple[int, int, str]:
+    """``(line, column, line_text)`` (1-based) of byte ``offset`` of ``raw``."""
+    line = raw.count(b"\n", 0, offset) + 1
+    start = raw.rfind(b"\n", 0, offset) + 1
+    end = raw.find(b"\n", offset)
+    end = len(raw) if end < 0 else end
+    col = len(raw[start:offset].decode(encoding, errors="replace")) + 1
+    return line, col, raw[start:end].decode(encoding, errors="replace").rstrip("\r")
+
+
+def fits_text(fits: list[tuple[str, str]]) -> str:
+    """'encodings that fit: 'cp1251' (reads '...')' or a hint when none fits."""
+    if not fits:
+        return ("no candidate encoding (utf-8, cp1251, koi8-r, cp866) decodes the whole file "
+                "cleanly; the file mixes encodings or is damaged: re-save it in one encoding")
+    first = fits[0]
+    return (f"encodings that fit: {', '.join(repr(c) for c, _ in fits)} (with {first[0]!r} the "
+            f"text reads {first[1]!r}); pass encoding={first[0]!r}")
+
+
+def raise_misdecoded(where: str, encoding: str, how: str, kind: str, example: str,
+                     fits: list[tuple[str, str]]) -> None:
+    """Raise the DataError of a text that decodes but is recognisably mis-decoded."""
+    raise DataError(f"{where}: encoding {encoding!r} ({how}) does not fit: the text looks "
+                    f"mis-decoded ({kind}: {example!r}); " + fits_text(fits))
+
+
+def decode_text(raw: bytes, encoding: str | None, where: str
+                ) -> tuple[str, str, str, list[str]]:
+    """Decode the whole of a text file strictly.
+
+    Returns ``(text, encoding_used, encoding_source, notes)``; raises DataError naming the line
+    and column of the first bad byte and the encodings that would fit.
+    """
+    notes: list[str] = []
+    bom = ("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else
+           "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else None)
+    if encoding is not None:
+        enc = "utf-8-sig" if (encoding == "utf-8" and bom == "utf-8-sig") else encoding
+        text = _strict(raw, enc, where, f"given as encoding={encoding!r}")
+        kind, example = misdecoded(non_ascii_lines(text), raw, encoding)
+        if kind is not None:
+            raise_misdecoded(where, encoding, f"given as encoding={encoding!r}", kind, example,
+                             fitting_encodings(raw, skip=[encoding]))
+        _check_no_utf8_inside(raw, enc, where)
+        return text, encoding, "argument", notes
+    if bom is not None:
+        return _strict(raw, bom, where, f"{bom} byte-order mark"), bom, "byte-order mark", notes
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if _RE_NONASCII.search(raw[:exc.start].decode("utf-8", errors="replace")):
+            _bad_byte(raw, "utf-8", exc.start, where, "detected from the text before it",
+                      mixed=True)
+        fits = fitting_encodings(raw, skip=["utf-8"])
+        if not fits:
+            _bad_byte(raw, "utf-8", exc.start, where, "the file is neither UTF-8 nor a "
+                      "Cyrillic code page")
+        enc = fits[0][0]
+        text = raw.decode(enc)
+        _check_no_utf8_inside(raw, enc, where)
+        if len(fits) > 1:
+            notes.append(f"encoding detected as {enc!r} (also decodes: "
+                         f"{', '.join(c for c, _ in fits[1:])}); pass encoding= to choose")
+        return text, enc, "detected", notes
+    kind, example = detect_mojibake(non_ascii_lines(text))
+    if kind is not None:
+        notes.append(f"the text inside the file already looks mis-decoded ({kind}: "
+                     f"{example!r}); it was probably converted with a wrong encoding before it "
+                     "was saved")
+    return text, "utf-8", "detected", notes
+
+
+def _strict(raw: bytes, enc: str, where: str, how: str) -> str:
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError as exc:
+        _bad_byte(raw, enc, exc.start, where, how)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _bad_byte(raw: bytes, enc: str, offset: int, where: str, how: str, mixed: bool = False):
+    line, col, text = position(raw, offset, enc)
+    fits = fitting_encodings(raw, skip=[enc])
+    line_fits = [c for c, _ in fitting_encodings(_line_bytes(raw, offset), skip=[enc])]
+    msg = (f"{where}: not valid {enc} ({how}): line {line}, column {col}: byte "
+           f"0x{raw[offset]:02x} does not decode (line reads {text[:60]!r})")
+    if mixed:
+        msg += "; the lines before it are UTF-8, so the file mixes encodings"
+    if line_fits and not fits:
+        msg += f"; this line fits {', '.join(repr(c) for c in line_fits)}"
+    raise DataError(msg + "; " + fits_text(fits))
+
+
+def _line_bytes(raw: bytes, offset: int) -> bytes:
+    start = raw.rfind(b"\n", 0, offset) + 1
+    end = raw.find(b"\n", offset)
+    return raw[start:len(raw) if end < 0 else end]
+
+
+def _check_no_utf8_inside(raw: bytes, enc: str, where: str) -> None:
+    if codecs.lookup(enc).name.startswith(("utf", "utf_")):
+        return
+    at = utf8_run(raw)
+    if at is None:
+        return
+    line, col, text = position(raw, at, enc)
+    frag = _line_bytes(raw, at).decode("utf-8", errors="replace")
+    raise DataError(f"{where}: the file reads as {enc} but line {line}, column {col} holds UTF-8 "
+                    f"text ({frag[:60]!r}); the file mixes encodings: re-save it in one "
+                    "encoding")
