@@ -1,4 +1,4 @@
-"""``shnro score`` entry points (add_score_arguments / cli_score) on the psych bfi data."""
+"""``shnro score`` (shnro_research.cli.score) on the psych bfi data."""
 import argparse
 import json
 from pathlib import Path
@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from shnro_research._checks import ParameterError
-from shnro_research.scoring import add_score_arguments, cli_score
+from shnro_research.errors import DataError, ParameterError
+from shnro_research.cli.score import add_arguments as add_score_arguments
+from shnro_research.cli.score import run as cli_score
 
 REF = Path(__file__).parent / "reference" / "psych_bfi"
 
@@ -32,5 +33,10 @@ def test_cli_score(tmp_path):
     assert (tmp_path / "rel_items.csv").exists()
     bad = p.parse_args(["--data", str(tmp_path / "x.txt"), "--keys", str(keys), "--item-min", "1",
                         "--item-max", "6", "--out", str(tmp_path / "o.csv")])
-    with pytest.raises(ParameterError, match="csv"):
+    with pytest.raises(ParameterError, match="file not found"):
+        cli_score(bad)
+    (tmp_path / "x.json").write_text("{}")
+    bad = p.parse_args(["--data", str(tmp_path / "x.json"), "--keys", str(keys), "--item-min", "1",
+                        "--item-max", "6", "--out", str(tmp_path / "o.csv")])
+    with pytest.raises(DataError, match="unsupported file type '.json'"):
         cli_score(bad)

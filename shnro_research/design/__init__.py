@@ -19,12 +19,11 @@ from .regression import SvyGLMResult, svy_glm
 from .weights import (base_weights, nonresponse_adjust, rake, rake_weights, trim_weights,
                       weight_diagnostics)
 from .sampling import design_effect_icc, draw_sample, plan_sample_size, pps_systematic
-from .command import add_estimate_arguments, cli_estimate
 
 __all__ = [
     "SurveyDesign", "ReplicateDesign", "survey_design", "replicate_design", "as_replicate",
     "svy_mean", "svy_total", "svy_proportion", "svy_multiresponse", "svy_ratio", "svy_quantile",
     "estimate_by", "svy_glm", "SvyGLMResult", "base_weights", "nonresponse_adjust", "rake",
     "rake_weights", "trim_weights", "weight_diagnostics", "draw_sample", "pps_systematic",
-    "design_effect_icc", "plan_sample_size", "add_estimate_arguments", "cli_estimate",
+    "design_effect_icc", "plan_sample_size",
 ]

@@ -19,16 +19,14 @@ and ``.summary()`` (printable text with the coefficient table, as statsmodels).
 * :func:`school_effects` -- tidy table ``[school, est, se, ci_low, ci_high, n]`` from a
   mixed model (empirical-Bayes conditional modes) or :func:`ols_school_effects` (residuals of a
   school-level OLS model of school means) -- both for caterpillar plots.
-* :func:`add_models_arguments`, :func:`cli_models` -- the ``shnro models`` subcommand.
+* the ``shnro models`` subcommand: :mod:`shnro_research.cli.models`.
 """
 from .ols import OLSResult, ols
 from .mixed import MixedResult, icc_null_model, lr_test, random_intercept, variance_explained
 from .effects import add_group_mean, center, ols_school_effects, school_effects
-from ._cli import add_models_arguments, cli_models
 
 __all__ = [
     "OLSResult", "ols",
     "MixedResult", "random_intercept", "icc_null_model", "variance_explained", "lr_test",
     "add_group_mean", "center", "school_effects", "ols_school_effects",
-    "add_models_arguments", "cli_models",
 ]

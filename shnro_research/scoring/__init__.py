@@ -17,9 +17,8 @@ caller. Modules:
 * :mod:`.needs` - :func:`needs_gap`
 * :mod:`.agreement` - :func:`rwg`, :func:`rwg_j`, :func:`ad_index`, :func:`icc_anova`,
   :func:`uniform_null_variance`
-* ``shnro score``: :func:`add_score_arguments`, :func:`cli_score`
+* ``shnro score``: :mod:`shnro_research.cli.score`
 """
-from ._cli import add_score_arguments, cli_score
 from .agreement import ad_index, icc_anova, rwg, rwg_j, uniform_null_variance
 from .multiresponse import chi_square_test, crosstab, multiple_response, multiple_response_test
 from .needs import needs_gap
@@ -42,5 +41,4 @@ __all__ = [
     "multiple_response", "multiple_response_test", "crosstab", "chi_square_test",
     "needs_gap",
     "rwg", "rwg_j", "ad_index", "icc_anova", "uniform_null_variance",
-    "add_score_arguments", "cli_score",
 ]

@@ -1,21 +1,11 @@
-"""``shnro score``: scale scores (and optionally reliability) from a data file and a keys file.
-
-Registered by the package CLI as::
-
-    p = subparsers.add_parser("score", help="scale scores and reliability")
-    add_score_arguments(p); p.set_defaults(func=cli_score)
-"""
+"""``shnro score --data FILE --keys KEYS.json``: scale scores (and optionally reliability)."""
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from .._checks import ParameterError
-from .reliability import item_analysis, reliability
-from .scales import score_scales
+from .validate import add_input_arguments, read_input
 
 
 def _number(text: str) -> int | float:
@@ -23,23 +13,10 @@ def _number(text: str) -> int | float:
     return int(v) if v.is_integer() and "." not in text else v
 
 
-def _read(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(path)
-    if suffix == ".sav":
-        import pyreadstat
-        return pyreadstat.read_sav(str(path))[0]
-    raise ParameterError(f"'--data' must be .csv, .parquet, .xlsx or .sav; got {path.name!r}")
-
-
-def add_score_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``shnro score``."""
-    parser.add_argument("--data", required=True, type=Path, help="respondent file (.csv .parquet .xlsx .sav)")
+    parser.add_argument("--data", required=True, type=Path,
+                        help="respondent file (.csv .parquet .xlsx .sav)")
     parser.add_argument("--keys", required=True, type=Path,
                         help='JSON file {"scale": ["-item1", "item2", ...]} (- = reverse keyed)')
     parser.add_argument("--item-min", required=True, type=float, help="declared minimum code")
@@ -47,18 +24,22 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=["mean", "sum"], default="mean")
     parser.add_argument("--min-valid", type=_number, default=None,
                         help="answered items needed: a count (3) or a share (0.5); default all")
-    parser.add_argument("--prorate", action="store_true", help="with --method sum: prorate missing items")
+    parser.add_argument("--prorate", action="store_true",
+                        help="with --method sum: prorate missing items")
     parser.add_argument("--id", default=None, help="respondent id column copied to the output")
     parser.add_argument("--by", nargs="*", default=None, help="group columns for reliability")
+    add_input_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, help="output CSV of scale scores")
     parser.add_argument("--reliability", type=Path, default=None,
                         help="also write reliability (alpha, omega) to this CSV and item analysis "
                              "next to it (*_items.csv)")
 
 
-def cli_score(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``shnro score``; returns the exit code."""
-    data = _read(args.data)
+    from ..scoring import item_analysis, reliability, score_scales
+
+    data = read_input(args.data, args).data
     keys = json.loads(Path(args.keys).read_text(encoding="utf-8"))
     lo, hi = args.item_min, args.item_max
     scores = score_scales(data, keys, item_min=lo, item_max=hi, method=args.method,
