@@ -54,6 +54,7 @@ def test_planted_changes_detected_and_no_false_positive_with_holm():
     est = srs_estimates(resp)
     res = dyn.wave_change(est, by=["school_id", "group"], base=2022, compare=2024, adjust="holm")
     assert len(res) == 40 * 3
+    assert (res["adjust_method"] == "holm").all()
     hit = res[res["school_id"].isin(planted)]
     assert (hit["classification"] == "positive").all()
     assert (hit["direction"] == "increase").all()

@@ -227,12 +227,12 @@ def test_clusters_planted_recovered_and_k_justified():
     for method in ("kmeans", "ward"):
         res = cluster_schools(df, ["a", "b", "c", "d"], method=method, k_range=range(2, 6), n_refs=5)
         assert res.k == 3 and res.k_silhouette == 3 and res.k_gap == 3
-        assert adjusted_rand_score(truth, res.labels["cluster"]) == 1.0
+        assert adjusted_rand_score(truth, res.labels["type"]) == 1.0
         assert set(res.criteria["k"]) == {1, 2, 3, 4, 5}
         assert res.criteria.loc[res.criteria["chosen"], "k"].item() == 3
         prof = res.profiles
-        assert set(prof.columns) >= {"cluster", "variable", "n", "est", "sd", "z_mean"}
-        assert prof.groupby("cluster")["n"].first().sum() == len(df)
+        assert set(prof.columns) >= {"type", "variable", "n", "est", "sd", "z_mean"}
+        assert prof.groupby("type")["n"].first().sum() == len(df)
 
 
 def test_ward_equals_sklearn_and_is_deterministic():
@@ -243,7 +243,7 @@ def test_ward_equals_sklearn_and_is_deterministic():
     X = df[["a", "b", "c", "d"]].to_numpy()
     X = (X - X.mean(0)) / X.std(0, ddof=1)
     sk = AgglomerativeClustering(n_clusters=4, linkage="ward").fit(X).labels_
-    assert adjusted_rand_score(sk, res.labels["cluster"]) == 1.0
+    assert adjusted_rand_score(sk, res.labels["type"]) == 1.0
     a = cluster_schools(df, ["a", "b", "c", "d"], k_range=[2, 3], n_refs=3, seed=7)
     b = cluster_schools(df, ["a", "b", "c", "d"], k_range=[2, 3], n_refs=3, seed=7)
     pd.testing.assert_frame_equal(a.criteria, b.criteria)
@@ -302,7 +302,7 @@ def test_cluster_result_tidy_glance_summary():
     df, _ = _blobs(n=20)
     res = cluster_schools(df, ["a", "b", "c", "d"], k_range=[2, 3, 4], n_refs=3, seed=1)
     t = res.tidy()
-    assert {"cluster", "variable", "n", "est", "sd"} <= set(t.columns) and len(t) == 3 * 4
+    assert {"type", "variable", "n", "est", "sd"} <= set(t.columns) and len(t) == 3 * 4
     g = res.glance()
     assert len(g) == 1 and g.loc[0, "k"] == res.k == 3 and g.loc[0, "n"] == len(df)
     assert g.loc[0, "seed"] == 1

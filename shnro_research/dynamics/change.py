@@ -106,7 +106,8 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     DataFrame
         Keys (``by``, ``variable``, ``wave_base``, ``wave_compare``), then ``est`` (difference),
         ``se``, ``ci_low``, ``ci_high``, ``df``, ``n`` (respondents in both waves when an ``n``
-        column exists), ``statistic`` (z or t), ``p_value``, then ``p_adjusted``, ``mdc``,
+        column exists), ``statistic`` (z or t), ``p_value``, then ``p_adjusted`` and
+        ``adjust_method`` (the ``adjust`` used), ``mdc``,
         ``est_base``, ``est_compare``, ``se_base``, ``se_compare``, ``direction``
         ("increase"/"decrease"/"none") and ``classification`` ("positive"/"negative"/
         "no change"/"no data": a domain missing in one wave or with a missing SE).
@@ -234,6 +235,7 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     else:
         padj = p_adjust(pval, adjust)
     out["p_adjusted"] = padj
+    out["adjust_method"] = adjust
     out["mdc"] = minimum_detectable_change(sed, alpha, power, dfw if use_t else None)
 
     var_values = out[variable] if (variable is not None and variable in out.columns) else None
@@ -253,7 +255,7 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     drop = [c for c in out.columns if c.endswith("_base") or c.endswith("_compare")]
     keep_extra = {"est_base", "est_compare", "se_base", "se_compare", "wave_base", "wave_compare"}
     out = out.drop(columns=[c for c in drop if c not in keep_extra])
-    extra = ["p_adjusted", "mdc", "est_base", "est_compare", "se_base", "se_compare",
+    extra = ["p_adjusted", "adjust_method", "mdc", "est_base", "est_compare", "se_base", "se_compare",
              "direction", "classification"]
     ordered = _order_columns(out, keys + ["wave_base", "wave_compare"])
     vocab = [c for c in ordered.columns if c not in extra]

@@ -26,9 +26,11 @@ class ClusterResult:
     k : int
         Chosen number of clusters; ``k_silhouette`` and ``k_gap`` the choice of each criterion.
     labels : DataFrame
-        School key(s) and ``cluster`` (1 = lowest mean standardised profile).
+        School key(s) and ``type``: the cluster, 1..k (1 = lowest mean standardised profile);
+        typology classes are ``type`` throughout the package.
     profiles : DataFrame
-        Per cluster and variable: ``n``, ``est`` (raw mean), ``sd``, ``z_mean`` (standardised mean).
+        Per cluster (``type``) and variable: ``n``, ``est`` (raw mean), ``sd``, ``z_mean``
+        (standardised mean).
     excluded : DataFrame
         Schools left out (missing profile values), with the reason.
     """
@@ -44,7 +46,7 @@ class ClusterResult:
 
     def tidy(self) -> pd.DataFrame:
         """One row per cluster and profile variable: the parameters of the clustering
-        (``cluster``, ``variable``, ``n``, ``est`` = raw mean, ``sd``, ``z_mean``)."""
+        (``type`` = the cluster, ``variable``, ``n``, ``est`` = raw mean, ``sd``, ``z_mean``)."""
         return self.profiles
 
     def glance(self) -> pd.DataFrame:
@@ -67,10 +69,10 @@ class ClusterResult:
         from ..design._summary import summary_text  # noqa: PLC0415
         g = self.glance().iloc[0]
         s = self.settings
-        prof = self.profiles.pivot(index="variable", columns="cluster", values="est")
+        prof = self.profiles.pivot(index="variable", columns="type", values="est")
         prof.columns = [f"cluster {c}" for c in prof.columns]
         prof = prof.reindex(s.get("columns", list(prof.index))).reset_index()
-        sizes = self.labels["cluster"].value_counts().sort_index()
+        sizes = self.labels["type"].value_counts().sort_index()
         header = [("Method", s.get("method")), ("No. schools", int(g["n"])),
                   ("Chosen k", self.k), ("Chosen by", s.get("criterion")),
                   ("k (silhouette)", self.k_silhouette), ("k (gap)", self.k_gap),
@@ -273,12 +275,12 @@ def cluster_schools(profiles: pd.DataFrame, columns: Sequence[str], *, school: s
     remap = {c: i + 1 for i, c in enumerate(order)}
     lab = np.array([remap[c] for c in lab])
     labels = profiles.loc[ok, keys].reset_index(drop=True)
-    labels["cluster"] = lab
+    labels["type"] = lab
     prof_rows = []
     for c in sorted(np.unique(lab)):
         m = lab == c
         for j, col in enumerate(cols):
-            prof_rows.append({"cluster": c, "variable": col, "n": int(m.sum()),
+            prof_rows.append({"type": c, "variable": col, "n": int(m.sum()),
                               "est": float(X_raw[m, j].mean()),
                               "sd": float(X_raw[m, j].std(ddof=1)) if m.sum() > 1 else np.nan,
                               "z_mean": float(X[m, j].mean())})
