@@ -7,14 +7,14 @@
 * :func:`write_spss_template` — an empty ``.sav`` file with variable labels, value labels,
   user-missing values, measure levels and formats, ready for data entry (pyreadstat).
 * :func:`codebook_table` / :func:`write_codebook_xlsx` — the codebook as a DataFrame / Excel file.
-* ``shnro forms`` — :func:`add_forms_arguments` and :func:`cli_forms`.
+* :func:`write_forms` — all of them for several instruments (``shnro forms``,
+  :mod:`shnro_research.cli.forms`).
 
 Every function takes an :class:`Instrument` or the name/path accepted by
 :func:`~.instruments.load_instrument`. Nothing here knows a particular questionnaire.
 """
 from __future__ import annotations
 
-import argparse
 import html
 from dataclasses import dataclass
 from pathlib import Path
@@ -748,20 +748,7 @@ def write_codebook_xlsx(instrument: Any, path: str | Path, lang: str = "ru") -> 
     return p
 
 
-# -- CLI ---------------------------------------------------------------------------------------
-
-def add_forms_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``shnro forms``."""
-    parser.add_argument("instruments", nargs="*", metavar="INSTRUMENT",
-                        help="bundled names or .yaml paths (default: "
-                             + ", ".join(DEFAULT_INSTRUMENTS) + ")")
-    parser.add_argument("--out", default="forms", metavar="DIR",
-                        help="output folder (default: ./forms)")
-    parser.add_argument("--lang", choices=LANGS, default="ru", help="wording language (default ru)")
-    parser.add_argument("--format", nargs="+", choices=FORMATS, default=list(FORMATS),
-                        dest="formats", metavar="FORMAT",
-                        help="any of html docx sav xlsx (default: all)")
-
+# -- several instruments at once -------------------------------------------------------------
 
 def write_forms(instruments: list[Any] | None = None, out: str | Path = "forms",
                 lang: str = "ru", formats: list[str] | tuple[str, ...] = FORMATS) -> list[Path]:
@@ -790,10 +777,3 @@ def write_forms(instruments: list[Any] | None = None, out: str | Path = "forms",
         if "xlsx" in formats:
             written.append(write_codebook_xlsx(ins, out / f"{ins.id}_codebook_{lang}.xlsx", lang))
     return written
-
-
-def cli_forms(args: argparse.Namespace) -> int:
-    """``shnro forms [INSTRUMENT ...] --out DIR [--lang ru|en] [--format html docx sav xlsx]``."""
-    for p in write_forms(list(args.instruments) or None, args.out, args.lang, args.formats):
-        print(p)
-    return 0
