@@ -18,29 +18,10 @@ import pandas as pd
 from .document import ReportFigure, ReportTable, Section, write_report, write_school_card
 from .figures import (caterpillar, plot_achievement, plot_trend, results_vs_context,
                       save_figure, tension_by_school, value_hierarchies)
+from .labels import SECTION_TITLES as _TXT
 from .tables import TableStyle, export_table
 
 TABLE_FORMATS = ("docx", "xlsx", "tex", "html", "md")
-
-_TXT = {
-    "ru": {
-        "data": "Данные и их качество", "rel": "Надёжность шкал",
-        "tension": "Социальная напряжённость", "values": "Ценностные ориентации",
-        "success": "Представления о жизненном успехе", "needs": "Фундаментальные потребности и институциональные условия",
-        "community": "Профессиональное сообщество учителей", "design": "Оценки с учётом дизайна выборки",
-        "context": "Индекс социального благополучия школ", "models": "Результаты обучения и социальный контекст",
-        "dynamics": "Динамика между волнами", "indicators": "Целевые показатели программы",
-    },
-    "en": {
-        "data": "Data and data quality", "rel": "Reliability of scales",
-        "tension": "Social tension", "values": "Value orientations",
-        "success": "Ideas of life success", "needs": "Fundamental needs and institutional conditions",
-        "community": "Teachers' professional community", "design": "Design-based estimates",
-        "context": "School social well-being index", "models": "Results and social context",
-        "dynamics": "Change between waves", "indicators": "Programme target indicators",
-    },
-}
-
 
 def _ru(lang: str, ru: str, en: str) -> str:
     return ru if lang == "ru" else en

@@ -1,0 +1,166 @@
+"""The one glossary of the package's readers: labels of columns, of key values (respondent
+groups, levels, classes), of figure axes and of report sections, in Russian and English.
+
+Scale and item labels come from the instruments themselves; everything else a reader sees is
+labelled here. ``label(key, lang)`` returns the label, or the key unchanged when it has none.
+"""
+from __future__ import annotations
+
+LANGS = ("ru", "en")
+
+#: Labels of the column vocabulary and of the study's key columns.
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "est": ("Оценка", "Estimate"),
+    "se": ("Ст. ошибка", "SE"),
+    "ci": ("95% ДИ", "95% CI"),
+    "ci_low": ("Нижняя граница ДИ", "CI lower"),
+    "ci_high": ("Верхняя граница ДИ", "CI upper"),
+    "df": ("ст. св.", "df"),
+    "n": ("n", "n"),
+    "n_eff": ("Эфф. n", "Effective n"),
+    "deff": ("Эффект дизайна", "Design effect"),
+    "statistic": ("Статистика", "Statistic"),
+    "p_value": ("p", "p"),
+    "p_adjusted": ("p (скорр.)", "p (adjusted)"),
+    "term": ("Предиктор", "Term"),
+    "variable": ("Переменная", "Variable"),
+    "scale": ("Шкала", "Scale"),
+    "item": ("Пункт", "Item"),
+    "school_id": ("Школа", "School"),
+    "class_id": ("Класс", "Class"),
+    "group": ("Группа", "Group"),
+    "wave": ("Волна", "Wave"),
+    "year": ("Год", "Year"),
+    "indicator": ("Показатель", "Indicator"),
+    "value": ("Значение", "Value"),
+    "target": ("Целевое значение", "Target"),
+    "achievement": ("Достижение", "Achievement"),
+    "level": ("Уровень", "Level"),
+    "alpha": ("α Кронбаха", "Cronbach's α"),
+    "omega": ("ω", "ω"),
+    "mean": ("Среднее", "Mean"),
+    "sd": ("Ст. откл.", "SD"),
+    "diff": ("Разность", "Difference"),
+    "component": ("Компонент", "Component"),
+    "variance": ("Дисперсия", "Variance"),
+    "icc": ("ICC", "ICC"),
+    "type": ("Тип", "Type"),
+    "rule": ("Правило", "Rule"),
+    "share": ("Доля", "Share"),
+    "outcome": ("Зависимая переменная", "Outcome"),
+    "r2": ("R²", "R²"),
+    "sigma": ("σ", "σ"),
+    "raw_rows": ("Строк в файле", "Raw rows"),
+    "clean_rows": ("Принято", "Kept"),
+    "excluded_rows": ("Исключено", "Excluded"),
+    "problem": ("Проблема", "Problem"),
+    "action": ("Действие", "Action"),
+    "option": ("Вариант ответа", "Option"),
+    "need": ("Потребность", "Need"),
+    "mean_importance": ("Важность", "Importance"),
+    "mean_realisation": ("Реализованность", "Realisation"),
+    "n_items": ("Пунктов", "Items"),
+    "tension_level": ("Уровень напряжённости", "Tension level"),
+    "pct_negative": ("% негативных", "% negative"),
+    "pct_positive": ("% позитивных", "% positive"),
+    "group_a": ("Группа A", "Group A"),
+    "group_b": ("Группа B", "Group B"),
+    "mean_a": ("Среднее A", "Mean A"),
+    "mean_b": ("Среднее B", "Mean B"),
+    "p_holm": ("p (Холм)", "p (Holm)"),
+    "method": ("Метод", "Method"),
+    "classification": ("Оценка изменения", "Change"),
+    "wave_base": ("Базовая волна", "Base wave"),
+    "wave_compare": ("Волна сравнения", "Compared wave"),
+    "wellbeing_index": ("Индекс благополучия школы", "School well-being index"),
+    "adjust_method": ("Поправка", "Adjustment"),
+    "result": ("Результат", "Result"),
+    "residual": ("Остаток", "Residual"),
+    "rules_fired": ("Сработавшие правила", "Rules fired"),
+    "schools": ("Школы", "Schools"),
+    "years": ("Годы", "Years"),
+    "direction": ("Направление", "Direction"),
+    "weight": ("Вес", "Weight"),
+    "cv": ("CV весов", "Weight CV"),
+    "sum": ("Сумма весов", "Sum of weights"),
+    "rwg_j_median": ("Медиана rwg(j)", "Median rwg(j)"),
+    "ad_mean": ("Среднее AD", "Mean AD"),
+    "icc1": ("ICC(1)", "ICC(1)"),
+    "icc2": ("ICC(2)", "ICC(2)"),
+    "alpha_raw_listwise": ("α (listwise)", "α (listwise)"),
+    "alpha_std_listwise": ("α станд. (listwise)", "Std. α (listwise)"),
+    "alpha_raw_pairwise": ("α (pairwise)", "α (pairwise)"),
+    "omega_total_listwise": ("ω общая", "ω total"),
+}
+
+#: Values of key columns that are translated (respondent groups, levels).
+VALUE_LABELS: dict[str, tuple[str, str]] = {
+    "students": ("Учащиеся", "Students"),
+    "parents": ("Родители", "Parents"),
+    "teachers": ("Учителя", "Teachers"),
+    "low": ("низкий", "low"),
+    "moderate": ("умеренный", "moderate"),
+    "high": ("высокий", "high"),
+    "critical": ("критический", "critical"),
+    "achieved": ("достигнуто", "achieved"),
+    "partly achieved": ("достигнуто частично", "partly achieved"),
+    "not achieved": ("не достигнуто", "not achieved"),
+    "no data": ("нет данных", "no data"),
+    "no target": ("цель не задана", "no target"),
+    "positive": ("положительная", "positive"),
+    "negative": ("отрицательная", "negative"),
+    "no change": ("без изменений", "no change"),
+    "stably_low": ("стабильно низкие результаты", "stably low"),
+    "stably_high": ("стабильно высокие результаты", "stably high"),
+    "unstable": ("нестабильные результаты", "persistently unstable"),
+    "other": ("прочие", "other"),
+    "unfavourable_conditions": ("неблагоприятные условия", "unfavourable conditions"),
+    "school": ("школа", "school"),
+    "class": ("класс", "class"),
+    "residual": ("остаточная", "residual"),
+    "Residual": ("остаточная", "residual"),
+    "(Intercept)": ("Константа", "(Intercept)"),
+    "wellbeing_index": ("Индекс благополучия школы", "School well-being index"),
+    "ses": ("СЭС учащегося", "Student SES"),
+    "ses_mean": ("Средний СЭС школы", "School mean SES"),
+    "listwise": ("listwise", "listwise"),
+    "pairwise": ("pairwise", "pairwise"),
+}
+
+
+#: Titles of the study report's sections.
+SECTION_TITLES: dict[str, dict[str, str]] = {
+    "ru": {
+        "data": "Данные и их качество", "rel": "Надёжность шкал",
+        "tension": "Социальная напряжённость", "values": "Ценностные ориентации",
+        "success": "Представления о жизненном успехе", "needs": "Фундаментальные потребности и институциональные условия",
+        "community": "Профессиональное сообщество учителей", "design": "Оценки с учётом дизайна выборки",
+        "context": "Индекс социального благополучия школ", "models": "Результаты обучения и социальный контекст",
+        "dynamics": "Динамика между волнами", "indicators": "Целевые показатели программы",
+    },
+    "en": {
+        "data": "Data and data quality", "rel": "Reliability of scales",
+        "tension": "Social tension", "values": "Value orientations",
+        "success": "Ideas of life success", "needs": "Fundamental needs and institutional conditions",
+        "community": "Teachers' professional community", "design": "Design-based estimates",
+        "context": "School social well-being index", "models": "Results and social context",
+        "dynamics": "Change between waves", "indicators": "Programme target indicators",
+    },
+}
+
+
+
+#: Labels of the respondent groups, by language (for figures and cards).
+GROUP_LABELS: dict[str, dict[str, str]] = {
+    lang: {g: VALUE_LABELS[g][i] for g in ("students", "parents", "teachers")}
+    for i, lang in enumerate(LANGS)}
+
+
+def label(key: str, lang: str = "ru") -> str:
+    """Reader's label of a column name or key value; the key itself if it has none."""
+    i = LANGS.index(lang)
+    if key in COLUMN_LABELS:
+        return COLUMN_LABELS[key][i]
+    if key in VALUE_LABELS:
+        return VALUE_LABELS[key][i]
+    return key
