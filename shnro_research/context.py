@@ -68,7 +68,7 @@ class ContextIndex:
         direction-corrected components ``z_<component>``; ``index_group`` if groups were asked for.
     components : DataFrame
         Long (tidy) form: keys, ``component``, ``raw`` (recoded raw value), ``direction``,
-        ``mean``, ``sd`` (standardisation constants used), ``z``, ``weight``.
+        ``center``, ``scale`` (standardisation constants used: mean and SD), ``z``, ``weight``.
     weights : DataFrame
         One row per component: ``direction``, ``weight`` (normalised to sum 1), and for PCA weights
         ``loading`` and ``explained_variance`` (share of the first eigenvalue in the total).
@@ -92,9 +92,9 @@ class ContextIndex:
         constants ``center`` and ``scale`` when they are the same for every unit (reference
         values, or a single group)."""
         t = self.weights.rename(columns={"weight": "est"})
-        consts = self.components.groupby("component", sort=False)[["mean", "sd"]].agg(
+        consts = self.components.groupby("component", sort=False)[["center", "scale"]].agg(
             lambda v: v.iloc[0] if v.dropna().nunique() <= 1 and v.notna().any() else np.nan)
-        t = t.merge(consts.rename(columns={"mean": "center", "sd": "scale"}).reset_index(),
+        t = t.merge(consts.reset_index(),
                     on="component", how="left")
         drop = [c for c in ("center", "scale") if t[c].isna().all()] + \
             [c for c in ("explained_variance",) if c in t.columns]
@@ -161,10 +161,15 @@ def _check_reference(reference: Any, comps: Sequence[str]) -> dict[str, tuple[fl
     if reference is None:
         raise ParameterError(
             "'reference' must be given when standardise='reference': a dict {component: (mean, sd)} "
-            "or a DataFrame indexed by component with columns 'mean' and 'sd'; got None")
+            "or a DataFrame indexed by component with columns 'mean' and 'sd' (or 'center' and "
+            "'scale', as in ContextIndex.components); got None")
     if isinstance(reference, pd.DataFrame):
-        check_columns(reference, ["mean", "sd"], "reference")
-        reference = {k: (row["mean"], row["sd"]) for k, row in reference.iterrows()}
+        m_col, s_col = (("center", "scale") if {"center", "scale"} <= set(reference.columns)
+                        and not {"mean", "sd"} <= set(reference.columns) else ("mean", "sd"))
+        check_columns(reference, [m_col, s_col], "reference")
+        if "component" in reference.columns:
+            reference = reference.set_index("component")
+        reference = {k: (row[m_col], row[s_col]) for k, row in reference.iterrows()}
     if not isinstance(reference, Mapping):
         raise ParameterError(f"'reference' must be a dict or a DataFrame; got {type(reference).__name__}")
     missing = [c for c in comps if c not in reference]
@@ -408,8 +413,8 @@ def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: 
         f["component"] = c
         f["raw"] = X[:, j]
         f["direction"] = int(D[j])
-        f["mean"] = means[:, j]
-        f["sd"] = sds[:, j]
+        f["center"] = means[:, j]
+        f["scale"] = sds[:, j]
         f["z"] = Z[:, j]
         f["weight"] = w_norm[j]
         long.append(f)
@@ -462,7 +467,8 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
     by : str or list, optional
         Groups for within-standardisation (e.g. ``"year"`` or ``["region", "year"]``).
     reference : dict or DataFrame, optional
-        ``{component: (mean, sd)}`` or a frame indexed by component with ``mean``, ``sd``.
+        ``{component: (mean, sd)}`` or a frame indexed by (or with a column) ``component`` with
+        ``mean``, ``sd`` (or ``center``, ``scale``: e.g. ``res.tidy()`` of a base year).
     weights : "equal", "pca" or dict
         ``"pca"``: loadings of the first principal component of the correlation matrix of the
         standardised components (complete cases), sign fixed so that a higher index is more

@@ -279,3 +279,17 @@ def test_context_index_tidy_glance_summary(passport):
                           standardise="reference",
                           reference={"share_low_income": (0.2, 0.1), "share_single_parent": (0.25, 0.05)})
     assert_allclose(ref.tidy()[["center", "scale"]].to_numpy(), [[0.2, 0.1], [0.25, 0.05]])
+
+
+def test_reference_from_a_base_year_tidy(passport):
+    """A base year's standardisation constants (tidy: center, scale) standardise later years."""
+    comps = {"share_low_income": -1, "share_single_parent": -1}
+    base = wellbeing_index(passport[passport["year"] == passport["year"].min()], comps)
+    consts = base.tidy()
+    assert {"center", "scale"} <= set(consts.columns)
+    later = wellbeing_index(passport, comps, standardise="reference", reference=consts)
+    direct = wellbeing_index(passport, comps, standardise="reference",
+                             reference={r.component: (r.center, r.scale) for r in consts.itertuples()})
+    assert_allclose(later.scores["est"], direct.scores["est"], rtol=1e-12)
+    assert {"center", "scale", "raw"} <= set(later.components.columns)
+    assert not {"mean", "value"} & set(later.components.columns)

@@ -29,7 +29,7 @@ class ClusterResult:
         School key(s) and ``type``: the cluster, 1..k (1 = lowest mean standardised profile);
         typology classes are ``type`` throughout the package.
     profiles : DataFrame
-        Per cluster (``type``) and variable: ``n``, ``est`` (raw mean), ``sd``, ``z_mean``
+        Per cluster (``type``) and variable: ``est`` (raw mean), ``sd``, ``n``, ``z_mean``
         (standardised mean).
     excluded : DataFrame
         Schools left out (missing profile values), with the reason.
@@ -46,7 +46,7 @@ class ClusterResult:
 
     def tidy(self) -> pd.DataFrame:
         """One row per cluster and profile variable: the parameters of the clustering
-        (``type`` = the cluster, ``variable``, ``n``, ``est`` = raw mean, ``sd``, ``z_mean``)."""
+        (``type`` = the cluster, ``variable``, ``est`` = raw mean, ``sd``, ``n``, ``z_mean``)."""
         return self.profiles
 
     def glance(self) -> pd.DataFrame:
@@ -280,10 +280,9 @@ def cluster_schools(profiles: pd.DataFrame, columns: Sequence[str], *, school: s
     for c in sorted(np.unique(lab)):
         m = lab == c
         for j, col in enumerate(cols):
-            prof_rows.append({"type": c, "variable": col, "n": int(m.sum()),
-                              "est": float(X_raw[m, j].mean()),
+            prof_rows.append({"type": c, "variable": col, "est": float(X_raw[m, j].mean()),
                               "sd": float(X_raw[m, j].std(ddof=1)) if m.sum() > 1 else np.nan,
-                              "z_mean": float(X[m, j].mean())})
+                              "n": int(m.sum()), "z_mean": float(X[m, j].mean())})
     settings = dict(method=method, columns=cols, criterion=how, standardise=standardise,
                     seed=seed, n_init=n_init, n_refs=n_refs, k_range=ks)
     return ClusterResult(criteria=crit, k=int(chosen), k_silhouette=k_sil, k_gap=k_gap, labels=labels,

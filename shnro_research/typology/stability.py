@@ -19,13 +19,13 @@ def result_states(results: pd.DataFrame, *, value: str, school: str = "school_id
     """Yearly state of each school: ``low`` / ``middle`` / ``high`` by quantiles of the result.
 
     Within each year (and ``by``): ``low`` if the result is at or below ``Q_low``, ``high`` if at or
-    above ``Q_high``, ``middle`` otherwise (terciles by default); ``pct_rank`` = (rank − 0.5) / n.
+    above ``Q_high``, ``middle`` otherwise (terciles by default); ``rank_share`` = (rank − 0.5) / n (0-1).
     With ``higher_is_better=False`` the scale is reversed first.
 
     Returns
     -------
     DataFrame
-        ``by``, school, year, value, ``pct_rank``, ``state``.
+        ``by``, school, year, value, ``rank_share``, ``state``.
 
     Examples
     --------
@@ -49,7 +49,7 @@ def result_states(results: pd.DataFrame, *, value: str, school: str = "school_id
     out[value] = x
     r = xs.groupby(gid).rank(method="average")
     nv = xs.groupby(gid).transform("count")
-    out["pct_rank"] = (r - 0.5) / nv
+    out["rank_share"] = (r - 0.5) / nv
     state = np.where(xs <= qlo, "low", np.where(xs >= qhi, "high", "middle"))
     out["state"] = pd.Series(state, index=out.index).where(x.notna())
     return out.reset_index(drop=True)
