@@ -253,20 +253,21 @@ def test_plan_sample_size():
 
 # ------------------------------------------------------------------ CLI
 def test_cli_estimate(tmp_path, data, capsys):
+    from shnro_research.cli import estimate as cli_estimate
     path = tmp_path / "resp.csv"
     data.to_csv(path, index=False)
     parser = argparse.ArgumentParser()
-    sd.add_estimate_arguments(parser)
+    cli_estimate.add_arguments(parser)
     out = tmp_path / "est.csv"
     args = parser.parse_args([str(path), "--vars", "y", "q", "--by", "school_id", "wave",
                               "--ids", "school_id", "class_id", "--strata", "mun", "--weights", "w",
                               "--out", str(out)])
-    assert sd.cli_estimate(args) == 0
+    assert cli_estimate.run(args) == 0
     t = pd.read_csv(out)
     assert {"est", "se", "ci_low", "deff"} <= set(t.columns) and len(t) == 12 * 2 * 4
     args = parser.parse_args([str(tmp_path / "none.csv"), "--vars", "y"])
-    with pytest.raises(ParameterError, match="does not exist"):
-        sd.cli_estimate(args)
+    with pytest.raises(ParameterError, match="not found"):
+        cli_estimate.run(args)
 
 
 def test_quantile_by_domain_and_replicate_pipeline(design, data):

@@ -289,7 +289,7 @@ def test_summary_prints_coefficients_and_variance_components(nested):
 
 
 def test_old_parameter_names_still_work(exam):
-    with pytest.warns(FutureWarning, match="'group' is renamed 'school'"):
+    with pytest.warns(FutureWarning, match="is renamed"):
         old = random_intercept(exam, "normexam ~ standLRT", group="school", alpha=0.1)
     new = random_intercept(exam, "normexam ~ standLRT", school="school", level=0.9)
     assert_allclose(old.tidy()["ci_high"], new.tidy()["ci_high"])

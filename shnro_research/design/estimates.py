@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, as_list, check_columns, check_number, check_option, tidy
+from .._checks import as_list, check_columns, check_number, check_option, tidy
+from ..errors import DataError, ParameterError
 from ..scoring._common import public
 from .spec import ReplicateDesign, SurveyDesign, _taylor_var
 
@@ -160,7 +161,7 @@ def _estimate_numeric(design, variables, by, ci, level, missing, kind, deff=True
     _check_common(design, ci, level, missing)
     variables = as_list(variables)
     if not variables:
-        raise ParameterError("'variables' must name at least one column")
+        raise ParameterError(f"'variables' must name at least one column; got {variables!r}")
     dom_all, tab = _domains(design, by)
     D = len(tab)
     frames = []

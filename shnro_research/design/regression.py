@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, as_list, check_number, check_option, tidy
+from .._checks import as_list, check_number, check_option, tidy
+from ..errors import DataError, ParameterError
 from ..scoring._common import public
 from ._summary import Summary, summary_text
 from .spec import ReplicateDesign, SurveyDesign, _taylor_cov

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, check_columns, check_number, check_option
+from .._checks import check_columns, check_number, check_option
+from ..errors import DataError, ParameterError
 from ..scoring._common import public
 
 
@@ -122,7 +123,8 @@ def draw_sample(schools: pd.DataFrame, *, school: str = "school_id", size: str |
     cols = [school] + ([size] if size else []) + ([stratum] if stratum else [])
     check_columns(schools, cols, "school frame")
     if method == "pps" and size is None:
-        raise ParameterError("method='pps' needs 'size' (a size measure column such as enrolment)")
+        raise ParameterError("method='pps' needs 'size' (a size measure column such as "
+                             "enrolment); got None")
     if schools[school].duplicated().any():
         dup = schools.loc[schools[school].duplicated(), school].iloc[0]
         raise DataError(f"school frame: school id {dup!r} appears more than once")
@@ -204,7 +206,7 @@ def plan_sample_size(margin: float, *, icc: float, cluster_size: float, sd: floa
         var = sd * sd
     else:
         if p is None:
-            raise ParameterError("give 'sd' (for a mean) or 'p' (for a proportion)")
+            raise ParameterError("give 'sd' (for a mean) or 'p' (for a proportion); got None for both")
         check_number(p, "p", low=0, high=1)
         var = p * (1 - p)
     z = stats.norm.ppf(1 - (1 - level) / 2)

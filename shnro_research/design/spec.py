@@ -20,8 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import DataError, ParameterError, as_list, check_columns, check_option
-from ..errors import DesignWarning
+from .._checks import as_list, check_columns, check_option
+from ..errors import DataError, DesignWarning, ParameterError
 from ..scoring._common import public
 from ._summary import Summary, summary_text
 
@@ -699,7 +699,7 @@ def replicate_design(data: pd.DataFrame, *, repweights: str | Sequence[str] | np
         _check_weights(w, f"weight column {weight!r}")
     nrep = R.shape[1]
     if type == "Fay" and rho is None:
-        raise ParameterError("type='Fay' needs 'rho' (e.g. 0.5 for PISA)")
+        raise ParameterError("type='Fay' needs 'rho' (e.g. 0.5 for PISA); got None")
     if type == "BRR":
         scale = 1.0 / nrep
     elif type == "Fay":

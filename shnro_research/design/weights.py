@@ -16,7 +16,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import DataError, ParameterError, as_list, check_columns, check_number
+from .._checks import as_list, check_columns, check_number
+from ..errors import DataError, ParameterError
 from ..scoring._common import public
 from .spec import SurveyDesign, _Calibration
 
@@ -87,7 +88,8 @@ def nonresponse_adjust(data: pd.DataFrame, weight: str, responded: str,
 def _margin_matrix(data: pd.DataFrame, margins: Mapping[str, Mapping]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Intercept + treatment dummies of each margin (first level dropped) and population totals."""
     if not isinstance(margins, Mapping) or not margins:
-        raise ParameterError("'margins' must be a non-empty dict {column: {level: population total}}")
+        raise ParameterError("'margins' must be a non-empty dict {column: {category: population "
+                             f"total}}; got {margins!r}")
     check_columns(data, list(margins), "rake data")
     cols, pops, names = [np.ones(len(data))], [], ["(Intercept)"]
     grand = None
@@ -254,7 +256,8 @@ def weight_diagnostics(design_or_weights: SurveyDesign | np.ndarray | pd.Series,
         w = pd.Series(np.asarray(design_or_weights, float))
         data = None
         if by is not None:
-            raise ParameterError("'by' needs a SurveyDesign (its data hold the by columns)")
+            raise ParameterError(f"'by' needs a SurveyDesign (its data hold the by columns); got "
+                             f"by={by!r} with {type(design_or_weights).__name__} weights")
     by_l = as_list(by)
 
     def one(x: pd.Series) -> pd.Series:

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, as_list, check_columns, check_number, tidy
+from .._checks import as_list, check_columns, check_number, tidy
+from ..errors import DataError, ParameterError
 
 INTERCEPT = "(Intercept)"
 

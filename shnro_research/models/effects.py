@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, as_list, check_columns, check_number, check_option, tidy
+from .._checks import as_list, check_columns, check_number, check_option, tidy
+from ..errors import DataError, ParameterError
 from ..scoring._common import public
 from ._results import ALPHA_TO_LEVEL, check_level, model_frame
 from .mixed import MixedResult
@@ -17,7 +18,7 @@ __all__ = ["add_group_mean", "center", "school_effects", "ols_school_effects"]
 def _numeric_columns(data: pd.DataFrame, columns, where: str) -> list[str]:
     cols = as_list(columns)
     if not cols:
-        raise ParameterError("'columns' must name at least one column")
+        raise ParameterError(f"'columns' must name at least one column; got {columns!r}")
     check_columns(data, cols, where)
     for c in cols:
         if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):

@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
-from .._checks import DataError, ParameterError, check_option, tidy
+from .._checks import check_option, tidy
 from ..design._summary import Summary, summary_text
-from ..errors import ConvergenceWarning, SingularFitWarning
+from ..errors import ConvergenceWarning, DataError, ParameterError, SingularFitWarning
 from ..scoring._common import public
 from ._results import (ALPHA_TO_LEVEL, INTERCEPT, ModelFrame, check_level, check_rank, coef_table,
                        model_frame, realign)
@@ -363,7 +363,8 @@ def _run_optimizers(suff: _Suff, reml: bool, optimizers) -> tuple[np.ndarray, pd
         optimizers = ("brent", "nelder-mead") if k == 1 else ("lbfgsb", "nelder-mead")
     optimizers = [optimizers] if isinstance(optimizers, str) else list(optimizers)
     if not optimizers:
-        raise ParameterError(f"'optimizers' must name at least one of {list(OPTIMIZERS)}")
+        raise ParameterError(f"'optimizers' must name at least one of {list(OPTIMIZERS)}; "
+                             f"got {optimizers!r}")
     for o in optimizers:
         check_option(o, "optimizers", OPTIMIZERS)
         if o == "brent" and k != 1:

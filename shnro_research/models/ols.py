@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from .._checks import DataError, ParameterError, check_option
+from .._checks import check_option
+from ..errors import DataError, ParameterError
 from ..design._summary import Summary, summary_text
 from ..scoring._common import public
 from ._results import (ALPHA_TO_LEVEL, ModelFrame, check_level, check_rank, coef_table,

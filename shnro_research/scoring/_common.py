@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import DataError, ParameterError, as_list, check_columns
+from .._checks import as_list, check_columns
+from ..errors import DataError, ParameterError
 
 _PREFIXED = re.compile(r"^[A-Za-z_][\w.]*: ")
 

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, as_list, check_columns, check_number, check_option, tidy
+from .._checks import as_list, check_columns, check_number, check_option, tidy
+from ..errors import DataError, ParameterError
 from ._common import numeric_matrix, public
 
 __all__ = ["rwg", "rwg_j", "ad_index", "icc_anova", "uniform_null_variance"]
@@ -136,7 +137,7 @@ def rwg_j(data: pd.DataFrame, items: Sequence[str], by: str | Sequence[str], *,
     """
     items = as_list(items)
     if len(items) < 1:
-        raise ParameterError("'items' must name at least one column")
+        raise ParameterError(f"'items' must name at least one column; got {items!r}")
     sig = _null(options, null_variance)
     frame, keys, by = _complete(data, items, by)
     var, size = _group_var(frame, keys, by)

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import DataError, ParameterError, as_list, check_columns, check_option, tidy
+from .._checks import as_list, check_columns, check_option, tidy
+from ..errors import DataError, ParameterError
 from .._stats import cramers_v_table
 from ._common import group_codes, numeric_matrix, public, weight_array
 
@@ -32,7 +33,7 @@ __all__ = ["multiple_response", "multiple_response_test", "crosstab", "chi_squar
 def _mr_matrix(data, items, selected, base):
     items = as_list(items)
     if len(items) < 1:
-        raise ParameterError("'items' must name at least one dichotomy column")
+        raise ParameterError(f"'items' must name at least one dichotomy column; got {items!r}")
     check_option(base, "base", ("answered", "selected"))
     x = numeric_matrix(data, items)
     answered = np.isfinite(x).any(axis=1)

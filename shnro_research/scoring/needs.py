@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import ParameterError, as_list, check_number, tidy
+from .._checks import as_list, check_number, tidy
+from ..errors import ParameterError
 from ._common import (bound_array, check_range, group_codes, numeric_matrix, public, weight_array,
                       weighted_mean_se)
 

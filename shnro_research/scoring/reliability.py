@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, sparse, stats
 
-from .._checks import ParameterError, as_list, check_columns, check_number, check_option, tidy
+from .._checks import as_list, check_columns, check_number, check_option, tidy
+from ..errors import ParameterError
 from ._common import (bound_array, check_range, group_codes, keys_items, numeric_matrix, public,
                       parse_keys)
 
@@ -495,7 +496,8 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
     if school is not None:
         check_columns(data, [school], "data")
     if ci == "bootstrap" and seed is None:
-        raise ParameterError("'seed' is required with ci='bootstrap' (results must be reproducible)")
+        raise ParameterError("'seed' is required with ci='bootstrap' (results must be "
+                             "reproducible); got None")
     parsed, items, x, lo, hi = _prepare(data, keys, item_min, item_max, out_of_range)
     cl_all = data[school].to_numpy() if school is not None else np.arange(len(data))
     if by:

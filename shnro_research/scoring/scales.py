@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import ParameterError, check_min_valid, check_option
+from .._checks import check_min_valid, check_option
+from ..errors import ParameterError
 from ._common import bound_array, check_range, keys_items, numeric_matrix, parse_keys, public
 
 __all__ = ["score_scales", "reverse_code"]

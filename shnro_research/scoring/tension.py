@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import ParameterError, as_list, check_columns, check_min_valid, check_number, check_option, tidy
+from .._checks import as_list, check_columns, check_min_valid, check_number, check_option, tidy
+from ..errors import ParameterError
 from .._stats import P_ADJUST_METHODS, p_adjust
 from ._common import (bound_array, check_range, group_codes, keyed, numeric_matrix, parse_keys,
                       public, weight_array, weighted_mean_se)
@@ -207,7 +208,7 @@ def balance_index(data: pd.DataFrame, items: Sequence[str], *, negative: Any, po
     """
     items = as_list(items)
     if not items:
-        raise ParameterError("'items' must name at least one column")
+        raise ParameterError(f"'items' must name at least one column; got {items!r}")
     by = as_list(by)
     check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     x = numeric_matrix(data, items)

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import ParameterError, as_list, check_columns, check_number, check_option, tidy
-from ..errors import IpsativeWarning
+from .._checks import as_list, check_columns, check_number, check_option, tidy
+from ..errors import IpsativeWarning, ParameterError
 from ._common import group_codes, numeric_matrix, public, weight_array
 from .scales import score_scales
 
@@ -392,7 +392,8 @@ def score_pvq(data: pd.DataFrame, keys: Mapping[str, Sequence[str]] | None = Non
             raise ParameterError(f"'keys[{v!r}]' must be a list of plain item names (PVQ items "
                                  f"are not reverse keyed); got {its!r}")
     if not isinstance(reverse, bool) or not isinstance(centre, bool):
-        raise ParameterError("'reverse' and 'centre' must be True or False")
+        raise ParameterError(f"'reverse' and 'centre' must be True or False; got "
+                             f"reverse={reverse!r}, centre={centre!r}")
     if rename:
         check_columns(data, list(rename), "data")
         data = data.rename(columns=dict(rename))
