@@ -693,7 +693,8 @@ def _survey_estimates(study) -> pd.DataFrame:
 def test_indicator_files_written_and_read_back(study, written):
     import yaml
     from shnro_research.responses import read_responses, validate_responses
-    from shnro_research.study import load_study
+    from shnro_research.config import load_study
+    from shnro_research.io import read_table
     folder, paths = written
     cfg = yaml.safe_load((folder / "study.yaml").read_text(encoding="utf-8"))
     assert cfg["indicators"] == {"programme_data": {"file": "raw/programme_data.xlsx"},
@@ -702,8 +703,8 @@ def test_indicator_files_written_and_read_back(study, written):
     files = load_study(folder / "study.yaml").tables
     for name in ("programme_data", "diagnostics", "region"):
         assert files[name].file == paths[name].resolve()
-        # exactly as the pipeline (stages.run_dynamics) reads them
-        got = files[name].read()
+        # as the pipeline reads them (pipeline/_base.read_file: io.read_table with the options)
+        got = read_table(files[name].file, **files[name].options()).data
         exp = getattr(study, name)
         assert list(got.columns) == list(exp.columns), name
         assert len(got) == len(exp), name
