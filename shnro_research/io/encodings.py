@@ -38,6 +38,8 @@ _RE_NONASCII = re.compile("[^\x00-\x7f]")
 _RE_BOX = re.compile("[\u2500-\u259f\u25a0]")
 _RE_CYR_WORD = re.compile("[А-яЁё]{2,}")
 _RE_NORMAL_WORD = re.compile("[А-ЯЁ]?[а-яё]+|[А-ЯЁ]+")
+_RE_WORD_WITH_CYR = re.compile("[A-Za-zА-яЁё]*[А-яЁё][A-Za-zА-яЁё]*")
+_RE_LATIN_LETTER = re.compile("[A-Za-z]")
 #: two or more UTF-8 encoded basic Cyrillic letters in a row (inside a single-byte file)
 _RE_UTF8_CYR_RUN = re.compile(rb"(?:\xd0[\x90-\xbf]|\xd1[\x80-\x8f\x91]){2,}")
 
@@ -59,7 +61,8 @@ def detect_mojibake(texts: Sequence[str] | str) -> tuple[str | None, str]:
         ``"utf-8 read as cp1251"`` (e.g. ``'РњРЅРµ'`` for ``'Мне'``), ``"utf-8 read as latin"``
         (``'ÐœÐ½Ðµ'``), ``"cp1251 read as latin"`` (``'Ìíå'``), ``"pseudo-graphics"`` (box-drawing
         characters: a DOS or KOI8 code page read as another), ``"wrong Cyrillic code page"``
-        (words such as ``'оПХБЕР'``: cp1251 read as koi8-r or back) or ``"undecodable"`` (U+FFFD).
+        (words such as ``'оПХБЕР'``: cp1251 read as koi8-r or back), ``"Latin text read as
+        Cyrillic"`` (words such as ``'Mьller'``) or ``"undecodable"`` (U+FFFD).
     example : str
         A short excerpt showing the pattern ("" when ``kind`` is ``None``).
 
@@ -105,8 +108,12 @@ def detect_mojibake(texts: Sequence[str] | str) -> tuple[str | None, str]:
         return "pseudo-graphics", example(boxes[0])
     words = [m for m in _RE_CYR_WORD.finditer(text) if any(c.islower() for c in m.group())]
     odd = [m for m in words if not _RE_NORMAL_WORD.fullmatch(m.group())]
-    if len(odd) >= 3 and len(odd) >= 0.5 * len(words):
+    if len(odd) >= 2 and len(odd) >= 0.5 * len(words):
         return "wrong Cyrillic code page", example(odd[0])
+    cyr_words = list(_RE_WORD_WITH_CYR.finditer(text))
+    mixed = [m for m in cyr_words if _RE_LATIN_LETTER.search(m.group())]
+    if len(mixed) >= 2 and len(mixed) >= 0.5 * len(cyr_words):
+        return "Latin text read as Cyrillic", example(mixed[0])
     if "\ufffd" in text:
         i = text.index("\ufffd")
         return "undecodable", text[max(0, i - 15):i + 15].split("\n")[0]
@@ -237,7 +244,8 @@ def fits_text(fits: list[tuple[str, str]]) -> str:
     """'encodings that fit: 'cp1251' (reads '...')' or a hint when none fits."""
     if not fits:
         return ("no candidate encoding (utf-8, cp1251, koi8-r, cp866) decodes the whole file "
-                "cleanly; the file mixes encodings or is damaged: re-save it in one encoding")
+                "into plausible text: pass the file's encoding= if it is another one, or re-save "
+                "the file in one encoding if it mixes them or is damaged")
     first = fits[0]
     return (f"encodings that fit: {', '.join(repr(c) for c, _ in fits)} (with {first[0]!r} the "
             f"text reads {first[1]!r}); pass encoding={first[0]!r}")
@@ -278,6 +286,11 @@ def decode_text(raw: bytes, encoding: str | None, where: str
             _bad_byte(raw, "utf-8", exc.start, where, "detected from the text before it",
                       mixed=True)
         fits = fitting_encodings(raw, skip=["utf-8"])
+        run = utf8_run(raw)
+        if not fits and run is not None:        # a single-byte file with UTF-8 rows inside
+            before = fitting_encodings(raw[:run], skip=["utf-8"])
+            if before:
+                _check_no_utf8_inside(raw, before[0][0], where)
         if not fits:
             _bad_byte(raw, "utf-8", exc.start, where, "the file is neither UTF-8 nor a "
                       "Cyrillic code page")
