@@ -117,7 +117,7 @@ def tension_levels(values: pd.Series | np.ndarray, *, thresholds: Sequence[float
 
 @public(renamed={"ci_level": "level"})
 def tension_summary(data: pd.DataFrame, index: str = "tension", *,
-                    by: str | Sequence[str] = ("school", "group"), weight: str | None = None,
+                    by: str | Sequence[str] = ("school_id", "group"), weight: str | None = None,
                     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
                     labels: Sequence[str] = DEFAULT_LEVELS, level: float = 0.95) -> pd.DataFrame:
     """Mean tension index per school x group (x wave) with its level.
@@ -245,7 +245,7 @@ def balance_index(data: pd.DataFrame, items: Sequence[str], *, negative: Any, po
 
 @public(renamed={"ci_level": "level"})
 def compare_groups(data: pd.DataFrame, value: str, group: str, *,
-                   by: str | Sequence[str] | None = "school", weight: str | None = None,
+                   by: str | Sequence[str] | None = "school_id", weight: str | None = None,
                    level: float = 0.95, adjust: str = "holm") -> pd.DataFrame:
     """Differences in a respondent index between respondent groups within each school (wave).
 
