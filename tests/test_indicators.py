@@ -207,16 +207,16 @@ def test_share_mean_region_and_share_of_schools(tables):
     # 2023: C's n_iom is missing -> C excluded from both sums
     assert_allclose(r.loc[("iom", 2023), "est"], 100 * 140 / 700)
     assert r.loc[("iom", 2023), "n"] == 3 and r.loc[("iom", 2023), "achievement"] == "partly achieved"
-    assert_allclose(r.loc[("iom", 2023), "degree_pct"], 100 * 20 / 25)
+    assert_allclose(r.loc[("iom", 2023), "target_ratio"], 20 / 25)
     assert_allclose(r.loc[("fail", 2023), "est"], (400 + 1200 + 2400 + 2400) / 1000)
     assert r.loc[("fail", 2023), "achievement"] == "not achieved"      # 6.4 > 5 / 0.8
-    assert_allclose(r.loc[("fail", 2023), "degree_pct"], 100 * 5 / 6.4)
+    assert_allclose(r.loc[("fail", 2023), "target_ratio"], 5 / 6.4)
     mun22 = (20 * 10 + 5 * 10 + 30 * 30 + 10 * 10) / 60
     assert_allclose(r.loc[("gap", 2022), "est"], mun22 - 12.0)
     mun23 = (10 * 20 + 5 * 10 + 40 * 30 + 10 * 10 + 0 * 10) / 80
     assert_allclose(r.loc[("gap", 2023), "est"], mun23 - 11.0)
     assert r.loc[("gap", 2023), "achievement"] == "not achieved"
-    assert np.isnan(r.loc[("gap", 2023), "degree_pct"])
+    assert np.isnan(r.loc[("gap", 2023), "target_ratio"])
     assert "region 11" in r.loc[("gap", 2023), "note"]
     assert_allclose(r.loc[("risk", 2022), "est"], 25.0)
     assert_allclose(r.loc[("risk", 2023), "est"], 20.0)    # C (40) of A..E

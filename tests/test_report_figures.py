@@ -65,7 +65,7 @@ def test_figures_of_the_statistics_tables():
     ind = pd.DataFrame({"indicator": ["a", "a", "b"], "year": [2023, 2024, 2024],
                         "est": [40.0, 55, 3.0], "target": [50.0, 50, np.nan],
                         "achievement": ["partly achieved", "achieved", "no target"],
-                        "degree_pct": [80.0, 110, np.nan], "name_ru": ["А", "А", "Б"],
+                        "target_ratio": [0.8, 1.1, np.nan], "name_ru": ["А", "А", "Б"],
                         "name_en": ["A", "A", "B"], "unit": "%"})
     fig = F.plot_achievement(ind, lang="en")
     assert len(fig.axes[0].patches) == 2                                       # the 2024 rows

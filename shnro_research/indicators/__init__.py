@@ -67,7 +67,7 @@ Layout: :mod:`.catalogue` (vocabulary, loading and checking), :mod:`.compute`
 (:func:`compute_indicators`, :func:`achievement_degree`), :mod:`.tables` (monitoring tables).
 The indicator table has one row per indicator and year with the value in ``est`` (in the
 catalogue's ``unit``: the share kinds are percents, as the programmes state their targets) and
-the value as a percent of the target in ``degree_pct``. Figures are in
+the value relative to the target in ``target_ratio`` (1 = on target; above 1 = beyond it). Figures are in
 :mod:`shnro_research.report.figures` (``plot_achievement``, ``plot_indicator_trends``); the
 command ``shnro indicators`` is :mod:`shnro_research.cli.indicators`.
 """

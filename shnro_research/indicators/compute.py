@@ -332,9 +332,10 @@ def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
     Returns
     -------
     DataFrame
-        ``indicator, year, est, target, achievement, n, note`` then ``degree_pct`` (``est`` as
-        a percent of the target, for ``better: lower`` target / value x 100; NaN under a ``partly_within``
-        rule, whose targets may be zero or negative), ``name_ru, name_en, unit,
+        ``indicator, year, est, target, achievement, n, note`` then ``target_ratio`` (``est`` /
+        target, so 1 = on target and 1.1 = 10 % beyond it; for ``better: lower`` target / ``est``;
+        NaN under a ``partly_within`` rule, whose targets may be zero or negative), ``name_ru,
+        name_en, unit,
         better, kind, source``. An indicator whose table or column is absent gives one row per
         requested / target year with achievement "no data" and the reason in ``note``; no
         indicator is ever dropped.
@@ -377,17 +378,17 @@ def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
         deg = achievement_degree(vals, tars, ind["better"], partly=ach.get("partly"),
                                  partly_within=ach.get("partly_within"))
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = 100 * (vals / tars if ind["better"] == "higher" else tars / vals)
+            ratio = vals / tars if ind["better"] == "higher" else tars / vals
         ratio = np.where(np.isfinite(ratio), ratio, np.nan)
         if "partly_within" in ach:   # signed targets (e.g. a gap to the region): no % of target
             ratio = np.full(len(got), np.nan)
         for r, a, dg in zip(got, deg, ratio):
-            r.update(achievement=a, degree_pct=dg, name_ru=ind["name"]["ru"], name_en=ind["name"]["en"],
+            r.update(achievement=a, target_ratio=dg, name_ru=ind["name"]["ru"], name_en=ind["name"]["en"],
                      unit=ind["unit"], better=ind["better"], kind=ind["kind"], source=ind["source"])
         rows += sorted(got, key=lambda r: (np.inf if r["year"] != r["year"] else r["year"]))
     out = pd.DataFrame(rows)
     out["year"] = pd.array(pd.to_numeric(out["year"], errors="coerce"), dtype="Int64")
     out["n"] = out["n"].astype(int)
-    cols = ["indicator", "year", "est", "target", "achievement", "n", "note", "degree_pct",
+    cols = ["indicator", "year", "est", "target", "achievement", "n", "note", "target_ratio",
             "name_ru", "name_en", "unit", "better", "kind", "source"]
     return out[cols].reset_index(drop=True)

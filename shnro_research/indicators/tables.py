@@ -38,7 +38,7 @@ def achievement_table(indicators: pd.DataFrame, *, lang: str = "ru",
     >>> achievement_table(res, lang="en")  # doctest: +SKIP
     """
     check_option(lang, "lang", ("ru", "en"))
-    check_columns_ = ["indicator", "year", "est", "target", "achievement", "n", "note", "degree_pct"]
+    check_columns_ = ["indicator", "year", "est", "target", "achievement", "n", "note", "target_ratio"]
     missing = [c for c in check_columns_ if c not in indicators.columns]
     if missing:
         raise DataError(f"indicators: column(s) {missing} not found; expected the output of "
@@ -51,7 +51,7 @@ def achievement_table(indicators: pd.DataFrame, *, lang: str = "ru",
     head = {
         "indicator": ("Код", "Code"), "name": ("Показатель", "Indicator"), "unit": ("Ед. изм.", "Unit"),
         "year": ("Год", "Year"), "est": ("Значение", "Value"), "target": ("Целевое значение", "Target"),
-        "degree_pct": ("% от цели", "% of target"), "achievement": ("Степень достижения", "Achievement"),
+        "target_ratio": ("% от цели", "% of target"), "achievement": ("Степень достижения", "Achievement"),
         "n": ("n", "n"), "note": ("Примечание", "Note"),
     }
     out = pd.DataFrame({
@@ -61,7 +61,7 @@ def achievement_table(indicators: pd.DataFrame, *, lang: str = "ru",
         head["year"][i]: d["year"],
         head["est"][i]: d["est"].round(2),
         head["target"][i]: d["target"],
-        head["degree_pct"][i]: d["degree_pct"].round(1),
+        head["target_ratio"][i]: (100 * d["target_ratio"]).round(1),
         head["achievement"][i]: d["achievement"].map(lambda a: LABELS.get(a, (a, a))[i]),
         head["n"][i]: d["n"],
         head["note"][i]: d["note"],

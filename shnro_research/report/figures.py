@@ -392,7 +392,7 @@ def plot_achievement(indicators: pd.DataFrame, *, year: int | None = None, lang:
 
     Examples
     --------
-    R equivalent: ``ggplot(res, aes(degree_pct, name, fill = achievement)) + geom_col()``.
+    R equivalent: ``ggplot(res, aes(100 * target_ratio, name, fill = achievement)) + geom_col()``.
     """
     check_option(lang, "lang", ("ru", "en"))
     from matplotlib.patches import Patch
@@ -404,7 +404,7 @@ def plot_achievement(indicators: pd.DataFrame, *, year: int | None = None, lang:
     i = 0 if lang == "ru" else 1
     names = d["name_ru" if lang == "ru" else "name_en"].astype(str)
     names = names.where(names.str.len() <= max_label, names.str.slice(0, max_label - 1) + "…")
-    deg = d["degree_pct"].fillna(0).clip(upper=200)
+    deg = (100 * d["target_ratio"]).fillna(0).clip(upper=200)
     fig = Figure(figsize=(11, 0.35 * len(d) + 1.5), constrained_layout=True)
     ax = fig.subplots()
     pos = np.arange(len(d))[::-1]
@@ -419,7 +419,7 @@ def plot_achievement(indicators: pd.DataFrame, *, year: int | None = None, lang:
     for y, (_, r), dg in zip(pos, d.iterrows(), deg):
         if r["achievement"] == "no data":
             txt = ACHIEVEMENT_LABELS["no data"][i]
-        elif not np.isfinite(r["degree_pct"]) and np.isfinite(r["est"]):
+        elif not np.isfinite(r["target_ratio"]) and np.isfinite(r["est"]):
             txt = f"{r['est']:+.1f} {r['unit']} ({ACHIEVEMENT_LABELS.get(r['achievement'], (r['achievement'],) * 2)[i]})"
         else:
             txt = ""
