@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from .errors import DataError, ParameterError
+from .errors import ConfigError, ParameterError
 
 GROUPS = ("students", "parents", "teachers")
 #: extra tables of the programme indicators (``indicators: {programme_data: {file: ...}}``)
@@ -118,87 +118,73 @@ class Study:
 
 
 def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
-    """Read and check a study config; every problem names the field and what was expected."""
+    """Read and check a study config (:mod:`.config_schema`) before anything runs.
+
+    Every key is checked (type, range, unknown keys and duplicates refused, with "did you mean");
+    every named file must exist; the output folder must lie inside the study folder unless
+    ``output`` (``shnro run --out``) names another. Errors are :class:`ConfigError` naming the
+    key path and the value.
+    """
+    from .config_schema import parse_config
     path = Path(path).resolve()
     if not path.exists():
-        raise ParameterError(f"study config not found: {path}")
+        raise ParameterError(f"load_study: study config not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise DataError(f"{path.name}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise DataError(f"{path.name}: expected a mapping at the top level; got {type(raw).__name__}")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name}: not UTF-8 text (byte {exc.start}): save the config "
+                          f"as UTF-8") from None
+    cfg = parse_config(text, path.name)
     root = path.parent
 
-    def fail(field_: str, expected: str, got: Any):
-        raise DataError(f"{path.name}: {field_}: expected {expected}; got {got!r}")
+    def fail(key: str, expected: str, got: Any):
+        raise ConfigError(f"{path.name}: {key}: expected {expected}; got {got!r}")
 
-    def data_file(spec: Any, where: str, cls=DataFile, **extra) -> DataFile:
-        if isinstance(spec, str):
-            spec = {"file": spec}
-        if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
-            fail(where, "{file: path[, encoding, sep, sheet, decimal]}", spec)
-        p = (root / spec["file"]).resolve()
-        if not p.exists():
-            fail(f"{where}.file", "an existing file", str(p))
-        return cls(file=p, encoding=spec.get("encoding"), sep=spec.get("sep"),
-                   sheet=spec.get("sheet"), decimal=spec.get("decimal"), **extra)
+    def data_file(spec, key: str, cls=DataFile, **extra) -> DataFile:
+        p = (root / spec.file).resolve()
+        if not p.is_file():
+            fail(f"{key}.file", "an existing file", str(p))
+        return cls(file=p, encoding=spec.encoding, sep=spec.sep, sheet=spec.sheet,
+                   decimal=spec.decimal, **extra)
 
-    meta = raw.get("study") or {}
-    if not isinstance(meta, dict):
-        fail("study", "a mapping {id, title, seed, waves, lang}", meta)
-    lang = meta.get("lang", "ru")
-    if lang not in ("ru", "en"):
-        fail("study.lang", "ru or en", lang)
-    seed = meta.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        fail("study.seed", "a whole number", seed)
-    instruments = raw.get("instruments") or {g: g for g in GROUPS}
-    if not isinstance(instruments, dict):
-        fail("instruments", "a mapping group -> instrument name or path", instruments)
+    instruments = cfg.instruments or {g: g for g in GROUPS}
     instruments = {g: (str((root / v).resolve()) if str(v).endswith((".yaml", ".yml")) else str(v))
                    for g, v in instruments.items()}
     responses: list[ResponseFile] = []
-    resp = raw.get("responses") or {}
-    if not isinstance(resp, dict):
-        fail("responses", "a mapping group -> wave -> {file: ...}", resp)
-    for group, waves in resp.items():
-        if group not in GROUPS or group not in instruments:
-            fail(f"responses.{group}", f"a respondent group with an instrument "
-                 f"({[g for g in GROUPS if g in instruments]})", group)
-        if not isinstance(waves, dict):
-            fail(f"responses.{group}", "a mapping wave -> {file: ...}", waves)
+    for group, waves in cfg.responses.items():
+        if group not in instruments:
+            fail(f"responses.{group}", f"a group with an instrument ({sorted(instruments)})", group)
         for wave, spec in waves.items():
-            try:
-                w = int(wave)
-            except (TypeError, ValueError):
-                fail(f"responses.{group}", "waves as whole numbers (years)", wave)
             responses.append(data_file(spec, f"responses.{group}.{wave}", ResponseFile,
-                                       group=group, wave=w))
-    design = dict(raw.get("design") or {})
-    frame = data_file(design.pop("frame"), "design.frame") if design.get("frame") else None
-    context = dict(raw.get("context") or {})
-    passport = data_file(context.pop("passport"), "context.passport") \
-        if context.get("passport") else None
-    results = data_file(context.pop("results"), "context.results") \
-        if context.get("results") else None
-    params = {b: dict(raw.get(b) or {}) for b in PARAM_BLOCKS}
-    params["design"], params["context"] = design, context
-    tables = {}
-    for name in INDICATOR_TABLES:
-        spec = params["indicators"].pop(name, None)
-        if spec:
-            tables[name] = data_file(spec, f"indicators.{name}")
-    for b, v in params.items():
-        if not isinstance(v, dict):
-            fail(b, "a mapping of parameters", v)
-    truth = (root / raw["truth"]).resolve() if raw.get("truth") else None
-    out = Path(output) if output is not None else (root / raw.get("output", "output"))
-    waves = meta.get("waves") or sorted({r.wave for r in responses})
-    return Study(path=path, id=str(meta.get("id", path.stem)),
-                 title=str(meta.get("title", meta.get("id", path.stem))), seed=seed, lang=lang,
-                 output=out.resolve(), waves=[int(w) for w in waves], instruments=instruments,
+                                       group=group, wave=int(wave)))
+    frame = data_file(cfg.design.frame, "design.frame") if cfg.design.frame else None
+    passport = data_file(cfg.context.passport, "context.passport") if cfg.context.passport else None
+    results = data_file(cfg.context.results, "context.results") if cfg.context.results else None
+    tables = {name: data_file(getattr(cfg.indicators, name), f"indicators.{name}")
+              for name in INDICATOR_TABLES if getattr(cfg.indicators, name) is not None}
+    files = {"design": ("frame",), "context": ("passport", "results"),
+             "indicators": INDICATOR_TABLES}
+    params = {b: getattr(cfg, b).model_dump(by_alias=True, exclude=set(files.get(b, ())))
+              for b in PARAM_BLOCKS}
+    if output is not None:
+        out = Path(output).resolve()
+    else:
+        out = (root / cfg.output).resolve()
+        if not out.is_relative_to(root):
+            fail("output", f"a folder inside the study folder {root} (or shnro run --out)",
+                 cfg.output)
+    truth = (root / cfg.truth).resolve() if cfg.truth else None
+    meta = cfg.study
+    waves = meta.waves or sorted({r.wave for r in responses})
+    listed = {r.wave for r in responses}
+    missing = [w for w in waves if responses and w not in listed]
+    if missing:
+        fail("study.waves", f"waves with response files ({sorted(listed)})", missing)
+    return Study(path=path, id=str(meta.id or path.stem), title=str(meta.title or meta.id or path.stem),
+                 seed=meta.seed, lang=meta.lang, output=out, waves=[int(w) for w in waves],
+                 instruments=instruments,
                  responses=sorted(responses, key=lambda r: (GROUPS.index(r.group), r.wave)),
                  frame=frame, passport=passport, results=results,
                  truth=truth if truth is not None and truth.exists() else None,
-                 params=params, tables=tables, raw=raw)
+                 params=params, tables=tables,
+                 raw=cfg.model_dump(mode="json", by_alias=True, exclude_unset=True))

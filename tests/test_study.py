@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shnro_research._checks import DataError, ParameterError
+from shnro_research.errors import ConfigError, ParameterError
 from shnro_research.pipeline import STAGES, load_study, read_table, run_study, stage_dir
 
 
@@ -108,10 +108,10 @@ def test_changed_parameter_reruns_only_the_stages_that_depend_on_it(demo_run, tm
 def test_bad_config_is_reported_with_the_field(tmp_path):
     p = tmp_path / "study.yaml"
     p.write_text("study: {id: x, lang: de}\n", encoding="utf-8")
-    with pytest.raises(DataError, match="study.lang"):
+    with pytest.raises(ConfigError, match="study.lang"):
         load_study(p)
     p.write_text("responses: {students: {2022: {file: missing.sav}}}\n", encoding="utf-8")
-    with pytest.raises(DataError, match="responses.students.2022.file"):
+    with pytest.raises(ConfigError, match="responses.students.2022.file"):
         load_study(p)
     with pytest.raises(ParameterError, match="not found"):
         load_study(tmp_path / "nope.yaml")

@@ -29,7 +29,7 @@ class FrameSpec:
     def from_config(cls, d: dict) -> "FrameSpec":
         return cls(wave=d.get("wave", "wave"), strata=d.get("strata", "stratum"),
                    school=d.get("school", "school_id"), class_=d.get("class", "class_id"),
-                   unit=d.get("unit"), weight=d.get("weight_nr", d.get("weight", "weight")))
+                   unit=d.get("unit"), weight=d.get("weight_nr") or d.get("weight", "weight"))
 
 
 def _split_units(frame: pd.DataFrame, spec: FrameSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
