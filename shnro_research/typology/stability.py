@@ -85,7 +85,7 @@ def stability_typology(states: pd.DataFrame, *, school: str = "school_id", year:
 
     Examples
     --------
-    >>> st = result_states(ege, value="mean_score")
+    >>> st = result_states(ege, value="mean_score")  # doctest: +SKIP
     >>> stability_typology(st, min_years=3)          # doctest: +SKIP
     """
     check_number(min_years, "min_years", low=1, integer=True)
