@@ -99,7 +99,8 @@ def _design_matrix(data: pd.DataFrame, formula: str | None, y: str | None, x: Se
         rows = Xd.index.to_numpy()
         if yd.shape[1] != 1:
             raise ParameterError(f"formula {formula!r} must have one response column; got {list(yd.columns)}")
-        return yd.iloc[:, 0].to_numpy(float), Xd.to_numpy(float), list(Xd.columns), rows
+        names = ["(Intercept)" if c == "Intercept" else str(c) for c in Xd.columns]   # as R
+        return yd.iloc[:, 0].to_numpy(float), Xd.to_numpy(float), names, rows
     if y is None or not x:
         raise ParameterError("give 'formula' or both 'y' and 'x'")
     cols = [y] + list(x)
@@ -113,7 +114,7 @@ def _design_matrix(data: pd.DataFrame, formula: str | None, y: str | None, x: Se
     keep = ~sub.isna().any(axis=1).to_numpy()
     rows = np.flatnonzero(keep)
     X = np.column_stack([np.ones(len(rows)), sub[list(x)].to_numpy(float)[rows]])
-    return sub[y].to_numpy(float)[rows], X, ["Intercept"] + list(x), rows
+    return sub[y].to_numpy(float)[rows], X, ["(Intercept)"] + list(x), rows
 
 
 def _binom_dev(y, mu, w):
