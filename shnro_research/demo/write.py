@@ -96,7 +96,6 @@ def write_demo(study: DemoStudy, folder: str | Path) -> dict[str, Path]:
           wave: wave; strata: stratum; school: school_id; class: class_id
           weight: weight            # 1 / (p_school p_class p_unit), sampled units
           weight_nr: weight_nr      # x n_pupils / n_responded (class or school's teachers)
-          probabilities: [p_school, p_class, p_unit]
           unit: unit                # "class" rows (students, parents), "teachers" rows
         context:
           passport: {file: raw/school_passport.xlsx, format: xlsx, sheet: 0}
@@ -201,7 +200,7 @@ def write_demo(study: DemoStudy, folder: str | Path) -> dict[str, Path]:
                              "encoding": "utf-8", "sep": ",", "decimal": "."},
                    "wave": "wave", "strata": "stratum", "school": "school_id",
                    "class": "class_id", "weight": "weight", "weight_nr": "weight_nr",
-                   "probabilities": ["p_school", "p_class", "p_unit"], "unit": "unit"},
+                   "unit": "unit"},
         "context": {"passport": {"file": "raw/school_passport.xlsx", "format": "xlsx",
                                  "sheet": 0},
                     "results": {"file": "raw/results.csv", "format": "csv", "encoding": "utf-8",
