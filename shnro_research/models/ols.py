@@ -109,7 +109,8 @@ class OLSResult:
                   ("R-squared", self.r2), ("Adj. R-squared", self.adj_r2),
                   ("Residual SE", self.sigma), ("Log-likelihood", self.loglik),
                   ("AIC", self.aic), ("BIC", self.bic), ("SE type", self.cov),
-                  ("Df (t tests)", self.df_inference)]
+                  ("Df (t tests)", int(self.df_inference)
+                   if float(self.df_inference).is_integer() else self.df_inference)]
         return summary_text(f"{model} results", header,
                             [(None, self.tidy(lv), "term")],
                             [f"confidence intervals at level {lv:g}; t tests with "
