@@ -27,12 +27,12 @@ def test_help_lists_every_command_without_importing_them(capsys):
         cli.main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    for name in cli.COMMANDS:
+    for name, _, _ in cli.COMMANDS:
         assert name in out
 
 
 def test_registry_follows_the_protocol():
-    for name, (module, help_) in cli.COMMANDS.items():
+    for name, module, help_ in cli.COMMANDS:
         assert help_ and "\n" not in help_
         mod = importlib.import_module(f"shnro_research.cli.{module}")
         cmd = name.replace("-", "_")

@@ -4,7 +4,7 @@ Run ``shnro --help`` for the list and ``shnro <command> --help`` for each comman
 
 Registry and protocol
 ---------------------
-:data:`COMMANDS` maps each command to the module of this package that implements it and a
+:data:`COMMANDS` lists each command with the module of this package that implements it and a
 one-line help. Nothing else is imported to build the top-level parser, so ``shnro --help``
 imports no pandas, numpy or scipy; a command's module is imported only when that command runs
 (or for ``shnro <command> --help``).
@@ -29,24 +29,25 @@ import sys
 from types import ModuleType
 from typing import Callable
 
-#: command -> (module in shnro_research.cli, one-line help); the order is the order of --help
-COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("run", "run a whole study (study.yaml) stage by stage into its output folder"),
-    "demo": ("run", "generate the demo municipality and run the whole study on it"),
-    "make-demo": ("make_demo", "write the demo municipality's raw files, truth and study.yaml"),
-    "forms": ("forms", "render questionnaires (HTML, DOCX) and SPSS codebooks"),
-    "validate": ("validate", "read a response file and check it against its instrument"),
-    "score": ("score", "scale scores and reliability of a response file"),
-    "estimate": ("estimate", "design-based estimates (Taylor SE, CI, deff) of a data file"),
-    "context": ("context", "social well-being index of schools from their passports"),
-    "models": ("models", "OLS / random-intercept models of results on context"),
-    "dynamics": ("dynamics", "change between waves: tests, adjusted p, MDC, classification"),
-    "indicators": ("indicators", "programme target indicators and degree of achievement"),
-    "pisa": ("realdata", "PISA 2003 Russia: ESCS gradient, between-school variance, "
+#: (command, module in shnro_research.cli, one-line help); the order is the order of --help
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("run", "run", "run a whole study (study.yaml) stage by stage into its output folder"),
+    ("demo", "run", "generate the demo municipality and run the whole study on it"),
+    ("make-demo", "make_demo", "write the demo municipality's raw files, truth and study.yaml"),
+    ("forms", "forms", "render questionnaires (HTML, DOCX) and SPSS codebooks"),
+    ("validate", "validate", "read a response file and check it against its instrument"),
+    ("score", "score", "scale scores and reliability of a response file"),
+    ("estimate", "estimate", "design-based estimates (Taylor SE, CI, deff) of a data file"),
+    ("context", "context", "social well-being index of schools from their passports"),
+    ("models", "models", "OLS / random-intercept models of results on context"),
+    ("dynamics", "dynamics", "change between waves: tests, adjusted p, MDC, classification"),
+    ("indicators", "indicators", "programme target indicators and degree of achievement"),
+    ("pisa", "realdata", "PISA 2003 Russia: ESCS gradient, between-school variance, "
                          "resilient schools"),
-    "moscow": ("realdata", "Moscow ЕГЭ 2016-2018: high results per school and stability "
+    ("moscow", "realdata", "Moscow ЕГЭ 2016-2018: high results per school and stability "
                            "typology"),
-}
+)
+_MODULE = {name: module for name, module, _ in COMMANDS}
 
 _DESCRIPTION = ("Комплексное социологическое исследование ШНОР/ШФНСУ — "
                 "complex sociological study of schools with low results.")
@@ -54,7 +55,7 @@ _DESCRIPTION = ("Комплексное социологическое иссл�
 
 def command_module(name: str) -> ModuleType:
     """Import the module of command ``name``."""
-    return importlib.import_module(f"{__name__}.{COMMANDS[name][0]}")
+    return importlib.import_module(f"{__name__}.{_MODULE[name]}")
 
 
 def _function(module: ModuleType, name: str, kind: str) -> Callable:
@@ -75,7 +76,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"shnro_research {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
     wanted = _command_in(argv)
-    for name, (_module, help_) in COMMANDS.items():
+    for name, _module, help_ in COMMANDS:
         p = sub.add_parser(name, help=help_, description=help_)
         if name == wanted:
             _function(command_module(name), name, "add")(p)
@@ -84,7 +85,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 def _command_in(argv: list[str] | None) -> str | None:
     for a in (sys.argv[1:] if argv is None else argv):
-        if a in COMMANDS:
+        if a in _MODULE:
             return a
         if not a.startswith("-"):
             return None
