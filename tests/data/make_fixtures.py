@@ -28,8 +28,9 @@ SPSS system file byte by byte, following the PSPP "System File Format" documenta
   with spaces, system-missing = -DBL_MAX).
 
 The test-suite checks that pyreadstat (ReadStat) reads these files back with the right Cyrillic
-text when the encoding is right, and that :func:`shnro_research.responses.read_responses`
-notices when it is not.
+text when the encoding is right, and that :func:`shnro_research.io.read_table` (behind
+:func:`shnro_research.responses.read_responses`) refuses them, naming the first bad byte, when
+it is not.
 """
 from __future__ import annotations
 
