@@ -178,6 +178,8 @@ def test_rake_school_grade_sex(design, data):
     diag = sd.weight_diagnostics(dr)
     assert_allclose(diag["n_eff"], dr.weights.sum() ** 2 / (dr.weights ** 2).sum())
     assert_allclose(diag["deff"], len(data) / diag["n_eff"], rtol=1e-12)
+    assert list(diag.columns) == ["n", "weight_sum", "weight_min", "weight_max", "weight_mean",
+                                  "cv", "max_min_ratio", "n_eff", "deff"]
 
 
 def test_trim_strict(design):

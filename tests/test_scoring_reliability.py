@@ -166,7 +166,7 @@ def test_large_codes_numerically_stable():
         assert_allclose(b.est, a.est, rtol=1e-9)
     ia = item_analysis(BFI, {"s": ["-A1", "A2"]}, item_min=1, item_max=6, missing="listwise")
     comp = BFI[["A1", "A2"]].dropna()
-    assert_allclose(ia["mean"], [7 - comp.A1.mean(), comp.A2.mean()], rtol=1e-12)
+    assert_allclose(ia["item_mean"], [7 - comp.A1.mean(), comp.A2.mean()], rtol=1e-12)
 
 
 def test_grouped_equals_subset():
@@ -183,5 +183,5 @@ def test_grouped_equals_subset():
         assert list(got.note) == list(one.note) and list(got.n) == list(one.n)
         ia1 = item_analysis(sub, EXP["keys"], item_min=1, item_max=6)
         got_i = ia[ia.school == s].drop(columns="school").reset_index(drop=True)
-        assert_allclose(got_i[["mean", "sd", "r_drop", "alpha_if_dropped_raw"]],
-                        ia1[["mean", "sd", "r_drop", "alpha_if_dropped_raw"]], rtol=1e-9)
+        assert_allclose(got_i[["item_mean", "item_sd", "r_drop", "alpha_if_dropped_raw"]],
+                        ia1[["item_mean", "item_sd", "r_drop", "alpha_if_dropped_raw"]], rtol=1e-9)

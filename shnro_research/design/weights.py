@@ -246,8 +246,9 @@ def weight_diagnostics(design_or_weights: SurveyDesign | np.ndarray | pd.Series,
                        by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Weight diagnostics: n, sum, min, max, mean, CV, Kish effective n and deff_w = 1 + CV².
 
-    n_eff = (Σw)² / Σw² (Kish 1965); CV uses the population formula (ddof = 0) so that
-    n / n_eff = 1 + CV² exactly.
+    Columns ``(by...), n, weight_sum, weight_min, weight_max, weight_mean, cv, max_min_ratio,
+    n_eff, deff``. n_eff = (Σw)² / Σw² (Kish 1965); CV uses the population formula (ddof = 0)
+    so that n / n_eff = 1 + CV² exactly.
     """
     if isinstance(design_or_weights, SurveyDesign):
         w = pd.Series(design_or_weights.weights)
@@ -265,9 +266,10 @@ def weight_diagnostics(design_or_weights: SurveyDesign | np.ndarray | pd.Series,
         s, s2 = x.sum(), (x * x).sum()
         mean = x.mean()
         cv = x.std(ddof=0) / mean
-        return pd.Series({"n": len(x), "sum": s, "min": x.min(), "max": x.max(), "mean": mean,
-                          "cv": cv, "n_eff": s * s / s2, "deff": 1 + cv * cv,
-                          "max_min_ratio": x.max() / x.min()})
+        return pd.Series({"n": len(x), "weight_sum": s, "weight_min": x.min(),
+                          "weight_max": x.max(), "weight_mean": mean, "cv": cv,
+                          "max_min_ratio": x.max() / x.min(), "n_eff": s * s / s2,
+                          "deff": 1 + cv * cv})
 
     if by_l:
         check_columns(data, by_l, "design data")

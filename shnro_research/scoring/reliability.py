@@ -629,8 +629,8 @@ def item_analysis(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
     Returns
     -------
     DataFrame
-        by..., ``scale``, ``missing``, ``item``, ``reversed``, ``mean``, ``sd`` (keyed item under
-        the rule), ``r_drop``, ``alpha_if_dropped_raw``, ``alpha_if_dropped_std``, ``n``
+        by..., ``scale``, ``missing``, ``item``, ``reversed``, ``item_mean``, ``item_sd`` (keyed
+        item under the rule), ``r_drop``, ``alpha_if_dropped_raw``, ``alpha_if_dropped_std``, ``n``
         (respondents used for the item: listwise n, or the item's valid count).
 
     Examples
@@ -662,8 +662,8 @@ def item_analysis(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
             f["missing"] = rule
             f["item"] = np.tile(names, n_groups)
             f["reversed"] = np.tile(signs < 0, n_groups)
-            f["mean"] = mean.ravel()
-            f["sd"] = sd.ravel()
+            f["item_mean"] = mean.ravel()
+            f["item_sd"] = sd.ravel()
             f["r_drop"] = st["r_drop"].ravel()
             f["alpha_if_dropped_raw"] = st["alpha_if_dropped_raw"].ravel()
             f["alpha_if_dropped_std"] = st["alpha_if_dropped_std"].ravel()
