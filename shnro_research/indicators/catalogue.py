@@ -14,6 +14,7 @@ import yaml
 
 from .._stats import P_ADJUST_METHODS
 from ..errors import InstrumentError, ParameterError
+from ..report.labels import VALUE_LABELS
 
 __all__ = ["KINDS", "SOURCES", "ACHIEVEMENT", "LABELS", "CatalogueError", "Catalogue",
            "DEFAULT_CATALOGUE", "load_catalogue"]
@@ -40,13 +41,8 @@ _INDICATOR_FIELDS = {"id", "name", "kind", "source", "params", "unit", "better",
 _REQUIRED_FIELDS = ("id", "name", "kind", "source", "params", "unit", "better")
 _OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
-LABELS = {
-    "achieved": ("достигнуто", "achieved"),
-    "partly achieved": ("достигнуто частично", "partly achieved"),
-    "not achieved": ("не достигнуто", "not achieved"),
-    "no target": ("цель не задана", "no target"),
-    "no data": ("нет данных", "no data"),
-}
+#: Reader's labels (ru, en) of the achievement degrees, from the report glossary.
+LABELS = {a: VALUE_LABELS[a] for a in ACHIEVEMENT}
 
 
 class CatalogueError(InstrumentError):

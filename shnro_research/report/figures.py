@@ -17,11 +17,9 @@ from matplotlib.figure import Figure
 
 from .._checks import as_list, check_columns, check_option
 from ..errors import ParameterError
-from ..indicators.catalogue import ACHIEVEMENT, LABELS as ACHIEVEMENT_LABELS
+from .labels import GROUP_LABELS, VALUE_LABELS
 
 GROUP_COLORS = {"students": "#1b9e77", "parents": "#d95f02", "teachers": "#7570b3"}
-GROUP_LABELS = {"ru": {"students": "Учащиеся", "parents": "Родители", "teachers": "Учителя"},
-                "en": {"students": "Students", "parents": "Parents", "teachers": "Teachers"}}
 _T = {
     "ru": {"context": "Индекс социального благополучия школы", "result": "Результат",
            "resilient": "резильентные", "school": "Школа", "tension": "Индекс напряжённости (0–100)",
@@ -287,8 +285,6 @@ def plot_trend(table: pd.DataFrame, *, x: str = "wave", hue: str | None = "group
 
 _CLASS_COLOURS = {"positive": "#2a9d8f", "negative": "#e76f51", "no change": "#8d99ae",
                   "no data": "#d9d9d9"}
-_CLASS_LABELS = {"positive": ("положительная", "positive"), "negative": ("отрицательная", "negative"),
-                 "no change": ("нет изменений", "no change"), "no data": ("нет данных", "no data")}
 
 
 def plot_change(changes: pd.DataFrame, *, label: str | Sequence[str] = ("school_id", "group"),
@@ -348,7 +344,7 @@ def plot_change(changes: pd.DataFrame, *, label: str | Sequence[str] = ("school_
         ax.set_xlabel(("Изменение (95% ДИ)", "Change (95% CI)")[i])
         ax.grid(axis="x", alpha=0.3)
     present = [c for c in _CLASSES if c in set(d["classification"])]
-    fig.legend(handles=[Line2D([], [], color=_CLASS_COLOURS[c], marker="o", label=_CLASS_LABELS[c][i])
+    fig.legend(handles=[Line2D([], [], color=_CLASS_COLOURS[c], marker="o", label=VALUE_LABELS[c][i])
                         for c in present], loc="outside lower center", ncol=max(1, len(present)),
                fontsize=8)
     return fig
@@ -367,6 +363,7 @@ def _palette() -> list:
 # programme indicators (tables of shnro_research.indicators)
 # --------------------------------------------------------------------------------------------
 
+_ACHIEVEMENT = ("achieved", "partly achieved", "not achieved", "no target", "no data")
 _ACHIEVEMENT_COLOURS = {"achieved": "#2a9d8f", "partly achieved": "#e9c46a", "not achieved": "#e76f51",
             "no target": "#8d99ae", "no data": "#d9d9d9"}
 
@@ -418,16 +415,16 @@ def plot_achievement(indicators: pd.DataFrame, *, year: int | None = None, lang:
     # a text at the end of each bar: the label of rows without a bar, the value of signed rows
     for y, (_, r), dg in zip(pos, d.iterrows(), deg):
         if r["achievement"] == "no data":
-            txt = ACHIEVEMENT_LABELS["no data"][i]
+            txt = VALUE_LABELS["no data"][i]
         elif not np.isfinite(r["target_ratio"]) and np.isfinite(r["est"]):
-            txt = f"{r['est']:+.1f} {r['unit']} ({ACHIEVEMENT_LABELS.get(r['achievement'], (r['achievement'],) * 2)[i]})"
+            txt = f"{r['est']:+.1f} {r['unit']} ({VALUE_LABELS.get(r['achievement'], (r['achievement'],) * 2)[i]})"
         else:
             txt = ""
         if txt:
             ax.text(max(float(dg), 0) + 2, y, txt, va="center", fontsize=7, color="#444444")
     ax.set_xlim(0, max(130, float(deg.max()) + 10))
-    present = [a for a in ACHIEVEMENT if a in set(d["achievement"])]
-    ax.legend(handles=[Patch(color=_ACHIEVEMENT_COLOURS[a], label=ACHIEVEMENT_LABELS[a][i]) for a in present],
+    present = [a for a in _ACHIEVEMENT if a in set(d["achievement"])]
+    ax.legend(handles=[Patch(color=_ACHIEVEMENT_COLOURS[a], label=VALUE_LABELS[a][i]) for a in present],
               fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
