@@ -30,7 +30,8 @@ def hierarchy_change(scores: pd.DataFrame, *, item: str = "category", score: str
     scores : DataFrame
         Long table with ``by``, ``wave``, ``item`` and ``score``.
     item, score : str
-        Item (value) and score (mean rank, mean) columns.
+        Item column (default ``"category"``: the ranked value, as in the hierarchy tables of
+        :mod:`shnro_research.scoring.values`) and score column (mean rank, mean).
     by : str or list of str
         Domain columns (default ``"group"``: students / parents / teachers).
     wave, base, compare, consecutive
