@@ -62,10 +62,10 @@ class SvyGLMResult:
     def glance(self) -> pd.DataFrame:
         """One row: ``formula, family, n, groups`` (first-stage units), ``strata, k, df``
         (residual design df), ``se_type``."""
-        return pd.DataFrame([{"formula": self.formula, "family": self.family, "n": self.n,
+        return tidy(pd.DataFrame([{"formula": self.formula, "family": self.family, "n": self.n,
                               "groups": self.n_psu, "strata": self.n_strata,
                               "k": len(self.names), "df": self.df_resid,
-                              "se_type": f"design-based ({self.design})"}])
+                              "se_type": f"design-based ({self.design})"}]))
 
     def summary(self, level: float | None = None) -> Summary:
         """Printable summary: model, design and fit, then the coefficient table (as statsmodels)."""

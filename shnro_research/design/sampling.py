@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_columns, check_number, check_option
+from .._checks import check_columns, check_number, check_option, tidy
 from ..errors import DataError, ParameterError
 from ..scoring._common import public
 
@@ -217,6 +217,6 @@ def plan_sample_size(margin: float, *, icc: float, cluster_size: float, sd: floa
     deff = design_effect_icc(icc, cluster_size)
     n = int(np.ceil(n_srs * deff))
     clusters = int(np.ceil(n / cluster_size))
-    return pd.DataFrame([{"margin": margin, "deff": deff, "n_srs": int(np.ceil(n_srs)), "n": n,
+    return tidy(pd.DataFrame([{"margin": margin, "deff": deff, "n_srs": int(np.ceil(n_srs)), "n": n,
                           "clusters": clusters, "cluster_size": cluster_size,
-                          "n_eff": clusters * cluster_size / deff}])
+                          "n_eff": clusters * cluster_size / deff}]))

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_list, check_columns, check_option
+from .._checks import as_list, check_columns, check_option, tidy
 from ..errors import DataError, DesignWarning, ParameterError
 from ..scoring._common import public
 from ._summary import Summary, summary_text
@@ -142,12 +142,12 @@ class SurveyDesign:
         weights), ``fpc, lonely_psu, calibrated``."""
         w = self.weights
         n_eff = float(w.sum() ** 2 / (w * w).sum())
-        return pd.DataFrame([{"n": self.n, "n_psu": self.n_psu, "n_strata": self.n_strata,
+        return tidy(pd.DataFrame([{"n": self.n, "n_psu": self.n_psu, "n_strata": self.n_strata,
                               "stages": len(self.stages), "df": self.degf(),
                               "weight_sum": float(w.sum()), "n_eff": n_eff,
                               "deff": self.n / n_eff, "fpc": self.has_fpc,
                               "lonely_psu": self.lonely_psu,
-                              "calibrated": bool(self.calibrations)}])
+                              "calibrated": bool(self.calibrations)}]))
 
     def summary(self) -> Summary:
         """Printable summary of the design: sample, strata, weights, then one row per stage."""
@@ -610,10 +610,10 @@ class ReplicateDesign:
         """One row: ``n, type, replicates, scale, mse, df, weight_sum, n_eff, deff``."""
         w = self.weights
         n_eff = float(w.sum() ** 2 / (w * w).sum())
-        return pd.DataFrame([{"n": self.n, "type": self.type,
+        return tidy(pd.DataFrame([{"n": self.n, "type": self.type,
                               "replicates": int(self.repweights.shape[1]), "scale": self.scale,
                               "mse": self.mse, "df": self.degf_, "weight_sum": float(w.sum()),
-                              "n_eff": n_eff, "deff": self.n / n_eff}])
+                              "n_eff": n_eff, "deff": self.n / n_eff}]))
 
     def summary(self) -> Summary:
         """Printable summary of the replicate design."""

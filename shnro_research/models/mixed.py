@@ -274,7 +274,7 @@ class MixedResult:
     def glance(self) -> pd.DataFrame:
         """One row: n, groups, subgroups, estimator, loglik, deviance, aic, bic, sigma, variances,
         icc, singular, converged, optimiser."""
-        return pd.DataFrame([{
+        return tidy(pd.DataFrame([{
             "outcome": self.y_name, "n": self.nobs, "n_dropped": self.n_dropped,
             "groups": self.n_groups, "subgroups": self.n_subgroups,
             "method": "REML" if self.reml else "ML", "loglik": self.loglik,
@@ -283,7 +283,7 @@ class MixedResult:
             "var_resid": self.var_resid, "icc": self.icc, "singular": self.singular,
             "converged": self.converged, "optimizer": self.optimizer,
             "optimizers_agree": self.optimizers_agree,
-        }])
+        }]))
 
     def summary(self, level: float | None = None) -> Summary:
         """Printable summary: model, data and fit, the fixed effects, then the variance components."""

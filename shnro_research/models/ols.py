@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
-from .._checks import check_option
+from .._checks import check_option, tidy
 from ..errors import DataError, ParameterError
 from ..design._summary import Summary, summary_text
 from ..scoring._common import public
@@ -90,13 +90,13 @@ class OLSResult:
 
     def glance(self) -> pd.DataFrame:
         """One row: n, groups (clusters), k, df, r2, adj_r2, sigma, loglik, aic, bic, se_type."""
-        return pd.DataFrame([{
+        return tidy(pd.DataFrame([{
             "outcome": self.y_name, "n": self.nobs, "n_dropped": self.n_dropped,
             "groups": self.n_clusters, "k": len(self.params), "df": self.df_inference,
             "df_resid": self.df_resid, "r2": self.r2, "adj_r2": self.adj_r2,
             "sigma": self.sigma, "loglik": self.loglik, "aic": self.aic, "bic": self.bic,
             "se_type": self.cov, "weighted": self.weighted,
-        }])
+        }]))
 
     def summary(self, level: float | None = None) -> Summary:
         """Printable summary: model, data and fit, then the coefficient table (as statsmodels)."""
