@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .dynamics import add_input_arguments, read_input
+from .validate import add_input_arguments, read_input
 
 
 def _parse_component(spec: str) -> tuple[str, int]:
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         mc = int(mc)
     if args.results and not args.outcome:
         raise ParameterError("--results needs --outcome (the result column)")
-    passport = read_input(args.passport, args)
+    passport = read_input(args.passport, args).data
     res = wellbeing_index(passport, comps, school=args.school, year=year, by=args.by, weights=args.weights,
                           min_components=mc, n_groups=args.n_groups)
     out = Path(args.out)
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             unfavourable_context,
         )
         keys = [args.school] + ([year] if year else [])
-        results = read_input(args.results, args)
+        results = read_input(args.results, args).data
         check_columns(results, [*keys, args.outcome], "results")
         d = results[[*keys, args.outcome]].merge(res.scores[[*keys, "est"]], on=keys, how="inner")
         d = d[d["est"].notna() & d[args.outcome].notna()]

@@ -11,23 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-
-def add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--encoding``, ``--sep``, ``--sheet``: how to read the input files (default: detected)."""
-    parser.add_argument("--encoding", default=None,
-                        help="text encoding of CSV inputs (default: detected, e.g. utf-8 or cp1251)")
-    parser.add_argument("--sep", default=None, help="CSV field separator (default: detected)")
-    parser.add_argument("--sheet", default=None, help="XLSX sheet name or number (default: the first)")
-
-
-def read_input(path: str | Path, args: argparse.Namespace):
-    """A DataFrame from ``path`` read by :func:`shnro_research.io.read_table`."""
-    from ..io import read_table  # noqa: PLC0415
-    sheet = getattr(args, "sheet", None)
-    if isinstance(sheet, str) and sheet.isdigit():
-        sheet = int(sheet)
-    return read_table(path, encoding=getattr(args, "encoding", None), sep=getattr(args, "sep", None),
-                      sheet=sheet).data
+from .validate import add_input_arguments, read_input
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +58,7 @@ def _coerce_wave(value: str | None, waves) -> Any:
 def run(args: argparse.Namespace) -> int:
     """``shnro dynamics``: wave_change.csv, its summary, the trend table and the forest plot."""
     from ..dynamics import classification_summary, trend_table, wave_change  # noqa: PLC0415
-    est = read_input(args.estimates, args)
+    est = read_input(args.estimates, args).data
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     better = {v: "lower" for v in (args.lower_better or [])}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .dynamics import add_input_arguments, read_input
+from .validate import add_input_arguments, read_input
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     for src in SOURCES:
         path = getattr(args, src, None)
         if path:
-            tables[src] = read_input(path, args)
+            tables[src] = read_input(path, args).data
     res = compute_indicators(cat, tables, years=args.years)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
