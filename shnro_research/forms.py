@@ -622,6 +622,30 @@ def spss_metadata(instrument: Any, lang: str = "ru") -> dict[str, Any]:
                 variable_format=fmt, variable_display_width=width, string_widths=strings)
 
 
+def write_clean_sav(data: pd.DataFrame, instrument: Any, path: str | Path,
+                    lang: str = "ru") -> Path:
+    """Clean answers as SPSS ``.sav`` with the instrument's variable and value labels and
+    missing-value codes (columns the instrument does not know are written without labels).
+
+    Text columns are written as strings (missing as empty); the file's timestamp is fixed so the
+    same data give the same bytes.
+    """
+    import pyreadstat
+    meta = spss_metadata(instrument, lang)
+    cols = list(data.columns)
+    keep = {k: {c: v for c, v in meta[k].items() if c in cols}
+            for k in ("column_labels", "variable_value_labels", "missing_ranges",
+                      "variable_measure") if isinstance(meta.get(k), dict)}
+    out = data.copy()
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype).startswith(("string", "category")):
+            out[c] = out[c].astype(object).where(out[c].notna(), "").astype(str)
+    path = Path(path)
+    pyreadstat.write_sav(out, str(path), **keep)
+    fix_sav_time(path)
+    return path
+
+
 def write_spss_template(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
     """Write an empty SPSS ``.sav`` file with the instrument's full metadata (data-entry template).
 
