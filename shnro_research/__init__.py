@@ -1,12 +1,14 @@
 """shnro_research: the complex sociological study of schools with low results (ШНОР)
 and schools in unfavourable social conditions (ШФНСУ).
 
-Stages (one module, one ``shnro`` subcommand and one notebook each)::
+The study runs as eight stages (:mod:`shnro_research.pipeline`), one pipeline file, one notebook
+and one output folder each::
 
-    instruments -> responses (read + validate) -> scoring -> design -> context -> models
-    -> dynamics -> report
+    instruments -> responses -> scoring -> design -> context -> models -> dynamics -> report
 
-Nothing runs at import; import the stage modules you need, e.g.
+The statistics are flat functions in the library packages (``scoring``, ``design``, ``models``,
+``context``, ``typology``, ``dynamics``, ``indicators``, ...); errors and warnings are in
+:mod:`shnro_research.errors`. Nothing runs at import; import what you need, e.g.
 ``from shnro_research import scoring``.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -9,7 +9,10 @@ House rules
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+import re
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -93,3 +96,43 @@ def tidy(df: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in df.columns if c not in TIDY_COLUMNS]
     vocab = [c for c in TIDY_COLUMNS if c in df.columns]
     return df[keys + vocab].reset_index(drop=True)
+
+
+_PREFIXED = re.compile(r"^[A-Za-z_][\w.]*: ")
+
+
+def public(func: Callable | None = None, *, renamed: Mapping[str, Any] | None = None):
+    """Decorate a public function of the package.
+
+    * A :class:`ParameterError` raised inside gets the function's name in front of its message
+      (scikit-learn style: ``"svy_mean: 'level' must be < 1; got 95"``), unless an inner public
+      function already named itself.
+    * ``renamed`` maps an old keyword name to its new name, or to ``(new name, convert)``; the
+      old name still works for one release with a :class:`FutureWarning`
+      (e.g. ``{"alpha": ("level", lambda a: 1 - a)}``). The signature shows only the new names.
+    """
+    def deco(f: Callable) -> Callable:
+        name = f.__name__
+        table = {old: (new if isinstance(new, tuple) else (new, None))
+                 for old, new in (renamed or {}).items()}
+
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            for old, (new, convert) in table.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise ParameterError(f"{name}: give {new!r} only; {old!r} is its old name")
+                    warnings.warn(f"{name}: parameter {old!r} is renamed {new!r}",
+                                  FutureWarning, stacklevel=2)
+                    value = kwargs.pop(old)
+                    kwargs[new] = convert(value) if convert is not None and value is not None \
+                        else value
+            try:
+                return f(*args, **kwargs)
+            except ParameterError as err:
+                msg = str(err)
+                if _PREFIXED.match(msg):
+                    raise
+                raise ParameterError(f"{name}: {msg}").with_traceback(err.__traceback__) from None
+        return wrapper
+    return deco(func) if func is not None else deco

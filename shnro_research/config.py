@@ -31,9 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-import yaml
-
 from .errors import ConfigError, ParameterError
 
 GROUPS = ("students", "parents", "teachers")
@@ -188,3 +185,15 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
                  truth=truth if truth is not None and truth.exists() else None,
                  params=params, tables=tables,
                  raw=cfg.model_dump(mode="json", by_alias=True, exclude_unset=True))
+
+
+def existing_study_files(folder: str | Path) -> list[Path]:
+    """Files in ``folder`` that mark an existing study: ``study.yaml``, ``truth.json`` and any
+    file under ``raw/`` (empty for a missing or empty folder). Writers of demo studies refuse to
+    write over them."""
+    folder = Path(folder)
+    found = [folder / name for name in ("study.yaml", "truth.json") if (folder / name).is_file()]
+    raw = folder / "raw"
+    if raw.is_dir():
+        found += sorted(p for p in raw.rglob("*") if p.is_file())
+    return found

@@ -120,7 +120,7 @@ class ContextIndex:
     def summary(self) -> str:
         """Printable text (statsmodels style): the header of the construction and the
         component table (direction, weight, loading, standardisation constants)."""
-        from .design._summary import summary_text  # noqa: PLC0415
+        from ._summary import summary_text  # noqa: PLC0415
         g = self.glance().iloc[0]
         title = {"wellbeing": "School social well-being index",
                  "student_ses": "Student SES index"}.get(g["kind"], "Context index")

@@ -38,4 +38,4 @@ def student_ses(data: pd.DataFrame, instrument) -> pd.DataFrame:
         return comp.assign(ses=np.nan)[["resp_id", "wave", "ses"]]
     res = student_ses_index(comp, comps, student=["resp_id", "wave"], school="school_id",
                             by="wave", min_components=max(1, len(comps) - 1))
-    return res.scores[["resp_id", "wave", "index"]].rename(columns={"index": "ses"})
+    return res.scores[["resp_id", "wave", "est"]].rename(columns={"est": "ses"})

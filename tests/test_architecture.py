@@ -14,12 +14,12 @@ PKG = ROOT / "shnro_research"
 #: the layers, lowest first: a module may import modules of its own unit or of units listed
 #: before it, never after (units are top-level modules or subpackages of shnro_research)
 LAYERS = [
-    "errors", "_checks", "_reproducible", "_stats",
-    "io", "instruments",
+    "errors", "_checks", "_reproducible", "_stats", "_summary",
+    "instruments", "io",
     "report",
     "responses", "forms", "scoring", "design", "models", "typology", "context", "student_ses",
     "results", "dynamics", "indicators", "realdata",
-    "config", "demo", "pipeline", "cli", "__main__",
+    "config_schema", "config", "demo", "pipeline", "cli", "__main__",
 ]
 MAX_LINES = 800
 

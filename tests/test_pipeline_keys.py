@@ -56,9 +56,9 @@ def test_comment_in_one_stage_reruns_it_and_those_after_it(copy):
 
 
 def test_changed_writer_reruns_the_stages_that_write_with_it(copy):
-    # forms.py writes the questionnaires (stage 1) and the clean .sav files (stage 2)
+    # forms/spss.py writes the SPSS templates (stage 1) and the clean .sav files (stage 2)
     study, out, src, _ = copy
-    _touch(src / "forms.py")
+    _touch(src / "forms" / "spss.py")
     rerun, plan = _plan(study, out)
     assert {"instruments", "responses"} <= rerun
     assert "context" not in rerun            # reads passports only: no forms code

@@ -170,7 +170,7 @@ def test_context_effect_recovered(demo_run, truth):
     fx = read_table(study, "models", "results_model_fixed").set_index("term")
     beta = truth["results"]["beta_context_realised"]
     assert fx.loc["wellbeing_index", "ci_low"] < beta < fx.loc["wellbeing_index", "ci_high"]
-    eff = read_table(study, "models", "school_effects").sort_values("effect")
+    eff = read_table(study, "models", "school_effects").sort_values("est")
     assert set(truth["results"]["low_result_schools"]) <= set(eff.school_id.head(6))
 
 
@@ -184,7 +184,7 @@ def test_high_tension_schools_and_group_discrepancy(demo_run, truth):
     cmp_ = read_table(study, "scoring", "tension_group_comparison")
     d = cmp_[(cmp_.school_id == disc) & (cmp_.group_a == "students") & (cmp_.group_b == "teachers")]
     # students see the school as more tense than teachers in every wave
-    assert (d.est > 0).all() and (d.p_holm < 0.05).all()
+    assert (d.est > 0).all() and (d.p_adjusted < 0.05).all()
 
 
 def test_planted_changes_detected_and_no_false_changes(demo_run, truth):

@@ -3,7 +3,6 @@ functions' parameters."""
 import inspect
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 

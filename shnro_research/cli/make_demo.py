@@ -9,20 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..config import existing_study_files
 from ..errors import ParameterError
 
 DEFAULT_SEED = 20240501
-
-
-def existing_study_files(folder: str | Path) -> list[Path]:
-    """Files in ``folder`` that mark an existing study: ``study.yaml``, ``truth.json`` and any
-    file under ``raw/`` (empty list for a missing or empty folder)."""
-    folder = Path(folder)
-    found = [folder / name for name in ("study.yaml", "truth.json") if (folder / name).is_file()]
-    raw = folder / "raw"
-    if raw.is_dir():
-        found += sorted(p for p in raw.rglob("*") if p.is_file())
-    return found
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

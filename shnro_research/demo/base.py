@@ -100,6 +100,17 @@ class DemoStudy:
                 f"parents={len(self.parents)}, teachers={len(self.teachers)})")
 
 
+#: Frozen stream names of columns renamed since 0.1 (``sh_x`` became ``x_pct``): a stream is
+#: seeded by its name, so keeping the old names keeps the demo's data and its truth identical.
+STREAM_NAMES = {
+    **{f"{k}_pct": f"sh_{k}" for k in (
+        "low_income", "parents_higher_edu", "single_parent", "large_families", "social_risk",
+        "registered", "non_native", "disability", "teachers_higher_cat", "unemployed_parents",
+        "guardianship", "second_shift", "below_min", "high", "fail")},
+    "marks_45_pct": "sh_45",
+}
+
+
 class Streams:
     """Random streams: one generator per named component (``st("answers", group, item)``), so
     that e.g. changing an item does not move the schools."""
@@ -108,7 +119,7 @@ class Streams:
         self.seed = int(seed)
 
     def __call__(self, *names: Any) -> np.random.Generator:
-        key = "/".join(str(n) for n in names).encode("utf-8")
+        key = "/".join(STREAM_NAMES.get(str(n), str(n)) for n in names).encode("utf-8")
         extra = int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
         return np.random.default_rng([self.seed, extra])
 

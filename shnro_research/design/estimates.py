@@ -23,7 +23,7 @@ from scipy import stats
 
 from .._checks import as_list, check_columns, check_number, check_option, tidy
 from ..errors import DataError, ParameterError
-from ..scoring._common import public
+from .._checks import public
 from .spec import ReplicateDesign, SurveyDesign, _taylor_var
 
 Design = SurveyDesign | ReplicateDesign

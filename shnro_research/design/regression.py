@@ -17,8 +17,8 @@ from scipy import stats
 
 from .._checks import as_list, check_number, check_option, tidy
 from ..errors import DataError, ParameterError
-from ..scoring._common import public
-from ._summary import Summary, summary_text
+from .._checks import public
+from .._summary import Summary, summary_text
 from .spec import ReplicateDesign, SurveyDesign, _taylor_cov
 
 FAMILIES = ("gaussian", "quasibinomial")

@@ -21,7 +21,7 @@ from scipy import stats
 
 from .._checks import check_columns, check_number, check_option, tidy
 from ..errors import DataError, ParameterError
-from ..scoring._common import public
+from .._checks import public
 
 
 def _pps_probs(size: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,8 @@ import pandas as pd
 
 from .._checks import as_list, check_columns, check_option, tidy
 from ..errors import DataError, DesignWarning, ParameterError
-from ..scoring._common import public
-from ._summary import Summary, summary_text
+from .._checks import public
+from .._summary import Summary, summary_text
 
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 REPLICATE_TYPES = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "other")

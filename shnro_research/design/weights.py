@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._checks import as_list, check_columns, check_number
 from ..errors import DataError, ParameterError
-from ..scoring._common import public
+from .._checks import public
 from .spec import SurveyDesign, _Calibration
 
 

@@ -7,7 +7,7 @@ from scipy import stats
 
 from .._checks import as_list, check_columns, check_number, check_option, tidy
 from ..errors import DataError, ParameterError
-from ..scoring._common import public
+from .._checks import public
 from ._results import ALPHA_TO_LEVEL, check_level, model_frame
 from .mixed import MixedResult
 from .ols import OLSResult, _fit_ols

@@ -39,9 +39,9 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 
 from .._checks import check_option, tidy
-from ..design._summary import Summary, summary_text
+from .._summary import Summary, summary_text
 from ..errors import ConvergenceWarning, DataError, ParameterError, SingularFitWarning
-from ..scoring._common import public
+from .._checks import public
 from ._results import (ALPHA_TO_LEVEL, INTERCEPT, ModelFrame, check_level, check_rank, coef_table,
                        model_frame, realign)
 

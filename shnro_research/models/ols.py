@@ -9,8 +9,8 @@ from scipy import linalg
 
 from .._checks import check_option, tidy
 from ..errors import DataError, ParameterError
-from ..design._summary import Summary, summary_text
-from ..scoring._common import public
+from .._summary import Summary, summary_text
+from .._checks import public
 from ._results import (ALPHA_TO_LEVEL, ModelFrame, check_level, check_rank, coef_table,
                        model_frame, realign)
 

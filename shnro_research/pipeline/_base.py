@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..config import GROUPS, DataFile, ResponseFile, Study
 from ..errors import DataError, ParameterError
+from ..report.privacy import escape_formulas
 
 #: kinds of raw input a stage may declare in ``INPUTS``
 INPUT_KINDS = ("instruments", "responses", "frame", "passport", "results", "tables", "catalogue")
@@ -235,8 +236,8 @@ def write_table(df: pd.DataFrame, folder: Path, name: str, *, csv: bool = True) 
     df = df.reset_index(drop=True)
     p = folder / f"{name}.parquet"
     df.to_parquet(p, index=False)
-    if csv:
-        df.to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+    if csv:   # for Excel: text that would start a formula is escaped (parquet keeps it exact)
+        escape_formulas(df).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
     return p
 
 

@@ -43,12 +43,12 @@ def run(ctx: StageContext) -> None:
         data = data[~bad]
         for wave, dw in data.groupby("wave"):
             dw = dw.reset_index(drop=True)
-            des = survey_design(dw, ids=["school_id", "psu2"], strata="stratum", weights="weight",
+            des = survey_design(dw, ids=["school_id", "psu2"], strata="stratum", weight="weight",
                                 fpc=["fpc_schools", "fpc_units" if g != "teachers" else None],
                                 lonely_psu=lonely)
             est_all.append(estimate_by(des, variables).assign(group=g, wave=wave))
             diag.append(weight_diagnostics(des).assign(group=g, wave=wave))
-            within = survey_design(dw, strata="school_id", weights="weight")
+            within = survey_design(dw, strata="school_id", weight="weight")
             est_school.append(estimate_by(within, variables, by="school_id")
                               .assign(group=g, wave=wave))
     ctx.write(_front(pd.concat(est_school, ignore_index=True)), "estimates_by_school")

@@ -24,7 +24,7 @@ def run(ctx: StageContext) -> None:
     est = ctx.table("design", "estimates_by_school")
     est_all = ctx.table("design", "estimates_municipality")
     waves = sorted(est.wave.unique())
-    better = {v: "lower" for v in p.get("lower_is_better", LOWER_IS_BETTER)}
+    better = {v: "lower" for v in (p["lower_is_better"] or LOWER_IS_BETTER)}
     kw = dict(adjust=p.get("adjust", "holm"), alpha=p.get("alpha", 0.05),
               min_change=p.get("min_change", 0.0))
     if len(waves) >= 2:

@@ -37,7 +37,7 @@ def run(ctx: StageContext) -> None:
     ctx.write(coefs, "context_regression")
     ctx.write(pd.concat([complete[["school_id", "year", "result", "wellbeing_index"]], fitted], axis=1),
               "context_regression_residuals")
-    m = M.random_intercept(complete, "result ~ wellbeing_index + C(year)", group="school_id")
+    m = M.random_intercept(complete, "result ~ wellbeing_index + C(year)", school="school_id")
     ctx.write(m.tidy(), "results_model_fixed")
     ctx.write(m.variance_components(), "results_model_variance")
     ctx.write(M.school_effects(m), "school_effects")
@@ -91,7 +91,7 @@ def run(ctx: StageContext) -> None:
             continue
         d = st.dropna(subset=[outcome, "wellbeing_index", "ses"])
         mm = M.random_intercept(d, f"{outcome} ~ ses + ses_mean + wellbeing_index + C(wave)",
-                                group="school_id")
+                                school="school_id")
         fixed.append(mm.tidy().assign(outcome=outcome))
         var.append(mm.variance_components().assign(outcome=outcome, icc=mm.icc))
     if fixed:

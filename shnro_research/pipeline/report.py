@@ -11,7 +11,7 @@ from ..report.study_report import write_study_report
 from ._base import StageContext
 
 INPUTS = ("instruments",)
-CONFIG = ("report", "study.title", "study.waves", "study.lang")
+CONFIG = ("report", "scoring", "typology", "study.title", "study.waves", "study.lang")
 UPSTREAM = ("responses", "scoring", "design", "context", "models", "dynamics")
 OUTPUTS = ("report.html", "report.docx", "tables", "figures", "schools")
 
@@ -29,5 +29,7 @@ def run(ctx: StageContext) -> None:
     p = ctx.params("report")
     write_study_report(
         ctx, ctx.out, lang=ctx.lang, title=ctx.title, waves=ctx.waves,
-        scale_labels=scale_labels(ctx), min_cell=int(p.get("min_cell", 5)),
+        scale_labels=scale_labels(ctx), min_cell=int(p["min_cell"]),
+        thresholds=tuple(ctx.params("scoring")["tension_thresholds"]),
+        typology=ctx.params("typology"),
         achievement=achievement_table(ctx.table("dynamics", "indicators"), lang=ctx.lang))

@@ -30,14 +30,16 @@ def run(ctx: StageContext) -> None:
         inst = ctx.instrument(g)
         clean = []
         for r in ctx.responses(g):
-            rr = read_responses(r.file, inst, encoding=r.encoding, sep=r.sep, sheet=r.sheet)
+            rr = read_responses(r.file, inst, encoding=r.encoding, sep=r.sep, sheet=r.sheet,
+                                decimal=r.decimal)
             data = rr.data if "wave" in rr.data else rr.data.assign(wave=r.wave)
             sample = sampled_units(frame, g, r.wave, spec) if frame is not None else None
             res = validate_responses(data, inst, sample=sample, rules=rules, lang=ctx.lang)
             tag = dict(group=g, wave=r.wave, file=r.file.name)
             problems.append(res.problems.assign(**tag))
             exclusions.append(res.exclusions.assign(**tag))
-            reads.append(rr.report.to_frame().assign(**tag))
+            fields = rr.report.to_frame().set_index("field")["value"].to_dict()
+            reads.append({**tag, **{k: v for k, v in fields.items() if k != "file"}})
             counts.append(dict(tag, raw_rows=len(data), clean_rows=len(res.clean),
                                excluded_rows=len(res.exclusions)))
             clean.append(res.clean.assign(wave=r.wave))
@@ -47,4 +49,4 @@ def run(ctx: StageContext) -> None:
     ctx.write(pd.concat(problems, ignore_index=True).astype({"value": str}), "problems")
     ctx.write(pd.concat(exclusions, ignore_index=True), "exclusions")
     ctx.write(pd.DataFrame(counts), "row_counts")
-    ctx.write(pd.concat(reads, ignore_index=True).astype(str), "read_report")
+    ctx.write(pd.DataFrame(reads).astype(str), "read_report")   # one row per raw file

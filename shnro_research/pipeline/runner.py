@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import Study, load_study
-from ..errors import ParameterError
+from ..config import Study, existing_study_files, load_study
+from ..errors import ConfigError, ParameterError
 from ..report.provenance import (canonical_json, file_hash, json_hash, package_versions,
                                  write_json)
 from ._base import Stage, StageContext, declared_files, read_stage_table
@@ -292,6 +292,11 @@ def _run_one(study: Study, stage: Stage, folder: Path, folders: dict[str, Path],
 
 
 def _write_manifest(study: Study, results: list[StageResult], partial: bool) -> None:
+    path = study.output / "manifest.json"
+    stages = {r.stage: {"key": r.key, "outputs": len(r.outputs)} for r in results}
+    if partial and path.exists():   # a run of some stages keeps what the others recorded
+        old = json.loads(path.read_text(encoding="utf-8")).get("stages", {})
+        stages = {s: stages.get(s, old.get(s)) for s in STAGES if s in stages or s in old}
     manifest = {
         "study": study.id, "title": study.title, "config": study.path.name, "seed": study.seed,
         "lang": study.lang,
@@ -299,9 +304,9 @@ def _write_manifest(study: Study, results: list[StageResult], partial: bool) -> 
         "config_sha256": file_hash(study.path),
         "parameters": study.raw,
         "versions": package_versions(),
-        "stages": {r.stage: {"key": r.key, "outputs": len(r.outputs)} for r in results},
+        "stages": stages,
     }
-    write_json(study.output / "manifest.json", manifest)
+    write_json(path, manifest)
     log = pd.DataFrame([{"stage": r.stage, "status": r.status, "seconds": r.seconds,
                          "outputs": len(r.outputs)} for r in results])
     log_path = study.output / "stage_log.csv"
@@ -319,17 +324,28 @@ def demo_config(folder: str | Path = "output/demo", *, seed: int = DEMO_SEED,
                 regenerate: bool = False) -> Path:
     """Path of the demo study's ``study.yaml``, generating the demo municipality if needed.
 
-    The raw files are written once (seeded); an existing demo with the same seed is reused,
-    so raw data are never rewritten under a running analysis.
+    The raw files are written once (seeded): an existing demo with the same seed is reused, so
+    raw data are never rewritten under a running analysis. A folder holding any other study
+    (its own ``study.yaml`` or raw files, or a demo of another seed) is refused unless
+    ``regenerate=True`` (``shnro demo --regenerate``) says to write the demo over it.
     """
     from ..demo import generate_demo, load_demo_truth, write_demo
     folder = Path(folder)
     cfg = folder / "study.yaml"
-    if cfg.exists() and not regenerate:
-        try:
-            if load_demo_truth(folder).get("seed") == seed:
+    if not regenerate:
+        existing = existing_study_files(folder)
+        if cfg.exists():
+            try:
+                same = load_demo_truth(folder).get("seed") == seed
+            except Exception:  # noqa: BLE001 - no readable truth: not our demo
+                same = False
+            if same:
                 return cfg
-        except Exception:  # noqa: BLE001 - a damaged demo folder is regenerated
-            pass
+        if existing:
+            raise ConfigError(
+                f"demo_config: {folder} already holds a study ({len(existing)} files, e.g. "
+                f"{existing[0].name}) that is not the demo of seed {seed}; its raw files would "
+                f"be overwritten. Choose another folder, or pass --regenerate to write the demo "
+                f"over it.")
     write_demo(generate_demo(seed), folder)
     return cfg

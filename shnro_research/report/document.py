@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import ParameterError, check_number
+from .privacy import safe_filename
 from .tables import (TABLE_CSS, TableStyle, docx_table, format_table, html_table,
                      new_document, save_document)
 
@@ -172,5 +173,5 @@ def write_school_card(school_id: str, tables: Sequence[ReportTable], folder: str
                                 + (note_ru if style.lang == "ru" else note_en), t.digits))
     head = title or ((f"Карточка школы {school_id}") if style.lang == "ru"
                      else f"School card {school_id}")
-    return write_report([Section(head, tables=safe)], folder, name=f"school_{school_id}",
+    return write_report([Section(head, tables=safe)], folder, name=f"school_{safe_filename(school_id)}",
                         title=head, style=style)

@@ -12,13 +12,13 @@ Built from the tables of the earlier stages (the report stage hands them in) int
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .document import ReportFigure, ReportTable, Section, write_report, write_school_card
 from .figures import (caterpillar, plot_achievement, plot_trend, results_vs_context,
                       save_figure, tension_by_school, value_hierarchies)
 from .labels import SECTION_TITLES as _TXT
+from .privacy import publishable
 from .tables import TableStyle, export_table
 
 TABLE_FORMATS = ("docx", "xlsx", "tex", "html", "md")
@@ -29,12 +29,15 @@ def _ru(lang: str, ru: str, en: str) -> str:
 
 def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                        scale_labels: dict[str, str], min_cell: int,
+                       thresholds: tuple[float, float, float], typology: dict,
                        achievement: pd.DataFrame) -> None:
     """Write the study report, its tables in every paper format, its figures and the cards.
 
     ``tables`` gives the earlier stages' tables: ``tables.table(stage, name)`` and
     ``tables.has_table(stage, name)`` (the report stage's context). ``achievement`` is the
-    indicator table already formatted for readers.
+    indicator table already formatted for readers. ``min_cell`` is the privacy rule applied to
+    every school-level table and figure; ``thresholds`` the tension levels used by scoring and
+    ``typology`` the cut-offs of the models stage, both printed in the captions.
     """
     style = TableStyle(lang=lang)
     figs = out / "figures"
@@ -110,32 +113,43 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     ts = tables.table("scoring", "tension_by_school")
     cmp_ = tables.table("scoring", "tension_group_comparison")
     bal = tables.table("scoring", "tension_balance")
+    lo, mid, hi = thresholds
+    ts_pub = publishable(ts[ts.wave == last], min_cell)
     fig_t = figure("tension_by_school",
-                   tension_by_school(ts[ts.wave == last], thresholds=(25, 50, 75), lang=lang),
-                   _ru(lang, f"Индекс социальной напряжённости по школам и группам, {last}",
-                       f"Social tension index by school and group, {last}"))
-    disc = cmp_[(cmp_.wave == last) & (cmp_.p_holm < 0.05)][
-        ["school_id", "group_a", "group_b", "mean_a", "mean_b", "est", "p_holm"]]
+                   tension_by_school(ts_pub, thresholds=thresholds, lang=lang),
+                   _ru(lang, f"Индекс социальной напряжённости по школам и группам, {last} "
+                             f"(группы не менее {min_cell} респондентов)",
+                       f"Social tension index by school and group, {last} "
+                       f"(groups of at least {min_cell} respondents)"))
+    disc = publishable(cmp_[(cmp_.wave == last) & (cmp_.p_adjusted < 0.05)], min_cell,
+                       counts=("n_a", "n_b"))[
+        ["school_id", "group_a", "group_b", "mean_a", "mean_b", "n_a", "n_b", "est", "p_adjusted"]]
+    small_note = _ru(lang, f"Показаны только школы и группы, где ответили не менее {min_cell} "
+                           f"респондентов.",
+                     f"Only schools and groups with at least {min_cell} respondents are shown.")
     sections.append(Section(t["tension"], [
-        _ru(lang, "Индекс напряжённости 0–100 (среднее индикаторов, приведённое к шкале 0–100); "
-                   "уровни: < 25 низкий, 25–50 умеренный, 50–75 высокий, ≥ 75 критический. "
-                   "Баланс = % негативных − % позитивных ответов.",
-            "Tension index 0–100 (mean of indicators rescaled); levels: < 25 low, 25–50 moderate, "
-            "50–75 high, ≥ 75 critical. Balance = % negative − % positive answers.")],
+        _ru(lang, f"Индекс напряжённости 0–100 (среднее индикаторов, приведённое к шкале 0–100); "
+                  f"уровни — соглашение проекта, не норма: < {lo:g} низкий, {lo:g}–{mid:g} "
+                  f"умеренный, {mid:g}–{hi:g} высокий, ≥ {hi:g} критический. "
+                  f"Баланс = % негативных − % позитивных ответов.",
+            f"Tension index 0–100 (mean of indicators rescaled); levels are this project's "
+            f"convention, not a norm: < {lo:g} low, {lo:g}–{mid:g} moderate, {mid:g}–{hi:g} high, "
+            f"≥ {hi:g} critical. Balance = % negative − % positive answers.")],
         [table("tension_by_group", tg[["group", "wave", "est", "ci_low", "ci_high", "n",
                                        "tension_level"]],
                _ru(lang, "Индекс напряжённости по группам и волнам", "Tension index by group and wave")),
          table("tension_high_schools",
-               ts[(ts.wave == last) & ts.tension_level.isin(["high", "critical"])][
+               ts_pub[ts_pub.tension_level.isin(["high", "critical"])][
                    ["school_id", "group", "est", "ci_low", "ci_high", "n", "tension_level"]],
-               _ru(lang, f"Школы с высокой напряжённостью, {last}", f"Schools with high tension, {last}")),
+               _ru(lang, f"Школы с высокой напряжённостью (индекс ≥ {mid:g}), {last}",
+                   f"Schools with high tension (index ≥ {mid:g}), {last}"), note=small_note),
          table("tension_discrepancies", disc,
                _ru(lang, f"Расхождения оценок напряжённости между группами внутри школы, {last}",
                    f"Within-school differences in tension between groups, {last}"),
-               note=_ru(lang, "p скорректированы методом Холма внутри школы.",
-                        "p adjusted by Holm within school.")),
-         table("tension_balance", bal[bal.wave == last][["group", "item", "pct_negative",
-                                                         "pct_positive", "est", "n"]],
+               note=_ru(lang, "t-критерий Уэлча; p скорректированы методом Холма внутри школы. ",
+                        "Welch t test; p adjusted by Holm within school. ") + small_note),
+         table("tension_balance", bal[bal.wave == last][["group", "item", "negative_pct",
+                                                         "positive_pct", "est", "n"]],
                _ru(lang, "Индексы баланса по индикаторам напряжённости", "Balance indices by indicator"))],
         [fig_t]))
 
@@ -147,7 +161,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     kw = tables.table("scoring", "rok_term_kendall_w")
     hc = tables.table("scoring", "rok_term_group_correlation")
     fig_v = figure("values_terminal",
-                   value_hierarchies(rk_last.assign(value=rk_last["label"]), lang=lang),
+                   value_hierarchies(rk_last.assign(category=rk_last["label"]), lang=lang),
                    _ru(lang, f"Иерархия терминальных ценностей (средний ранг), {last}",
                        f"Hierarchy of terminal values (mean rank), {last}"))
     pvq = tables.table("scoring", "pvq_values")
@@ -172,9 +186,12 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
 
     # 5. life success; 6. needs ---------------------------------------------------------------
     ls = tables.table("scoring", "life_success")
-    lsw = ls[ls.wave == last].pivot_table(index="label", columns="group", values="est").reset_index()
+    # shares are 0–1 in the data; the reader's table shows % of respondents
+    lsw = (ls[ls.wave == last].assign(est=lambda d: 100 * d.est)
+           .pivot_table(index="label", columns="group", values="est").reset_index())
     sw = tables.table("scoring", "success_ways")
-    sww = sw[sw.wave == last].pivot_table(index="label", columns="group", values="est").reset_index()
+    sww = (sw[sw.wave == last].assign(est=lambda d: 100 * d.est)
+           .pivot_table(index="label", columns="group", values="est").reset_index())
     sections.append(Section(t["success"], [
         _ru(lang, "Множественный ответ: % респондентов, выбравших вариант (до трёх вариантов).",
             "Multiple response: % of respondents choosing the option (up to three).")],
@@ -224,7 +241,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                em[em.wave == last][["group", "variable", "est", "se", "ci_low", "ci_high", "n",
                                     "deff"]],
                _ru(lang, f"Оценки по муниципалитету, {last}", f"Municipality estimates, {last}")),
-         table("weight_diagnostics", wd[["group", "wave", "n", "sum", "cv", "n_eff", "deff"]],
+         table("weight_diagnostics", wd[["group", "wave", "n", "weight_sum", "cv", "n_eff", "deff"]],
                _ru(lang, "Диагностика весов", "Weight diagnostics"))]))
 
     # 9. context; 10. models ----------------------------------------------------------------------
@@ -253,20 +270,26 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                    _ru(lang, "Результаты и социальный контекст школ; красным — резильентные школы",
                        "School results and social context; resilient schools in red"))
     fig_c = figure("school_effects",
-                   caterpillar(eff.rename(columns={"effect": "est"}),
+                   caterpillar(eff,
                                highlight=res.loc[res.resilient, "school_id"].tolist(),
                                lang=lang),
                    _ru(lang, "Эффекты школ (эмпирические байесовские оценки, 95% интервал)",
                        "School effects (empirical Bayes, 95% interval)"))
+    rules = ", ".join(typology["resilience_rules"])
+    cq, oq, rsd = typology["context_quantile"], typology["outcome_quantile"], typology["residual_sd"]
+    low_t, min_proc = typology["low_threshold"], typology["min_procedures"]
     flagged = low[low.flagged].groupby("school_id")["year"].apply(
         lambda s: ", ".join(map(str, sorted(s)))).rename("years").reset_index()
     sections.append(Section(t["models"], [
-        _ru(lang, "Результаты школы — средний z-балл по процедурам (ВПР, ОГЭ, ЕГЭ), предметам и "
-                   "классам. Резильентные школы: неблагоприятный контекст (нижняя треть индекса) и "
-                   "результаты выше предсказанных контекстом (остаток > 1 SD) или выше медианы.",
-            "School result = mean z-score over procedures, subjects and grades. Resilient: "
-            "context in the bottom third and results above prediction (residual > 1 SD) or "
-            "above the median.")],
+        _ru(lang, f"Результаты школы — средний z-балл по процедурам (ВПР, ОГЭ, ЕГЭ), предметам и "
+                  f"классам. Резильентные школы (правила: {rules}): неблагоприятный контекст "
+                  f"(индекс благополучия ниже квантиля {cq:.2f}) и результаты выше предсказанных "
+                  f"контекстом более чем на {rsd:g} SD остатка или выше квантиля {oq:.2f}. "
+                  f"Пороги — параметры исследования (typology), а не нормы.",
+            f"School result = mean z-score over procedures, subjects and grades. Resilient "
+            f"(rules: {rules}): well-being index below its {cq:.2f} quantile and results above "
+            f"prediction by more than {rsd:g} residual SD or above the {oq:.2f} quantile. The "
+            f"cut-offs are the study's parameters (typology), not norms.")],
         [table("context_regression", coefs, _ru(lang, "Регрессия результатов на индекс контекста по годам (HC1)",
                                                 "Regression of results on the context index by year (HC1)")),
          table("results_model", fx.drop(columns=["df"], errors="ignore"),
@@ -278,9 +301,11 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
          table("resilient_schools", res[res.resilient][["school_id", "wellbeing_index", "result", "residual",
                                                         "rules_fired"]],
                _ru(lang, "Резильентные школы", "Resilient schools")),
-         table("low_results", flagged, _ru(lang, "Школы с низкими результатами (≥ 30 % ниже порога "
-                                                  "по ≥ 2 процедурам)",
-                                           "Low-result schools (≥ 30 % below the threshold on ≥ 2 procedures)")),
+         table("low_results", flagged, _ru(
+             lang, f"Школы с низкими результатами (≥ {low_t:.0%} участников ниже минимального "
+                   f"порога по ≥ {min_proc} процедурам в год)",
+             f"Low-result schools (≥ {low_t:.0%} of participants below the minimum on "
+             f"≥ {min_proc} procedures in a year)")),
          table("survey_models", tables.table("models", "survey_models_fixed")
                .drop(columns=["df"], errors="ignore"),
                _ru(lang, "Двухуровневые модели напряжённости и мотивации учащихся: СЭС ученика, "
@@ -289,9 +314,9 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                    "mean SES (contextual effect), school well-being index"),
                panels=[(_ru(lang, "Компоненты дисперсии", "Variance components"),
                         _variance_panel(tables.table("models", "survey_models_variance")))]),
-         table("typology", typ.groupby("group").agg(n=("school_id", "size"),
-                                                    schools=("school_id", lambda s: ", ".join(s)))
-               .reset_index().rename(columns={"group": "type"}),
+         table("typology", typ.groupby("type").agg(n=("school_id", "size"),
+                                                   schools=("school_id", lambda s: ", ".join(s)))
+               .reset_index(),
                _ru(lang, "Типология школ по устойчивости результатов", "School typology by stability of results"))],
         [fig_r, fig_c]))
 

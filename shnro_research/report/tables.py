@@ -26,6 +26,7 @@ from .._reproducible import fix_zip
 
 FORMATS = ("docx", "xlsx", "tex", "html", "md", "csv")
 
+from .privacy import escape_formula, escape_formulas
 from .labels import COLUMN_LABELS as LABELS, VALUE_LABELS  # noqa: E402  (one glossary)
 
 # columns bounded by 1 in absolute value: APA drops the leading zero in English
@@ -217,7 +218,7 @@ def _write_csv(path, blocks, caption, title, note):
         if head:
             frames.append(pd.DataFrame([[head] + [""] * (len(cols) - 1)], columns=cols))
         frames.append(b)
-    pd.concat(frames).to_csv(path, index=False, encoding="utf-8-sig")
+    escape_formulas(pd.concat(frames)).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _write_markdown(path, blocks, caption, title, note):
@@ -317,30 +318,30 @@ def _write_xlsx(path, blocks, caption, title, note):
     ws.title = "Table"
     r = 1
     if caption:
-        ws.cell(r, 1, caption).font = Font(bold=True)
+        ws.cell(r, 1, escape_formula(caption)).font = Font(bold=True)
         r += 1
     if title:
-        ws.cell(r, 1, title).font = Font(italic=True)
+        ws.cell(r, 1, escape_formula(title)).font = Font(italic=True)
         r += 1
     thick, thin = Side(style="medium"), Side(style="thin")
     for j, c in enumerate(cols, 1):
-        cell = ws.cell(r, j, c)
+        cell = ws.cell(r, j, escape_formula(c))
         cell.border = Border(top=thick, bottom=thin)
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     first = r + 1
     for kind, val in _rows(blocks, cols):
         r += 1
         if kind == "head":
-            ws.cell(r, 1, val).font = Font(italic=True)
+            ws.cell(r, 1, escape_formula(val)).font = Font(italic=True)
         else:
             for j, v in enumerate(val, 1):
-                cell = ws.cell(r, j, v)
+                cell = ws.cell(r, j, escape_formula(v))
                 cell.alignment = Alignment(horizontal="left" if j == 1 else "right")
     if r >= first:
         for j in range(1, len(cols) + 1):
             ws.cell(r, j).border = Border(bottom=thick)
     if note:
-        ws.cell(r + 1, 1, note).font = Font(size=9)
+        ws.cell(r + 1, 1, escape_formula(note)).font = Font(size=9)
     for j, c in enumerate(cols, 1):
         width = max([len(str(c))] + [len(str(ws.cell(i, j).value or ""))
                                      for i in range(first, r + 1)])

@@ -17,44 +17,7 @@ import pandas as pd
 from .._checks import as_list, check_columns
 from ..errors import DataError, ParameterError
 
-_PREFIXED = re.compile(r"^[A-Za-z_][\w.]*: ")
-
-
-def public(func: Callable | None = None, *, renamed: Mapping[str, Any] | None = None):
-    """Decorate a public function of the analysis packages (scoring, design, models).
-
-    * A :class:`ParameterError` raised inside gets the function's name in front of its message
-      (scikit-learn style: ``"svy_mean: 'level' must be < 1; got 95"``), unless an inner public
-      function already named itself.
-    * ``renamed`` maps an old keyword name to its new name, or to ``(new name, convert)``; the
-      old name still works for one release with a :class:`FutureWarning`
-      (e.g. ``{"alpha": ("level", lambda a: 1 - a)}``). The signature shows only the new names.
-    """
-    def deco(f: Callable) -> Callable:
-        name = f.__name__
-        table = {old: (new if isinstance(new, tuple) else (new, None))
-                 for old, new in (renamed or {}).items()}
-
-        @functools.wraps(f)
-        def wrapper(*args, **kwargs):
-            for old, (new, convert) in table.items():
-                if old in kwargs:
-                    if new in kwargs:
-                        raise ParameterError(f"{name}: give {new!r} only; {old!r} is its old name")
-                    warnings.warn(f"{name}: parameter {old!r} is renamed {new!r}",
-                                  FutureWarning, stacklevel=2)
-                    value = kwargs.pop(old)
-                    kwargs[new] = convert(value) if convert is not None and value is not None \
-                        else value
-            try:
-                return f(*args, **kwargs)
-            except ParameterError as err:
-                msg = str(err)
-                if _PREFIXED.match(msg):
-                    raise
-                raise ParameterError(f"{name}: {msg}").with_traceback(err.__traceback__) from None
-        return wrapper
-    return deco(func) if func is not None else deco
+from .._checks import public  # noqa: E402,F401  (re-exported for the package's modules)
 
 
 def parse_keys(keys: Mapping[str, Sequence[str]]) -> dict[str, list[tuple[str, int]]]:

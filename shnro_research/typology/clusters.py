@@ -66,7 +66,7 @@ class ClusterResult:
     def summary(self) -> str:
         """Printable text: the fit header, the cluster profiles (parameter table) and the
         criteria per k."""
-        from ..design._summary import summary_text  # noqa: PLC0415
+        from .._summary import summary_text  # noqa: PLC0415
         g = self.glance().iloc[0]
         s = self.settings
         prof = self.profiles.pivot(index="variable", columns="type", values="est")
