@@ -2,6 +2,7 @@
 decimal mark, column selection. Reading against an instrument is in ``test_responses.py``."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -52,14 +53,16 @@ def test_parquet_mislabelled_and_broken(tmp_path):
 def test_decimal_is_honoured(tmp_path):
     p = tmp_path / "d.csv"
     p.write_text("school_id;share\n1;0.25\n2;0.5\n", encoding="utf-8")
-    default = read_table(p)                         # ';' -> decimal ',' by default
-    assert default.report.decimal == ","
-    assert not pd.api.types.is_numeric_dtype(default.data["share"])
-    dot = read_table(p, decimal=".")
-    assert dot.report.decimal == "." and dot.data["share"].tolist() == [0.25, 0.5]
+    default = read_table(p)               # ';' with only '.' decimals: '.' detected, and said
+    assert default.report.decimal == "." and default.data["share"].tolist() == [0.25, 0.5]
+    assert any("decimal mark detected as '.'" in n for n in default.report.notes)
+    comma = read_table(p, decimal=",")    # given: honoured, the text stays text
+    assert comma.report.decimal == ","
+    assert not pd.api.types.is_numeric_dtype(comma.data["share"])
     q = tmp_path / "c.csv"
     q.write_text("school_id\tshare\n1\t0,25\n2\t0,5\n", encoding="utf-8")
-    assert not pd.api.types.is_numeric_dtype(read_table(q).data["share"])  # tab: '.' default
+    assert read_table(q).data["share"].tolist() == [0.25, 0.5]       # tab: ',' detected
+    assert not pd.api.types.is_numeric_dtype(read_table(q, decimal=".").data["share"])
     assert read_table(q, decimal=",").data["share"].tolist() == [0.25, 0.5]
     x = tmp_path / "x.xlsx"
     pd.DataFrame({"school_id": [1, 2], "share": ["0,25", "0,5"]}).to_excel(x, index=False)
@@ -69,6 +72,48 @@ def test_decimal_is_honoured(tmp_path):
         read_table(p, decimal=";")
     with pytest.raises(ParameterError, match="must differ"):
         read_table(p, sep=",", decimal=",")
+
+
+def test_results_csv_with_semicolons_and_dot_decimals(tmp_path):
+    """Issue 16: a results file with ';' and '.' decimals read its shares as text."""
+    p = tmp_path / "results.csv"
+    p.write_text("school_id;year;below_min_pct;mean_score\n1;2022;12.5;3.75\n"
+                 "2;2022;0;4.1\n", encoding="utf-8")
+    res = read_table(p)
+    assert (res.report.separator, res.report.decimal) == (";", ".")
+    assert res.data["below_min_pct"].tolist() == [12.5, 0.0]
+    assert res.data["mean_score"].tolist() == [3.75, 4.1]
+    mixed = tmp_path / "mixed.csv"            # both marks: the ';' convention, and a note
+    mixed.write_text("a;b\n1,5;2.5\n", encoding="utf-8")
+    r = read_table(mixed)
+    assert r.report.decimal == "," and any("both decimal marks" in n for n in r.report.notes)
+
+
+@pytest.mark.parametrize("text, line, counts", [
+    ("a;b;c\n1;2;3\n4;5\n", 3, "has 2 fields but the header (line 1) has 3"),
+    ("a;b;c\n1;2;3\n\n4;5;6;7\n", 4, "has 4 fields but the header (line 1) has 3"),
+    ('a;b;c\n1;"x\ny";3\n4;"5;5"\n', 4, "has 2 fields but the header (line 1) has 3"),
+])
+def test_short_or_long_csv_line_is_an_error_naming_file_line_and_counts(tmp_path, text, line,
+                                                                        counts):
+    """Issue 16: a short CSV line was padded with missing answers."""
+    p = tmp_path / "answers.csv"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=rf"answers\.csv: line {line} {re.escape(counts)}"):
+        read_table(p)
+
+
+def test_blank_lines_are_skipped_and_said_and_rows_keep_their_file_lines(tmp_path):
+    """Issue 16: row numbers shifted after blank lines; the reader records each row's line."""
+    p = tmp_path / "b.csv"
+    p.write_text('a;b\n1;2\n\n   \n3;"x\ny"\n5;6\n', encoding="utf-8")
+    res = read_table(p)
+    assert res.data["a"].tolist() == [1, 3, 5]
+    assert res.report.lines.tolist() == [2, 5, 7]
+    assert any("2 blank line(s) skipped (line 3, 4)" in n for n in res.report.notes)
+    q = tmp_path / "t.csv"                     # a line of empty fields is a row, not blank
+    q.write_text("a\tb\n1\t2\n\t\n", encoding="utf-8")
+    assert read_table(q).report.lines.tolist() == [2, 3]
 
 
 def test_columns_select_and_rename():

@@ -310,7 +310,7 @@ def test_more_malformed_files(tmp_path):
         read_responses(p)
     p = tmp_path / "ragged.csv"
     p.write_text("a,b\n1,2\n3,4,5,6\n", encoding="utf-8")
-    with pytest.raises(DataError, match="cannot parse"):
+    with pytest.raises(DataError, match="line 3 has 4 fields but the header"):
         read_responses(p)
     p = tmp_path / "blank.csv"
     p.write_text("\n\n  \n", encoding="utf-8")

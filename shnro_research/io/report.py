@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -44,7 +44,11 @@ class ReadReport:
         SPSS metadata, keyed by (instrument) column names.
     notes : list of str
         Everything else worth knowing (decimal commas, sheet choice, value labels that disagree
-        with the instrument).
+        with the instrument, blank lines skipped).
+    lines : numpy array or None
+        The file's own 1-based line of each data row (CSV: where the row's record starts, so
+        blank lines and line breaks inside quoted cells are counted); ``None`` when the format
+        has no lines or the reader did not record them.
     """
 
     file: str
@@ -66,6 +70,7 @@ class ReadReport:
     value_labels: dict[str, dict] = field(default_factory=dict)
     user_missing: dict[str, list] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    lines: Any = field(default=None, repr=False)
 
     @property
     def encoding(self) -> str | None:
