@@ -11,9 +11,10 @@ from ..report.study_report import write_study_report
 from ._base import StageContext
 
 INPUTS = ("instruments",)
-CONFIG = ("report", "scoring", "typology", "study.title", "study.waves", "study.lang")
+CONFIG = ("report", "scoring", "typology", "dynamics", "study.title", "study.waves",
+          "study.lang")
 UPSTREAM = ("responses", "scoring", "design", "context", "models", "dynamics")
-OUTPUTS = ("report.html", "report.docx", "tables", "figures", "schools")
+OUTPUTS = ("report.html", "report.docx", "findings", "tables", "figures", "schools")
 
 
 def scale_labels(ctx: StageContext) -> dict[str, str]:
@@ -31,5 +32,5 @@ def run(ctx: StageContext) -> None:
         ctx, ctx.out, lang=ctx.lang, title=ctx.title, waves=ctx.waves,
         scale_labels=scale_labels(ctx), min_cell=int(p["min_cell"]),
         thresholds=tuple(ctx.params("scoring")["tension_thresholds"]),
-        typology=ctx.params("typology"),
+        typology=ctx.params("typology"), alpha=ctx.params("dynamics")["alpha"],
         achievement=achievement_table(ctx.table("dynamics", "indicators"), lang=ctx.lang))

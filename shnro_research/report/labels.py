@@ -131,6 +131,7 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
 #: Titles of the study report's sections.
 SECTION_TITLES: dict[str, dict[str, str]] = {
     "ru": {
+        "findings": "Основные выводы",
         "data": "Данные и их качество", "rel": "Надёжность шкал",
         "tension": "Социальная напряжённость", "values": "Ценностные ориентации",
         "success": "Представления о жизненном успехе", "needs": "Фундаментальные потребности и институциональные условия",
@@ -139,6 +140,7 @@ SECTION_TITLES: dict[str, dict[str, str]] = {
         "dynamics": "Динамика между волнами", "indicators": "Целевые показатели программы",
     },
     "en": {
+        "findings": "Key findings",
         "data": "Data and data quality", "rel": "Reliability of scales",
         "tension": "Social tension", "values": "Value orientations",
         "success": "Ideas of life success", "needs": "Fundamental needs and institutional conditions",
