@@ -27,6 +27,12 @@ from ..report.privacy import escape_formulas
 
 #: kinds of raw input a stage may declare in ``INPUTS``
 INPUT_KINDS = ("instruments", "responses", "frame", "passport", "results", "tables", "catalogue")
+#: raw tables validated when read: kind -> (key of the config's ``instruments:``, bundled
+#: instrument used when the config names none)
+TABLE_INSTRUMENTS = {"frame": ("frame", "sample_frame"), "passport": ("school", "school_passport"),
+                     "results": ("results", "results"),
+                     "programme_data": ("programme_data", "programme_data"),
+                     "diagnostics": ("diagnostics", "diagnostics"), "region": ("region", "region")}
 #: study-level config keys a stage may declare in ``CONFIG`` (besides the parameter blocks)
 STUDY_KEYS = ("study.id", "study.title", "study.seed", "study.lang", "study.waves")
 
@@ -93,13 +99,32 @@ def declared_files(study: Study, stage: Stage) -> dict[str, tuple[Path, dict[str
         elif kind == "tables":
             for name, f in study.tables.items():
                 out[f"table:{name}"] = (f.file, f.options())
+                out[f"table:{name}:instrument"] = (table_instrument_file(study, name), {})
         elif kind == "catalogue":
             out["catalogue"] = (catalogue_path(study), {})
         else:
             f = getattr(study, kind)
             if f is not None:
                 out[kind] = (f.file, f.options())
+                out[f"{kind}:instrument"] = (table_instrument_file(study, kind), {})
     return out
+
+
+def table_instrument(study: Study, kind: str):
+    """The instrument a raw table of this kind is validated against: the one the config's
+    ``instruments:`` names under the kind's key (``school`` for the passport, ``frame``,
+    ``results``, ``programme_data``, ``diagnostics``, ``region``), else the bundled one."""
+    from ..instruments import load_instrument
+    key, bundled = TABLE_INSTRUMENTS[kind]
+    return study.instrument(key) if key in study.instruments else load_instrument(bundled)
+
+
+def table_instrument_file(study: Study, kind: str) -> Path:
+    """The YAML file behind :func:`table_instrument` (part of the reading stage's key)."""
+    from ..instruments import SURVEYS_DIR
+    key, bundled = TABLE_INSTRUMENTS[kind]
+    p = study.instrument_file(key) if key in study.instruments else None
+    return p if p is not None else SURVEYS_DIR / f"{bundled}.yaml"
 
 
 def catalogue_path(study: Study) -> Path:
@@ -109,11 +134,51 @@ def catalogue_path(study: Study) -> Path:
     return (study.root / cat).resolve() if cat else SURVEYS_DIR / "indicators.yaml"
 
 
-def read_file(f: DataFile) -> pd.DataFrame:
-    """Read a raw table of the study (sav, csv, xlsx, parquet) with the config's options."""
+def read_file(f: DataFile):
+    """Read a raw table of the study (sav, csv, xlsx, parquet) with the config's options;
+    returns the :class:`~shnro_research.io.ReadResult` (data and what the reader found)."""
     from ..io import read_table
-    return read_table(f.file, encoding=f.encoding, sep=f.sep, sheet=f.sheet,
-                      decimal=f.decimal).data
+    return read_table(f.file, encoding=f.encoding, sep=f.sep, sheet=f.sheet, decimal=f.decimal)
+
+
+#: config key of each frame column (``design:`` block) -> the sampling-frame instrument's column
+_FRAME_COLUMNS = {"wave": "wave", "strata": "stratum", "school": "school_id", "class": "class_id",
+                  "unit": "unit", "weight": "weight", "weight_nr": "weight_nr"}
+
+
+def validate_input(study: Study, kind: str, f: DataFile, out: Path,
+                   design: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Read a raw table, validate it against its instrument (:func:`~shnro_research.responses.
+    validate_table`), write ``<kind>_problems``, ``<kind>_exclusions``, ``<kind>_missing_codes``
+    and ``<kind>_row_counts`` into ``out`` and return the clean table.
+
+    The sampling frame's columns may carry other names (the config's ``design:`` block): they
+    are matched to the instrument's and given back their names in the clean table.
+    """
+    from ..responses.tables import frame_checks, validate_table
+    read = read_file(f)
+    inst = table_instrument(study, kind)
+    kw: dict[str, Any] = {}
+    back: dict[str, str] = {}
+    if kind == "frame":
+        d = design or {}
+        names = {key: d.get(key, default if key not in ("weight_nr",) else None)
+                 for key, default in _FRAME_COLUMNS.items()}
+        cols = set(map(str, read.data.columns))
+        rename = {v: _FRAME_COLUMNS[k] for k, v in names.items()
+                  if v and v != _FRAME_COLUMNS[k] and v in cols}
+        back = {v: k for k, v in rename.items()}
+        unit = "unit" if names.get("unit") else None
+        kw = dict(rename=rename or None, keys=["wave"] + (["unit"] if unit else [])
+                  + ["school_id", "class_id"], optional_keys=["unit", "class_id"],
+                  checks=frame_checks(unit, "class_id"))
+    res = validate_table(read, inst, file=f.file.name, lang=study.lang, **kw)
+    for name, tab in (("problems", res.problems), ("exclusions", res.exclusions),
+                      ("missing_codes", res.missing_codes), ("row_counts", res.counts)):
+        tab = tab.astype({c: str for c in ("value", "key") if c in tab.columns})
+        write_table(tab, out, f"{kind}_{name}")
+    clean = res.clean
+    return clean.rename(columns=back) if back else clean
 
 
 class StageContext:
@@ -194,7 +259,11 @@ class StageContext:
         return getattr(self._study, kind) is not None
 
     def read(self, kind: str) -> pd.DataFrame:
-        """A raw file of the study (``frame``, ``passport``, ``results``), never modified."""
+        """A raw table of the study (``frame``, ``passport``, ``results``), never modified,
+        validated against its instrument: returns the clean table and writes
+        ``<kind>_problems``, ``<kind>_exclusions``, ``<kind>_missing_codes`` and
+        ``<kind>_row_counts`` into the stage's folder (raw rows = clean + excluded rows). A
+        missing key column is a :class:`DataError` naming the file and the column."""
         self._input(kind)
         f = getattr(self._study, kind)
         if f is None:
@@ -202,12 +271,15 @@ class StageContext:
                      "results": "context.results"}[kind]
             raise DataError(f"stage {self.stage.name}: the study config {self._study.path.name} "
                             f"has no {where} file")
-        return read_file(f)
+        design = self.params("design") if kind == "frame" else None
+        return validate_input(self._study, kind, f, self.out, design)
 
     def read_tables(self) -> dict[str, pd.DataFrame]:
-        """The programme tables (programme_data, diagnostics, region) the config names."""
+        """The programme tables (programme_data, diagnostics, region) the config names, each
+        validated against its instrument like :meth:`read`."""
         self._input("tables")
-        return {name: read_file(f) for name, f in self._study.tables.items()}
+        return {name: validate_input(self._study, name, f, self.out)
+                for name, f in self._study.tables.items()}
 
     def catalogue(self) -> Path:
         self._input("catalogue")
