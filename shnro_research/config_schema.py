@@ -97,6 +97,7 @@ class ValidationBlock(_Strict):
     grades: tuple[int, int] | None = (8, 11)
     min_working_age: int = Field(18, ge=10, le=30)
     check_action: Literal["flag", "exclude"] = "flag"
+    keep_columns: list[Annotated[str, Field(min_length=1)]] = []
 
 
 class ScoringBlock(_Strict):

@@ -255,13 +255,28 @@ def test_clean_is_a_copy_and_input_unchanged():
     pd.testing.assert_frame_equal(df, before)
 
 
-def test_clean_keeps_unknown_columns_and_dtypes():
-    df = base_frame().assign(extra=list("ab") * 12)
+def test_columns_not_in_the_instrument_are_dropped_and_logged_unless_kept():
+    """Issue 16: names or phones in extra columns were copied into the clean files."""
+    df = base_frame().assign(extra=list("ab") * 12, **{"Телефон": ["+7 900 000-00-00"] * 24})
     res = validate_responses(df, INST)
-    assert res.unknown_columns == ["extra"]
-    assert res.clean["extra"].tolist() == df["extra"].tolist()
+    assert res.unknown_columns == ["extra", "Телефон"]
+    assert res.dropped_columns == ["extra", "Телефон"]
+    assert "extra" not in res.clean and "Телефон" not in res.clean
+    col = res.problems[res.problems["problem"] == "column_not_in_instrument"]
+    assert col["column"].tolist() == ["extra", "Телефон"]
+    assert col["row"].isna().all() and (col["action"] == "column dropped").all()
+    assert (col["value"] == "").all()                   # the values themselves are not copied
+    assert not res.problems["value"].astype(str).str.contains("900").any()
+    assert str(res.problems["row"].dtype) == "Int64"
     assert str(res.clean["resp_id"].dtype) == "Int64"
     assert res.clean["ten_01"].dtype == float
+    kept = validate_responses(df, INST, rules={"keep_columns": ["EXTRA"]})
+    assert kept.clean["extra"].tolist() == df["extra"].tolist()
+    assert kept.dropped_columns == ["Телефон"] and "Телефон" not in kept.clean
+    summ = kept.summary().query("section == 'columns'")
+    assert summ["detail"].str.contains("keep_columns").sum() == 1
+    with pytest.raises(ParameterError, match="keep_columns"):
+        validate_responses(df, INST, rules={"keep_columns": "extra"})
 
 
 def test_ranking_kinds():

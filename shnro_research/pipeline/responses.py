@@ -2,23 +2,102 @@
 the sample, and log every problem and exclusion.
 
 Raw files are never modified. For each group and wave: raw rows = clean rows + excluded rows
-(``row_counts``); every problem found is a row of ``problems`` (file, row, column, value, what
-was expected, action taken), every excluded respondent a row of ``exclusions``. The clean answers
-are written as parquet (for the next stages) and as SPSS ``.sav`` with the instrument's labels.
+(``row_counts``); every problem found is a row of ``problems`` (file, row, the file's own line,
+column, value, what was expected, action taken), every excluded respondent a row of
+``exclusions``. The clean answers are written as parquet (for the next stages) and as SPSS
+``.sav`` with the instrument's labels; columns not in the instrument are dropped from them
+(``validation.keep_columns`` keeps named ones), one problem row per column; a kept column whose
+name SPSS does not allow (a space, as in Google-Forms headers) gets a valid name in the ``.sav``
+(:func:`sav_names`).
+
+A file that cannot be analysed as listed stops the stage with a :class:`DataError` naming it:
+an answer column of the instrument missing (a renamed column would shorten a scale for one
+wave), or a ``wave`` column holding another wave than the config lists the file under (one file
+would be analysed as two waves).
 """
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 
 from ..design.frame import FrameSpec, sampled_units
+from ..errors import DataError
 from ..forms import write_clean_sav
 from ..responses import read_responses, validate_responses
+from ..responses.read import require_columns
 from ._base import StageContext
 
 INPUTS = ("instruments", "responses", "frame")
 CONFIG = ("validation", "design", "study.lang")
 UPSTREAM = ()
 OUTPUTS = ("problems", "exclusions", "row_counts", "read_report")   # + <group>_clean.{parquet,sav}
+
+
+def check_wave(data: pd.DataFrame, wave: int, file: str, group: str,
+               lines: np.ndarray | None = None) -> None:
+    """DataError when a file's own ``wave`` column holds another wave than the config's.
+
+    Empty cells are left to validation (an empty id excludes the row as ``missing_id``); any
+    other value must equal ``wave``. An error rather than excluding the rows: a file holding
+    another wave is a mislabelled file (or a pooled file listed under one wave), and analysing
+    it under the configured wave would make one file two waves.
+    """
+    if "wave" not in data:
+        return
+    s = data["wave"].reset_index(drop=True)
+    num = pd.to_numeric(s, errors="coerce")
+    present = s.notna().to_numpy() & ~s.astype(str).str.strip().eq("").to_numpy()
+    bad = present & ~(num == wave).to_numpy(dtype=bool, na_value=False)
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    where = f"line {int(lines[i])}" if lines is not None and len(lines) == len(s) else \
+        f"row {i + 1}"
+    others = pd.unique(s[bad].astype(str))
+    v = s.iloc[i]
+    v = v.item() if hasattr(v, "item") else v
+    raise DataError(
+        f"{file}: {where} has wave {v!r} but the config lists the file as "
+        f"responses.{group}.{wave} ({int(bad.sum())} row(s) with another wave: "
+        f"{', '.join(others[:5])}). Split the file by wave, or list it under its own wave")
+
+
+def _with_lines(tab: pd.DataFrame, lines: np.ndarray | None) -> pd.DataFrame:
+    """Add ``line``: the file's own line of each ``row`` (CSV), empty where unknown."""
+    out = tab.copy()
+    line = pd.array([pd.NA] * len(out), dtype="Int64")
+    if lines is not None and len(out):
+        row = pd.array(out["row"], dtype="Int64")
+        ok = ~row.isna()
+        idx = row[ok].to_numpy(dtype=np.int64) - 1
+        vals = np.asarray(lines, dtype=np.int64)[idx]
+        line[np.flatnonzero(np.asarray(ok))] = vals
+    out.insert(out.columns.get_loc("row") + 1, "line", line)
+    return out
+
+
+def sav_names(columns) -> dict[str, str]:
+    """Names valid in SPSS for columns kept from the file (``validation.keep_columns``): runs of
+    spaces and characters SPSS does not allow become ``_`` (a Google-Forms header such as
+    ``"Отметка времени"`` becomes ``Отметка_времени``), a leading digit gets ``v_``, at most
+    64 bytes, made unique. Instrument columns are valid already and keep their names."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for c in columns:
+        name = re.sub(r"[^\w.@#$]+", "_", str(c).strip()).strip("_") or "column"
+        if not (name[0].isalpha() or name[0] in "@#$"):
+            name = "v_" + name
+        while len(name.encode("utf-8")) > 64:
+            name = name[:-1]
+        base, k = name, 1
+        while name.lower() in used:
+            k += 1
+            name = f"{base[:60]}_{k}"
+        used.add(name.lower())
+        out[str(c)] = name
+    return out
 
 
 def run(ctx: StageContext) -> None:
@@ -32,12 +111,15 @@ def run(ctx: StageContext) -> None:
         for r in ctx.responses(g):
             rr = read_responses(r.file, inst, encoding=r.encoding, sep=r.sep, sheet=r.sheet,
                                 decimal=r.decimal)
+            require_columns(rr.report, inst, r.file.name)
+            lines = rr.report.lines
+            check_wave(rr.data, r.wave, r.file.name, g, lines)
             data = rr.data if "wave" in rr.data else rr.data.assign(wave=r.wave)
             sample = sampled_units(frame, g, r.wave, spec) if frame is not None else None
             res = validate_responses(data, inst, sample=sample, rules=rules, lang=ctx.lang)
             tag = dict(group=g, wave=r.wave, file=r.file.name)
-            problems.append(res.problems.assign(**tag))
-            exclusions.append(res.exclusions.assign(**tag))
+            problems.append(_with_lines(res.problems, lines).assign(**tag))
+            exclusions.append(_with_lines(res.exclusions, lines).assign(**tag))
             fields = rr.report.to_frame().set_index("field")["value"].to_dict()
             reads.append({**tag, **{k: v for k, v in fields.items() if k != "file"}})
             counts.append(dict(tag, raw_rows=len(data), clean_rows=len(res.clean),
@@ -45,7 +127,8 @@ def run(ctx: StageContext) -> None:
             clean.append(res.clean.assign(wave=r.wave))
         df = pd.concat(clean, ignore_index=True)
         ctx.write(df, f"{g}_clean", csv=False)
-        write_clean_sav(df, inst, ctx.out / f"{g}_clean.sav", ctx.lang)
+        write_clean_sav(df.rename(columns=sav_names(df.columns)), inst,
+                        ctx.out / f"{g}_clean.sav", ctx.lang)
     ctx.write(pd.concat(problems, ignore_index=True).astype({"value": str}), "problems")
     ctx.write(pd.concat(exclusions, ignore_index=True), "exclusions")
     ctx.write(pd.DataFrame(counts), "row_counts")

@@ -1,14 +1,15 @@
 """Reading a response file: :func:`~shnro_research.io.read_table` + the instrument's columns."""
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Mapping
 
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
 from ..instruments import Instrument, load_instrument
 from ..io.columns import map_columns, whole_ids
 from ..io.read import check_read_arguments, read_file
-from ..io.report import ReadResult
+from ..io.report import ReadReport, ReadResult, short_list
 
 
 def read_responses(path: str | Path, instrument: Instrument | str | None = None, *,
@@ -81,3 +82,47 @@ def read_responses(path: str | Path, instrument: Instrument | str | None = None,
         if col in data.columns:
             data[col] = whole_ids(data[col])
     return ReadResult(data, res.report)
+
+
+def require_columns(report: ReadReport, instrument: Instrument, where: str | None = None) -> None:
+    """DataError when answer columns of the instrument are missing from a file.
+
+    A column renamed in one wave's file would otherwise silently shorten the scales it belongs
+    to for that wave. The message names the file, the missing columns and, for each, the close
+    matches among the file's columns not in the instrument (:func:`difflib.get_close_matches`).
+    The instrument schema has no optional items: every answer column is required.
+
+    Parameters
+    ----------
+    report : ReadReport
+        The report of :func:`read_responses` with the instrument (``missing_columns``,
+        ``unknown_columns``).
+    instrument : Instrument
+        The questionnaire the file was mapped to.
+    where : str, optional
+        The file's name (default ``report.file``).
+    """
+    missing = list(report.missing_columns)
+    if not missing:
+        return
+    where = where or report.file
+    pool = [str(c) for c in report.unknown_columns]
+    hints = []
+    for m in missing:
+        close = difflib.get_close_matches(m, pool, n=3, cutoff=0.6)
+        if not close:       # also compare ignoring case and spaces
+            low = {str(c).strip().lower().replace(" ", "_"): c for c in pool}
+            close = [low[c] for c in difflib.get_close_matches(m.lower(), list(low), n=3,
+                                                               cutoff=0.6)]
+        if close:
+            hints.append(f"{m!r} (close: {', '.join(repr(c) for c in close)})")
+    items = instrument.column_item()
+    scales = sorted({s for m in missing if m in items for s in items[m].scales})
+    msg = (f"{where}: {len(missing)} answer column(s) of instrument {instrument.id!r} missing "
+           f"from the file: {short_list(missing)}")
+    if scales:
+        msg += f" (items of scale(s) {short_list(scales)}, which would be shortened)"
+    if hints:
+        msg += "; close matches among the file's columns: " + "; ".join(hints)
+    raise DataError(msg + ". Rename the column(s) in a copy of the file to the instrument's "
+                    "names, or use an instrument without these items")

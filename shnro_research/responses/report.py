@@ -28,6 +28,9 @@ class ValidationResult:
         ``column, code, label, n``: declared missing codes converted to NaN.
     n_raw : int
         Rows of the raw data (= ``len(clean) + len(exclusions)``).
+    unknown_columns, dropped_columns : list
+        Columns of the data not in the instrument, and those of them dropped from ``clean``
+        (all but ``rules.keep_columns``).
     """
 
     clean: pd.DataFrame
@@ -40,6 +43,7 @@ class ValidationResult:
     unknown_columns: list[str] = field(default_factory=list)
     rules: ValidationRules = field(default_factory=ValidationRules)
     lang: str = "ru"
+    dropped_columns: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
         """Counts as a tidy table ``section, key, detail, n``.
@@ -67,8 +71,13 @@ class ValidationResult:
             rows.append(("columns", c, "столбца анкеты нет в данных" if ru else
                          "instrument column missing from the data", 0))
         for c in self.unknown_columns:
-            rows.append(("columns", c, "столбец не из анкеты (оставлен как есть)" if ru else
-                         "column not in the instrument (kept as is)", 0))
+            if c in self.dropped_columns:
+                what = ("столбец не из анкеты: удалён" if ru else
+                        "column not in the instrument: dropped")
+            else:
+                what = ("столбец не из анкеты: оставлен (keep_columns)" if ru else
+                        "column not in the instrument: kept (keep_columns)")
+            rows.append(("columns", c, what, 0))
         return pd.DataFrame(rows, columns=["section", "key", "detail", "n"])
 
     def text(self) -> str:

@@ -11,6 +11,7 @@ from ..errors import ParameterError
 ACTION_MISSING = "set to missing"
 ACTION_EXCLUDED = "respondent excluded"
 ACTION_FLAGGED = "flagged, kept"
+ACTION_DROPPED = "column dropped"
 
 _PROBLEMS = {
     "missing_id": ("нет идентификатора (пустое значение в столбце-идентификаторе)",
@@ -37,6 +38,8 @@ _PROBLEMS = {
     "too_few_answers": ("слишком мало ответов", "too few items answered"),
     "experience_exceeds_age": ("стаж несовместим с возрастом",
                                "experience impossible for the age"),
+    "column_not_in_instrument": ("столбец не из анкеты: удалён из чистых данных",
+                                 "column not in the instrument: dropped"),
 }
 
 
@@ -75,6 +78,12 @@ class ValidationRules:
         ``action`` is ``'flag'`` (default, see ``check_action``) or ``'exclude'``.
     check_action : {'flag', 'exclude'}
         Default action of checks without their own.
+    keep_columns : tuple of str
+        Columns of the file that are not in the instrument but are kept in the clean data
+        (names compared ignoring case and spaces). Every other column not in the instrument
+        (names, phones, e-mails, form timestamps) is **dropped** from the clean data, with one
+        problem row per column (``column_not_in_instrument``, action ``column dropped``); its
+        values never reach the clean files.
     """
 
     duplicates: str = "exclude_all"
@@ -85,6 +94,7 @@ class ValidationRules:
     min_working_age: int = 18
     checks: tuple = ()
     check_action: str = "flag"
+    keep_columns: tuple = ()
 
     def __post_init__(self):
         check_option(self.duplicates, "duplicates", ("exclude_all", "keep_first"))
@@ -100,6 +110,11 @@ class ValidationRules:
                     or g[0] > g[1]):
                 raise ParameterError(f"'grades' must be a pair (low, high) of whole numbers or "
                                      f"None; got {g!r}")
+        if (isinstance(self.keep_columns, str) or not isinstance(self.keep_columns, (tuple, list))
+                or not all(isinstance(c, str) and c.strip() for c in self.keep_columns)):
+            raise ParameterError(f"'keep_columns' must be a list of column names; got "
+                                 f"{self.keep_columns!r}")
+        object.__setattr__(self, "keep_columns", tuple(self.keep_columns))
         if not isinstance(self.checks, (tuple, list)):
             raise ParameterError(f"'checks' must be a tuple of (name, function[, action]); got "
                                  f"{type(self.checks).__name__}")

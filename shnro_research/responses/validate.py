@@ -12,11 +12,12 @@ from .._checks import check_option
 from ..errors import DataError, ParameterError
 from ..instruments import Instrument, load_instrument
 from ..io.columns import check_duplicate_names as _check_duplicate_names
-from ..io.columns import map_columns
+from ..io.columns import map_columns, norm_name
 from ..io.columns import whole_ids as _whole_ids
 from ..io.report import ReadReport, ReadResult
 from .report import ValidationResult
-from .rules import ACTION_EXCLUDED, ACTION_FLAGGED, ACTION_MISSING, ValidationRules, _message
+from .rules import (ACTION_DROPPED, ACTION_EXCLUDED, ACTION_FLAGGED, ACTION_MISSING,
+                    ValidationRules, _message)
 
 _PROBLEM_COLS = ["row", "resp_id", "column", "value", "problem", "message", "action"]
 
@@ -31,6 +32,11 @@ class _Log:
         self.values: list[np.ndarray] = []
         self.keys: list[tuple[str, str, str]] = []     # (column, problem, action) per part
         self.excl: list[tuple[np.ndarray, str]] = []
+        self.columns: list[tuple[str, str, str]] = []   # (column, problem, action): no row
+
+    def add_column(self, column: str, problem: str, action: str) -> None:
+        """A problem of a whole column (its ``row`` is empty)."""
+        self.columns.append((column, problem, action))
 
     def add(self, mask: np.ndarray, column: str, values: Any, problem: str, action: str) -> None:
         idx = np.flatnonzero(mask)
@@ -43,9 +49,16 @@ class _Log:
             self.excl.append((np.asarray(mask, dtype=bool), problem))
 
     def problems(self, resp: pd.Series | None) -> pd.DataFrame:
+        head = pd.DataFrame({
+            "row": pd.array([pd.NA] * len(self.columns), dtype="Int64"),
+            "resp_id": pd.Series([None] * len(self.columns), dtype=object),
+            "column": [k[0] for k in self.columns],
+            "value": [""] * len(self.columns),
+            "problem": [k[1] for k in self.columns],
+            "message": [_message(k[1], self.lang) for k in self.columns],
+            "action": [k[2] for k in self.columns]}, columns=_PROBLEM_COLS)
         if not self.rows:
-            return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object)
-                                 for c in _PROBLEM_COLS})
+            return head.astype({c: object for c in _PROBLEM_COLS if c != "row"})
         rows = np.concatenate(self.rows)
         order = np.argsort(rows, kind="stable")
         rows = rows[order]
@@ -61,7 +74,7 @@ class _Log:
             return pd.Categorical.from_codes(codes, categories=cats)
 
         out = pd.DataFrame({
-            "row": rows + 1,
+            "row": pd.array(rows + 1, dtype="Int64"),
             "resp_id": (resp.iloc[rows].reset_index(drop=True) if resp is not None
                         else pd.Series(np.full(len(rows), None, dtype=object))),
             "column": cat(0),
@@ -70,7 +83,11 @@ class _Log:
             "message": cat(1, lambda c: _message(c, self.lang)),
             "action": cat(2),
         })
-        return out
+        if not self.columns:
+            return out
+        for c in ("column", "problem", "message", "action"):
+            out[c] = out[c].astype(object)
+        return pd.concat([head, out], ignore_index=True)
 
     def excluded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mask over all rows, first reason, all reasons) — reasons for excluded rows only."""
@@ -308,8 +325,13 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     clean: dict[str, Any] = {}
 
     # 1. identifiers --------------------------------------------------------------------------
-    for c in df.columns:                      # unknown columns and text items as read
-        clean[c] = df[c].reset_index(drop=True)
+    keep_norm = {norm_name(c) for c in rules.keep_columns}
+    dropped = [c for c in rep.unknown_columns if norm_name(c) not in keep_norm]
+    for c in dropped:                         # names, phones, timestamps: never in clean data
+        log.add_column(c, "column_not_in_instrument", ACTION_DROPPED)
+    for c in df.columns:                      # kept unknown columns and text items as read
+        if c not in dropped:
+            clean[c] = df[c].reset_index(drop=True)
     id_missing = np.zeros(n, dtype=bool)
     for c in idc:
         clean[c] = _whole_ids(df[c].reset_index(drop=True))
@@ -497,7 +519,8 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     ex["message"] = ex["reason"].map({k: _message(k, lang) for k in ex["reason"].unique()})
     mc = pd.DataFrame(mc_rows, columns=["column", "code", "label", "n"])
     result = ValidationResult(clean_df, log.problems(clean.get("resp_id")), ex, mc, n, instrument.id,
-                              rep.missing_columns, rep.unknown_columns, rules, lang)
+                              rep.missing_columns, rep.unknown_columns, rules, lang,
+                              dropped_columns=dropped)
     if len(result.clean) + len(result.exclusions) != n:  # pragma: no cover - internal invariant
         raise RuntimeError("internal error: clean + excluded rows != raw rows")
     return result
