@@ -17,20 +17,31 @@ UPSTREAM = ("responses", "scoring", "design", "context", "models", "dynamics")
 OUTPUTS = ("report.html", "report.docx", "findings", "tables", "figures", "schools")
 
 
-def scale_labels(ctx: StageContext) -> dict[str, str]:
-    """Reader's label of every scale of the respondents' instruments (first group wins)."""
-    labels: dict[str, str] = {}
-    for g in ctx.groups:
-        for sid, sc in ctx.instrument(g).scales.items():
-            labels.setdefault(sid, sc.label.get(ctx.lang))
-    return labels
+def glossary(ctx: StageContext) -> dict[str, str]:
+    """Reader's label of every id of the study's instruments, in the report's language: scales
+    (and the centred PVQ values), items (questions, passport fields, result measures); the first
+    instrument that names an id wins."""
+    lang, out = ctx.lang, {}
+    centred = "центр." if lang == "ru" else "centred"
+    for name in ctx.instrument_names:
+        inst = ctx.instrument(name)
+        for sid, sc in inst.scales.items():
+            out.setdefault(sid, sc.label.get(lang))
+            if sc.role == "pvq_value":
+                out.setdefault(f"{sid.removeprefix('pvq_')}_centred",
+                               f"{sc.label.get(lang)} ({centred})")
+        for it in inst.items:
+            out.setdefault(it.id, it.text.get(lang))
+    return out
 
 
 def run(ctx: StageContext) -> None:
     p = ctx.params("report")
+    indicators = ctx.table("dynamics", "indicators")
+    names = indicators.drop_duplicates("indicator").set_index("indicator")[f"name_{ctx.lang}"]
     write_study_report(
         ctx, ctx.out, lang=ctx.lang, title=ctx.title, waves=ctx.waves,
-        scale_labels=scale_labels(ctx), min_cell=int(p["min_cell"]),
+        glossary={**glossary(ctx), **names.dropna().to_dict()}, min_cell=int(p["min_cell"]),
         thresholds=tuple(ctx.params("scoring")["tension_thresholds"]),
         typology=ctx.params("typology"), alpha=ctx.params("dynamics")["alpha"],
-        achievement=achievement_table(ctx.table("dynamics", "indicators"), lang=ctx.lang))
+        achievement=achievement_table(indicators, lang=ctx.lang))

@@ -6,6 +6,8 @@ labelled here. ``label(key, lang)`` returns the label, or the key unchanged when
 """
 from __future__ import annotations
 
+import pandas as pd
+
 LANGS = ("ru", "en")
 
 #: Labels of the column vocabulary and of the study's key columns.
@@ -57,6 +59,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "action": ("Действие", "Action"),
     "option": ("Вариант ответа", "Option"),
     "need": ("Потребность", "Need"),
+    "rules": ("Правила", "Rules"),
     "mean_importance": ("Важность", "Importance"),
     "mean_realisation": ("Реализованность", "Realisation"),
     "n_items": ("Пунктов", "Items"),
@@ -83,6 +86,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "positive_pct": ("% позитивных", "% positive"),
     "cv": ("CV весов", "Weight CV"),
     "weight_sum": ("Сумма весов", "Sum of weights"),
+    "n_a": ("n A", "n A"),
+    "n_b": ("n B", "n B"),
+    "share_pct": ("Доля школ, %", "Share of schools, %"),
+    "indicator": ("Показатель", "Indicator"),
     "rwg_j_median": ("Медиана rwg(j)", "Median rwg(j)"),
     "ad_mean": ("Среднее AD", "Mean AD"),
     "icc1": ("ICC(1)", "ICC(1)"),
@@ -128,6 +135,32 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Codes of data problems and the actions taken (the responses stage's problems table).
+PROBLEM_LABELS: dict[str, tuple[str, str]] = {
+    "duplicate_id": ("повторный номер анкеты", "duplicate respondent id"),
+    "missing_id": ("нет номера анкеты", "no respondent id"),
+    "not_in_sample": ("класс или школа не из выборки", "class or school not in the sample"),
+    "out_of_range": ("значение вне шкалы", "value out of range"),
+    "invalid_code": ("недопустимый код", "invalid code"),
+    "not_a_code": ("не код ответа", "not an answer code"),
+    "not_a_number": ("не число", "not a number"),
+    "too_few_answers": ("слишком мало ответов", "too few answers"),
+    "too_many_choices": ("выбрано больше допустимого", "too many choices"),
+    "rank_incomplete": ("ранжирование неполное", "ranking incomplete"),
+    "rank_ties": ("одинаковые ранги", "tied ranks"),
+    "rank_gap": ("пропуск ранга", "rank missing"),
+    "rank_not_permutation": ("ранги не перестановка", "ranks not a permutation"),
+    "rank_out_of_range": ("ранг вне диапазона", "rank out of range"),
+    "straightlining": ("одинаковые ответы подряд", "straightlining"),
+    "outside_population": ("вне генеральной совокупности", "outside the population"),
+    "experience_exceeds_age": ("стаж больше возраста", "experience exceeds age"),
+    "column_not_in_instrument": ("столбец не из анкеты", "column not in the instrument"),
+    "set to missing": ("заменено пропуском", "set to missing"),
+    "respondent excluded": ("анкета исключена", "respondent excluded"),
+    "flagged, kept": ("отмечено, оставлено", "flagged, kept"),
+    "column dropped": ("столбец удалён", "column dropped"),
+}
+
 #: Titles of the study report's sections.
 SECTION_TITLES: dict[str, dict[str, str]] = {
     "ru": {
@@ -161,8 +194,25 @@ GROUP_LABELS: dict[str, dict[str, str]] = {
 def label(key: str, lang: str = "ru") -> str:
     """Reader's label of a column name or key value; the key itself if it has none."""
     i = LANGS.index(lang)
-    if key in COLUMN_LABELS:
-        return COLUMN_LABELS[key][i]
-    if key in VALUE_LABELS:
-        return VALUE_LABELS[key][i]
+    for table in (COLUMN_LABELS, VALUE_LABELS, PROBLEM_LABELS):
+        if key in table:
+            return table[key][i]
     return key
+
+
+def relabel(df, glossary: dict[str, str], lang: str = "ru", columns=None):
+    """A copy of a table for readers: text cells and column names that are ids of the study
+    (scales, items, components, indicators, problem codes) replaced by their labels from the
+    instruments (``glossary``) or from this module. The vocabulary columns keep their names:
+    :func:`report.tables.format_table` labels them."""
+    i = LANGS.index(lang)
+    words = {k: v[i] for k, v in PROBLEM_LABELS.items()}
+    words.update(glossary)
+    out = df.copy()
+    for c in (columns if columns is not None else out.columns):
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]) \
+                or isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].map(lambda v: words.get(v, v) if isinstance(v, str) else v)
+    out.columns = [c if c in COLUMN_LABELS else glossary.get(c, VALUE_LABELS.get(c, (c, c))[i])
+                   for c in out.columns]
+    return out

@@ -18,6 +18,7 @@ from .document import ReportFigure, ReportTable, Section, write_report, write_sc
 from .figures import (caterpillar, plot_achievement, plot_trend, results_vs_context,
                       save_figure, tension_by_school, value_hierarchies)
 from .labels import SECTION_TITLES as _TXT
+from .labels import relabel
 from .findings import build_findings, findings_table
 from .privacy import escape_formulas, publishable
 from .tables import TableStyle, export_table
@@ -29,11 +30,13 @@ def _ru(lang: str, ru: str, en: str) -> str:
 
 
 def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
-                       scale_labels: dict[str, str], min_cell: int,
+                       glossary: dict[str, str], min_cell: int,
                        thresholds: tuple[float, float, float], typology: dict,
                        alpha: float, achievement: pd.DataFrame) -> None:
     """Write the study report, its tables in every paper format, its figures and the cards.
 
+    ``glossary`` maps the study's ids (scales, items, components, indicators) to their labels
+    from the instruments; every table is relabelled with it before it is shown.
     ``tables`` gives the earlier stages' tables: ``tables.table(stage, name)`` and
     ``tables.has_table(stage, name)`` (the report stage's context). ``achievement`` is the
     indicator table already formatted for readers. ``min_cell`` is the privacy rule applied to
@@ -44,6 +47,10 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     every number they quote.
     """
     style = TableStyle(lang=lang)
+
+    def g(x: float) -> str:
+        """A parameter in prose, with the report's decimal mark (25, 0,33, 1,5)."""
+        return f"{x:g}".replace(".", style.sep)
     figs = out / "figures"
     tables_dir = out / "tables"
     t = _TXT[lang]
@@ -57,6 +64,8 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         """Export one table in every paper format and return it for the report."""
         ntab[0] += 1
         numbers[name] = ntab[0]
+        df = relabel(df, glossary, lang)
+        panels = [(h, relabel(d, glossary, lang)) for h, d in panels]
         for fmt in TABLE_FORMATS:
             export_table(df, tables_dir / f"{name}.{fmt}", title=title, note=note,
                          number=ntab[0], style=style, panels=panels, digits=digits)
@@ -89,7 +98,6 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     long = sc.melt(id_vars=["group"], value_vars=value_cols, var_name="scale").dropna()
     desc = (long.groupby(["group", "scale"])["value"]
             .agg(mean="mean", sd="std", n="size").reset_index())
-    desc["scale"] = desc["scale"].map(lambda v: scale_labels.get(v, v))
     sections.append(Section(_ru(lang, "Описательные статистики", "Descriptive statistics"), [],
                             [table("descriptives", desc,
                                    _ru(lang, f"Шкалы по группам респондентов (без весов), {last}",
@@ -135,20 +143,20 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                      f"Only schools and groups with at least {min_cell} respondents are shown.")
     sections.append(Section(t["tension"], [
         _ru(lang, f"Индекс напряжённости 0–100 (среднее индикаторов, приведённое к шкале 0–100); "
-                  f"уровни — соглашение проекта, не норма: < {lo:g} низкий, {lo:g}–{mid:g} "
-                  f"умеренный, {mid:g}–{hi:g} высокий, ≥ {hi:g} критический. "
+                  f"уровни — соглашение проекта, не норма: < {g(lo)} низкий, {g(lo)}–{g(mid)} "
+                  f"умеренный, {g(mid)}–{g(hi)} высокий, ≥ {g(hi)} критический. "
                   f"Баланс = % негативных − % позитивных ответов.",
             f"Tension index 0–100 (mean of indicators rescaled); levels are this project's "
-            f"convention, not a norm: < {lo:g} low, {lo:g}–{mid:g} moderate, {mid:g}–{hi:g} high, "
-            f"≥ {hi:g} critical. Balance = % negative − % positive answers.")],
+            f"convention, not a norm: < {g(lo)} low, {g(lo)}–{g(mid)} moderate, {g(mid)}–{g(hi)} high, "
+            f"≥ {g(hi)} critical. Balance = % negative − % positive answers.")],
         [table("tension_by_group", tg[["group", "wave", "est", "ci_low", "ci_high", "n",
                                        "tension_level"]],
                _ru(lang, "Индекс напряжённости по группам и волнам", "Tension index by group and wave")),
          table("tension_high_schools",
                ts_pub[ts_pub.tension_level.isin(["high", "critical"])][
                    ["school_id", "group", "est", "ci_low", "ci_high", "n", "tension_level"]],
-               _ru(lang, f"Школы с высокой напряжённостью (индекс ≥ {mid:g}), {last}",
-                   f"Schools with high tension (index ≥ {mid:g}), {last}"), note=small_note),
+               _ru(lang, f"Школы с высокой напряжённостью (индекс ≥ {g(mid)}), {last}",
+                   f"Schools with high tension (index ≥ {g(mid)}), {last}"), note=small_note),
          table("tension_discrepancies", disc,
                _ru(lang, f"Расхождения оценок напряжённости между группами внутри школы, {last}",
                    f"Within-school differences in tension between groups, {last}"),
@@ -208,6 +216,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                _ru(lang, f"Пути достижения успеха, % респондентов, {last}",
                    f"Ways to success, % of respondents, {last}"))]))
     ng = tables.table("scoring", "needs_gap")
+    ng = ng.assign(need="need_imp_" + ng["need"].astype(str))   # labelled by its item
     sections.append(Section(t["needs"], [
         _ru(lang, "Разрыв = важность − реализованность в школе (шкала 1–5); парный t-тест.",
             "Gap = importance − realisation in school (1–5); paired t-test.")],
@@ -289,12 +298,12 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     sections.append(Section(t["models"], [
         _ru(lang, f"Результаты школы — средний z-балл по процедурам (ВПР, ОГЭ, ЕГЭ), предметам и "
                   f"классам. Резильентные школы (правила: {rules}): неблагоприятный контекст "
-                  f"(индекс благополучия ниже квантиля {cq:.2f}) и результаты выше предсказанных "
-                  f"контекстом более чем на {rsd:g} SD остатка или выше квантиля {oq:.2f}. "
+                  f"(индекс благополучия ниже квантиля {g(round(cq, 2))}) и результаты выше предсказанных "
+                  f"контекстом более чем на {g(rsd)} SD остатка или выше квантиля {g(round(oq, 2))}. "
                   f"Пороги — параметры исследования (typology), а не нормы.",
             f"School result = mean z-score over procedures, subjects and grades. Resilient "
-            f"(rules: {rules}): well-being index below its {cq:.2f} quantile and results above "
-            f"prediction by more than {rsd:g} residual SD or above the {oq:.2f} quantile. The "
+            f"(rules: {rules}): well-being index below its {g(round(cq, 2))} quantile and results above "
+            f"prediction by more than {g(rsd)} residual SD or above the {g(round(oq, 2))} quantile. The "
             f"cut-offs are the study's parameters (typology), not norms.")],
         [table("context_regression", coefs, _ru(lang, "Регрессия результатов на индекс контекста по годам (HC1)",
                                                 "Regression of results on the context index by year (HC1)")),
@@ -304,8 +313,8 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                note=_ru(lang, "Тесты Вальда (z), как в lme4.", "Wald z tests, as lme4."),
                panels=[(_ru(lang, "Компоненты дисперсии", "Variance components"),
                         _variance_panel(vc))]),
-         table("resilient_schools", res[res.resilient][["school_id", "wellbeing_index", "result", "residual",
-                                                        "rules_fired"]],
+         table("resilient_schools", _rules_named(res[res.resilient], lang)[
+                   ["school_id", "wellbeing_index", "result", "residual", "rules"]],
                _ru(lang, "Резильентные школы", "Resilient schools")),
          table("low_results", flagged, _ru(
              lang, f"Школы с низкими результатами (≥ {low_t:.0%} участников ниже минимального "
@@ -333,7 +342,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         chs = tables.table("dynamics", "change_summary")
         trend = tables.table("dynamics", "trend_municipality")
         dyn_figs.append(figure("trend_municipality",
-                               plot_trend(_labelled(lang, scale_labels, trend[trend.variable.isin(
+                               plot_trend(_labelled(lang, glossary, trend[trend.variable.isin(
                                    ["tension", "motivation", "anxiety", "rel_satisfaction"])]),
                                    lang=lang),
                                _ru(lang, "Динамика показателей по муниципалитету (95% ДИ)",
@@ -375,7 +384,16 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     sub = _ru(lang, f"Волны: {', '.join(map(str, waves))}. Сгенерировано shnro_research.",
               f"Waves: {', '.join(map(str, waves))}. Generated by shnro_research.")
     write_report(sections, out, title=title, subtitle=sub, style=style)
-    _school_cards(tables, out / "schools", style, lang, min_cell)
+    _school_cards(tables, out / "schools", style, lang, min_cell, glossary)
+
+
+def _rules_named(res: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Which resilience rules a school meets, in words (``rules``)."""
+    names = {"quadrant": _ru(lang, "квадрант", "quadrant"), "residual": _ru(lang, "остаток", "residual"),
+             "benchmark": _ru(lang, "эталон", "benchmark")}
+    fired = [", ".join(n for k, n in names.items() if bool(r.get(f"resilient_{k}", False)))
+             for _, r in res.iterrows()]
+    return res.assign(rules=fired)
 
 
 def _variance_panel(vc: pd.DataFrame) -> pd.DataFrame:
@@ -401,7 +419,8 @@ def _labelled(lang: str, labels: dict[str, str], df: pd.DataFrame) -> pd.DataFra
     return out
 
 
-def _school_cards(tables, folder, style: TableStyle, lang: str, min_n: int) -> None:
+def _school_cards(tables, folder, style: TableStyle, lang: str, min_n: int,
+                  glossary: dict[str, str]) -> None:
     """One card per surveyed school: estimates by group and wave, small cells suppressed."""
     est = tables.table("design", "estimates_by_school")
     ts = tables.table("scoring", "tension_by_school")
@@ -412,6 +431,7 @@ def _school_cards(tables, folder, style: TableStyle, lang: str, min_n: int) -> N
                             "Tension index by group and wave"),
                         ts[ts.school_id == sid][["group", "wave", "est", "ci_low", "ci_high", "n"]]),
             ReportTable(_ru(lang, "Основные шкалы по группам и волнам", "Main scales by group and wave"),
-                        main[["group", "wave", "variable", "est", "ci_low", "ci_high", "n"]]),
+                        relabel(main[["group", "wave", "variable", "est", "ci_low", "ci_high", "n"]],
+                                glossary, lang)),
         ]
         write_school_card(str(sid), card, folder, min_n=min_n, style=style)
