@@ -155,7 +155,7 @@ def validate_input(study: Study, kind: str, f: DataFile, out: Path,
     The sampling frame's columns may carry other names (the config's ``design:`` block): they
     are matched to the instrument's and given back their names in the clean table.
     """
-    from ..responses.tables import frame_checks, validate_table
+    from ..responses.tables import frame_options, validate_table
     read = read_file(f)
     inst = table_instrument(study, kind)
     kw: dict[str, Any] = {}
@@ -168,10 +168,8 @@ def validate_input(study: Study, kind: str, f: DataFile, out: Path,
         rename = {v: _FRAME_COLUMNS[k] for k, v in names.items()
                   if v and v != _FRAME_COLUMNS[k] and v in cols}
         back = {v: k for k, v in rename.items()}
-        unit = "unit" if names.get("unit") else None
-        kw = dict(rename=rename or None, keys=["wave"] + (["unit"] if unit else [])
-                  + ["school_id", "class_id"], optional_keys=["unit", "class_id"],
-                  checks=frame_checks(unit, "class_id"))
+        kw = dict(rename=rename or None,
+                  **frame_options("unit" if names.get("unit") else None, "class_id"))
     res = validate_table(read, inst, file=f.file.name, lang=study.lang, **kw)
     for name, tab in (("problems", res.problems), ("exclusions", res.exclusions),
                       ("missing_codes", res.missing_codes), ("row_counts", res.counts)):

@@ -60,8 +60,8 @@ _MESSAGES = {
     "unknown_column": ("столбец не из формы (оставлен как есть)",
                        "column not in the instrument (kept as is)"),
     "missing_column": ("столбца формы нет в файле", "instrument column missing from the file"),
-    "unknown_unit": ("единица выборки не class и не teachers", "sampling unit neither class "
-                     "nor teachers"),
+    "unknown_unit": ("единица выборки пуста или не class / teachers",
+                     "sampling unit empty or neither class nor teachers"),
     "class_without_id": ("строка класса без кода класса", "class row without a class id"),
 }
 
@@ -494,10 +494,10 @@ def _problems(log: _TableLog, fname: str, lines: np.ndarray | None, key: np.ndar
 
 def frame_checks(unit: str | None = "unit", class_: str = "class_id") -> tuple:
     """Row-wise checks of a sampling frame for :func:`validate_table`: a ``unit`` other than
-    ``class`` / ``teachers`` and a class row without a class id exclude the row."""
+    ``class`` / ``teachers`` (or empty) and a class row without a class id exclude the row."""
     out = []
     if unit:
-        out.append(("unknown_unit", lambda d: (d[unit].notna() & ~d[unit].astype(str).str
+        out.append(("unknown_unit", lambda d: (d[unit].isna() | ~d[unit].astype(str).str
                                                .strip().isin(["class", "teachers"]))
                     if unit in d else np.zeros(len(d), bool), "exclude"))
         out.append(("class_without_id", lambda d: (
@@ -505,6 +505,15 @@ def frame_checks(unit: str | None = "unit", class_: str = "class_id") -> tuple:
             & (d[class_].isna() | d[class_].astype(str).str.strip().eq("")))
             if unit in d and class_ in d else np.zeros(len(d), bool), "exclude"))
     return tuple(out)
+
+
+def frame_options(unit: str | None = "unit", class_: str = "class_id") -> dict[str, Any]:
+    """Keyword arguments of :func:`validate_table` for a sampling frame (``sample_frame``): one
+    row per wave × unit × school × class (a teachers row has no class id), and
+    :func:`frame_checks`."""
+    return dict(keys=["wave"] + ([unit] if unit else []) + ["school_id", class_],
+                optional_keys=[class_] + ([unit] if unit else []),
+                checks=frame_checks(unit, class_))
 
 
 def write_table_report(result: TableValidation, folder: str | Path, kind: str
@@ -524,6 +533,7 @@ def write_table_report(result: TableValidation, folder: str | Path, kind: str
     return out
 
 
-__all__ = ["validate_table", "TableValidation", "frame_checks", "write_table_report",
+__all__ = ["validate_table", "TableValidation", "frame_checks", "frame_options",
+           "write_table_report",
            "PROBLEM_COLUMNS", "ACTION_MISSING", "ACTION_ROW_EXCLUDED", "ACTION_FLAGGED",
            "ACTION_KEPT", "ACTION_ABSENT"]
