@@ -63,3 +63,15 @@ def test_no_finding_claims_a_change_its_test_does_not_show(evidence):
     text = ch.text.iloc[0]
     if q["lo"] <= 0 <= q["hi"]:
         assert "не доказано" in text and "значимо" not in text.replace("не доказано", "")
+
+
+def test_limitations_are_written_from_the_design(demo_run):
+    study, _ = demo_run
+    html = (stage_dir(study, "report") / "report.html").read_text(encoding="utf-8")
+    assert "Ограничения исследования" in html
+    ch = read_table(study, "dynamics", "change_by_school")
+    mdc = ch[(ch.group == "students") & (ch.variable == "tension")].mdc.median()
+    assert f"{mdc:.1f}".replace(".", ",") + " пункта" in html
+    counts = read_table(study, "responses", "row_counts")
+    assert f"учащиеся — {int(counts[counts.group == 'students'].clean_rows.sum())}" in html
+    assert "не доказывают влияния" in html

@@ -431,3 +431,64 @@ def findings_table(findings: list[Finding]) -> pd.DataFrame:
                          "source_table": s.name, "source_query": s.query,
                          "source_column": s.column, "source_agg": s.agg})
     return pd.DataFrame(rows)
+
+
+def limitations(tables, *, lang: str, waves: list[int], min_cell: int) -> list[str]:
+    """The limitations section, written from the study's own numbers: how many answered, how
+    small the schools' cells are, the smallest change a school could show, what is observed
+    rather than tested, and what the scales are."""
+    w = _Writer(tables, lang, 0.05)
+    out = []
+    counts = w.get("responses", "row_counts")
+    if counts is not None:
+        per = counts.groupby("group").clean_rows.sum()
+        order = [g for g in ("students", "parents", "teachers") if g in per.index]
+        parts = [f"{w.group(g, 'lower')} — {int(per[g])}" for g in order]
+        out.append(w.ru(
+            f"Выборка: принято к анализу анкет — {', '.join(parts)}; волны "
+            f"{', '.join(map(str, waves))}; многоступенчатая выборка школ и классов, оценки по "
+            f"муниципалитету взвешены и учитывают дизайн.",
+            f"Sample: questionnaires of {', '.join(parts)} over {len(waves)} waves "
+            f"({', '.join(map(str, waves))}); a multistage sample of schools and classes; "
+            f"municipality estimates are weighted and design-based."))
+    est = w.get("design", "estimates_by_school")
+    if est is not None:
+        last = est[est.wave == max(waves)].drop_duplicates(["school_id", "group"])
+        med = last.groupby("group").n.median()
+        parts = [f"{w.group(g, 'lower')} — {w.num(med[g], 0)}"
+                 for g in ("students", "parents", "teachers") if g in med.index]
+        small = int((last.n < min_cell).sum())
+        out.append(w.ru(
+            f"Внутри школы ответов немного (медиана числа ответивших на школу: {', '.join(parts)}); "
+            f"{small} сочетаний «школа × группа» меньше порога публикации ({min_cell}) и не "
+            f"показываются. Оценки по школе рассматривают ответивших как выборку из школы: "
+            f"при двух классах на школу межклассовую дисперсию оценить нельзя.",
+            f"Within a school few answered (median respondents per school: {', '.join(parts)}); "
+            f"{small} school × group cells are under the publication limit ({min_cell}) and are "
+            f"not shown. School estimates treat the respondents as a sample of the school: with "
+            f"two classes a school the between-class variance cannot be estimated."))
+    ch = w.get("dynamics", "change_by_school")
+    if ch is not None and "mdc" in ch:
+        d = ch[(ch.group == "students") & (ch.variable == "tension")]
+        if not d.empty:
+            mdc = d.mdc.median()
+            out.append(w.ru(
+                f"Изменение индекса напряжённости учащихся отдельной школы между первой и последней "
+                f"волной можно обнаружить, только если оно не меньше примерно {w.num(mdc, 1)} "
+                f"пункта (медиана минимально обнаружимого изменения, мощность 0,8); меньшие "
+                f"изменения тесты не различают — «без изменений» означает «не обнаружено», а не "
+                f"«изменений нет».",
+                f"A change of one school's student tension index between the first and last wave "
+                f"is detectable only if it is about {w.num(mdc, 1)} points or more (median minimum "
+                f"detectable change at power 0.8); smaller changes cannot be told apart — "
+                f"'no change' means 'not detected', not 'absent'."))
+    out.append(w.ru(
+        "Все связи в отчёте — наблюдательные: школы не распределялись по условиям случайно, "
+        "поэтому они не доказывают влияния. Шкалы напряжённости, мотивации, тревожности, "
+        "выгорания и профессионального сообщества составлены для этого проекта и не имеют "
+        "опубликованных норм; уровни и пороги — соглашения исследования, а не нормы.",
+        "Every association in the report is observational: schools were not assigned to their "
+        "conditions at random, so none shows an effect. The tension, motivation, anxiety, burnout "
+        "and professional-community scales were written for this project and have no published "
+        "norms; levels and cut-offs are conventions of the study, not norms."))
+    return out

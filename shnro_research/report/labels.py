@@ -165,6 +165,7 @@ PROBLEM_LABELS: dict[str, tuple[str, str]] = {
 SECTION_TITLES: dict[str, dict[str, str]] = {
     "ru": {
         "findings": "Основные выводы",
+        "limits": "Ограничения исследования",
         "data": "Данные и их качество", "rel": "Надёжность шкал",
         "tension": "Социальная напряжённость", "values": "Ценностные ориентации",
         "success": "Представления о жизненном успехе", "needs": "Фундаментальные потребности и институциональные условия",
@@ -174,6 +175,7 @@ SECTION_TITLES: dict[str, dict[str, str]] = {
     },
     "en": {
         "findings": "Key findings",
+        "limits": "Limitations",
         "data": "Data and data quality", "rel": "Reliability of scales",
         "tension": "Social tension", "values": "Value orientations",
         "success": "Ideas of life success", "needs": "Fundamental needs and institutional conditions",

@@ -19,7 +19,7 @@ from .figures import (caterpillar, plot_achievement, plot_trend, results_vs_cont
                       save_figure, tension_by_school, value_hierarchies)
 from .labels import SECTION_TITLES as _TXT
 from .labels import relabel
-from .findings import build_findings, findings_table
+from .findings import build_findings, findings_table, limitations
 from .privacy import escape_formulas, publishable
 from .tables import TableStyle, export_table
 
@@ -378,6 +378,8 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     sections.insert(0, Section(t["findings"], [
         f"{i}. {f.text} ({t_word} {numbers[f.table]})" if f.table in numbers else f"{i}. {f.text}"
         for i, f in enumerate(found, 1)]))
+    sections.append(Section(t["limits"], limitations(tables, lang=lang, waves=waves,
+                                                     min_cell=min_cell)))
     evidence = findings_table(found)
     evidence.to_parquet(out / "findings.parquet", index=False)
     escape_formulas(evidence).to_csv(out / "findings.csv", index=False, encoding="utf-8-sig")
