@@ -197,3 +197,16 @@ def test_detect_mojibake_new_kinds():
     assert detect_mojibake(text.encode("cp1251").decode("koi8-r"))[0] == "wrong Cyrillic code page"
     assert detect_mojibake(text.encode("utf-8").decode("koi8-r"))[0] == "pseudo-graphics"
     assert detect_mojibake("ШНОР и ЕГЭ: Школа №5")[0] is None
+
+
+def test_koi8_given_for_lower_case_cp1251_text_is_an_error(tmp_path):
+    """Issue 16: lower-case cp1251 answers read as koi8-r become capitals only and passed."""
+    p = tmp_path / "answers.csv"
+    rows = ["resp_id;comment"] + [f"{i};отремонтировать спортзал и нужен психолог"
+                                  for i in range(5)]
+    p.write_bytes("\r\n".join(rows).encode("cp1251"))
+    with pytest.raises(DataError, match=r"answers\.csv: encoding 'koi8-r' .*capital letters "
+                                        r"only.*encodings that fit: 'cp1251'"):
+        read_table(p, encoding="koi8-r")
+    assert read_table(p, encoding="cp1251").data["comment"].iloc[0].startswith("отремонт")
+    assert read_table(p).report.encoding == "cp1251"

@@ -141,13 +141,21 @@ def cyrillic_score(text: str) -> float:
 def misdecoded(text: str, raw: bytes, encoding: str) -> tuple[str | None, str]:
     """:func:`detect_mojibake`, and for a text with 20+ lowercase Cyrillic letters that scores
     under 0.5 (:func:`cyrillic_score`) while another encoding fits ``raw``: ``"implausible
-    Russian letter frequencies"`` (e.g. cp1251 read as cp866)."""
+    Russian letter frequencies"`` (e.g. cp1251 read as cp866); for a text of 20+ Cyrillic
+    letters almost all capitals while another encoding fits: lower-case cp1251 text read as
+    koi8-r (the two swap the cases)."""
     kind, example = detect_mojibake(text)
     if kind is not None:
         return kind, example
     if (len(_RE_CYR_LOWER.findall(text)) >= 20 and cyrillic_score(text) < 0.5
             and fitting_encodings(raw, skip=[encoding])):
         return "implausible Russian letter frequencies", sample_text(text)
+    n_cyr = len(_RE_CYR.findall(text))
+    if (n_cyr >= 20 and len(_RE_CYR_LOWER.findall(text)) < 0.1 * n_cyr
+            and fitting_encodings(raw, skip=[encoding])):
+        # lower-case text in one code page reads as capitals in another (cp1251 <-> koi8-r)
+        return "capital letters only, while another encoding reads lower-case text", \
+            sample_text(text)
     return None, ""
 
 
