@@ -11,10 +11,10 @@ from ..report.study_report import write_study_report
 from ._base import StageContext
 
 INPUTS = ("instruments",)
-CONFIG = ("report", "scoring", "typology", "dynamics", "study.title", "study.waves",
+CONFIG = ("report", "scoring", "typology", "dynamics", "context", "study.title", "study.waves",
           "study.lang")
 UPSTREAM = ("responses", "scoring", "design", "context", "models", "dynamics")
-OUTPUTS = ("report.html", "report.docx", "findings", "tables", "figures", "schools")
+OUTPUTS = ("report.html", "report.docx", "findings", "tables", "figures", "schools", "paper")
 
 
 def glossary(ctx: StageContext) -> dict[str, str]:
@@ -44,4 +44,5 @@ def run(ctx: StageContext) -> None:
         glossary={**glossary(ctx), **names.dropna().to_dict()}, min_cell=int(p["min_cell"]),
         thresholds=tuple(ctx.params("scoring")["tension_thresholds"]),
         typology=ctx.params("typology"), alpha=ctx.params("dynamics")["alpha"],
+        adjust=ctx.params("dynamics")["adjust"], index_weights=ctx.params("context")["weights"],
         achievement=achievement_table(indicators, lang=ctx.lang))

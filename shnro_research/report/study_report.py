@@ -12,6 +12,8 @@ Built from the tables of the earlier stages (the report stage hands them in) int
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from .document import ReportFigure, ReportTable, Section, write_report, write_school_card
@@ -19,7 +21,9 @@ from .figures import (caterpillar, plot_achievement, plot_trend, results_vs_cont
                       save_figure, tension_by_school, value_hierarchies)
 from .labels import SECTION_TITLES as _TXT
 from .labels import relabel
-from .findings import build_findings, findings_table, limitations
+from .findings import _ADJUST_RU, build_findings, findings_table, limitations
+from .labels import GROUP_LABELS
+from .paper import methods_text, write_paper
 from .privacy import escape_formulas, publishable
 from .tables import TableStyle, export_table
 
@@ -32,7 +36,7 @@ def _ru(lang: str, ru: str, en: str) -> str:
 def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                        glossary: dict[str, str], min_cell: int,
                        thresholds: tuple[float, float, float], typology: dict,
-                       alpha: float, achievement: pd.DataFrame) -> None:
+                       alpha: float, adjust: str, index_weights: str, achievement: pd.DataFrame) -> None:
     """Write the study report, its tables in every paper format, its figures and the cards.
 
     ``glossary`` maps the study's ids (scales, items, components, indicators) to their labels
@@ -380,6 +384,20 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         for i, f in enumerate(found, 1)]))
     sections.append(Section(t["limits"], limitations(tables, lang=lang, waves=waves,
                                                      min_cell=min_cell)))
+    counts = tables.table("responses", "row_counts").groupby("group").clean_rows.sum()
+    est_school = tables.table("design", "estimates_by_school")
+    methods = {lg: methods_text(
+        lang=lg, groups={GROUP_LABELS[lg][k].lower(): int(counts[k])
+                         for k in ("students", "parents", "teachers") if k in counts.index},
+        waves=waves, n_schools=int(est_school.school_id.nunique()), min_cell=min_cell,
+        thresholds=thresholds, typology=typology,
+        adjust=(_ADJUST_RU.get(adjust, adjust) if lg == "ru" else adjust.capitalize()),
+        alpha=alpha, index_weights=index_weights) for lg in ("ru", "en")}
+    write_paper(out / "paper", out, methods=methods, tables=sorted(numbers), figures=[
+        "results_vs_context", "tension_by_school", "values_terminal", "school_effects",
+        "trend_municipality"])
+    sections.append(Section(_ru(lang, "Методы (для публикации)", "Methods (for a paper)"),
+                            [re.sub(r" \[@[^\]]+\]", "", methods[lang])]))
     evidence = findings_table(found)
     evidence.to_parquet(out / "findings.parquet", index=False)
     escape_formulas(evidence).to_csv(out / "findings.csv", index=False, encoding="utf-8-sig")
