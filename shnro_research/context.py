@@ -1,6 +1,6 @@
 """Context indices: the school social well-being index (ИСБШ-like) and a student SES index.
 
-The exact ИСБШ formula has not been published (see ``research/methods.md`` §1.2), so the index
+The exact ИСБШ formula has not been published (see ``docs/METHODS.md`` §9), so the index
 is built from explicit, recorded choices:
 
 1. every passport component ``x_k`` is (optionally) recoded to numbers (``codes``);

@@ -1,8 +1,8 @@
 """Social tension in a school: respondent index (0-100), aggregates with levels, balance indices
 and comparisons between respondent groups (students, parents, teachers).
 
-Definitions (methods.md §4)
----------------------------
+Definitions (docs/METHODS.md §4)
+--------------------------------
 * **Tension index** of a respondent: each indicator item is keyed so that a higher code means
   more tension (a leading ``-`` in ``items`` reverses it, ``min + max - x`` with declared bounds),
   rescaled to 0-100 as :math:`100 (y - min)/(max - min)`, then averaged over the answered items

@@ -11,8 +11,8 @@ Consecutive years are consecutive *positions* in the sorted list of years presen
 data (so 2019, 2021 are consecutive if 2020 is absent from the whole data set); a school
 missing a year breaks its run.
 
-Sources: ``research/methods.md`` §1.3 (quadrant / residual / absolute resilience rules),
-§2 (ФИОКО-style "≥30 % below the minimum threshold on ≥2 procedures in a year, or on the same
+Sources: ``docs/METHODS.md`` §13.1 (quadrant / residual / absolute resilience rules),
+§13.2 (ФИОКО-style "≥30 % below the minimum threshold on ≥2 procedures in a year, or on the same
 procedure two years running"; "bottom x % for k consecutive years"); Ye, Strietholt &
 Blömeke (2021) on threshold sensitivity; Tibshirani, Walther & Hastie (2001) gap statistic.
 

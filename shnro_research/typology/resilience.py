@@ -89,7 +89,7 @@ def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school:
                       covariates: str | Sequence[str] | None = None, weight: str | None = None) -> pd.DataFrame:
     """Resilient schools: better results than their social context predicts.
 
-    Three families of rules (``research/methods.md`` §1.3), all within ``by`` groups:
+    Three families of rules (``docs/METHODS.md`` §13.1), all within ``by`` groups:
 
     * ``"quadrant"``: ``context <= Q_{context_quantile}`` and ``outcome >= Q_{outcome_quantile}``
       (0.5 = above the median);
