@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv benchmarks clean
+.PHONY: demo test venv benchmarks notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ demo: $(STAMP)
 ## Run the test suite (R reference values, notebooks, demo recovery)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## Execute every stage notebook on the demo study into HTML (output/notebooks/)
+notebooks: $(STAMP)
+	mkdir -p output/notebooks
+	cd notebooks && for nb in 0*.ipynb; do \
+		../$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=1200 \
+			--ExecutePreprocessor.kernel_name=python3 --output-dir ../output/notebooks "$$nb" || exit 1; \
+	done
 
 ## Time our code against R and Python peers (prints ratios); not part of the tests
 benchmarks: $(STAMP)
