@@ -60,6 +60,8 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "option": ("Вариант ответа", "Option"),
     "need": ("Потребность", "Need"),
     "rules": ("Правила", "Rules"),
+    "municipality": ("Муниципалитет", "Municipality"),
+    "verdict": ("Вывод", "Verdict"),
     "mean_importance": ("Важность", "Importance"),
     "mean_realisation": ("Реализованность", "Realisation"),
     "n_items": ("Пунктов", "Items"),

@@ -1,0 +1,202 @@
+"""One card per school of the study (every school with results, surveyed or not): its status,
+results over the years, the survey measures beside the municipality's, the change since the
+first wave with the smallest change the school could show, the teachers' community, and
+recommendations chosen by stated rules (:data:`RULES`) from the school's own numbers.
+
+Cells of fewer than ``min_cell`` respondents are hidden (``n<5``). Every recommendation is
+written to ``schools/recommendations.csv`` with the rule and the numbers that chose it, so that
+a reader (and ``tests/test_cards.py``) can check it follows from the rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from .document import ReportTable, write_school_card
+from .labels import relabel
+from .tables import TableStyle, format_number
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A recommendation and the condition on the school's profile that selects it."""
+
+    key: str
+    condition: str                 # the rule in words, printed on the card
+    ru: str
+    en: str
+    applies: Callable[[dict], bool]
+
+
+def _ge(p, k, x):
+    return p.get(k) is not None and p[k] >= x
+
+
+#: The recommendation rules, in the order they are printed. ``p`` is the school's profile
+#: (:func:`school_profile`); thresholds come from the study's parameters.
+RULES = (
+    Rule("tension_high", "индекс напряжённости учащихся ≥ порога «высокий» (n ≥ min_cell)",
+         "Обсудить с учащимися и учителями источники напряжённости (конфликты, справедливость "
+         "оценивания, безопасность); рассмотреть службу школьной медиации.",
+         "Discuss the sources of tension with students and teachers (conflicts, fairness of "
+         "marking, safety); consider a school mediation service.",
+         lambda p: _ge(p, "tension_students", p["high_threshold"])),
+    Rule("discrepancy", "учащиеся оценивают напряжённость значимо выше учителей",
+         "Сопоставить восприятие школы учащимися и учителями на педагогическом совете: "
+         "расхождение оценок напряжённости значимо.",
+         "Compare how students and teachers see the school at a staff meeting: their ratings of "
+         "tension differ significantly.",
+         lambda p: bool(p.get("discrepancy"))),
+    Rule("low_results", "школа с низкими результатами в последнем году и не резильентная",
+         "Составить адресную программу повышения результатов: предметы и классы с долей ниже "
+         "минимального порога, индивидуальные образовательные маршруты.",
+         "Draw up a targeted plan to raise results: the subjects and grades with many pupils "
+         "below the minimum, individual learning plans.",
+         lambda p: bool(p.get("low_results")) and not p.get("resilient")),
+    Rule("resilient", "резильентная школа",
+         "Описать практики школы, которые помогают ей превосходить ожидания при её контексте, "
+         "и поделиться ими с другими школами муниципалитета.",
+         "Describe the practices that help the school do better than its context predicts and "
+         "share them with other schools of the municipality.",
+         lambda p: bool(p.get("resilient"))),
+    Rule("context", "неблагоприятный социальный контекст в последнем году",
+         "Привлечь ресурсы социальной поддержки семей (социальный педагог, психолог, "
+         "межведомственное взаимодействие).",
+         "Bring in family support (social pedagogue, psychologist, other agencies).",
+         lambda p: bool(p.get("unfavourable"))),
+    Rule("agreement", "согласованность профессиональных ценностей учителей rwg(j) < 0,70",
+         "Работа над общими профессиональными ценностями коллектива: совместное обсуждение "
+         "целей школы и требований к ученикам.",
+         "Work on the staff's shared professional values: discuss the school's aims and its "
+         "expectations of students together.",
+         lambda p: p.get("rwg_pc_values") is not None and p["rwg_pc_values"] < 0.7),
+    Rule("motivation", "учебная мотивация учащихся ниже муниципальной (интервалы не пересекаются)",
+         "Мероприятия по повышению учебной мотивации: проектная деятельность, связь учёбы с "
+         "планами учащихся.",
+         "Raise learning motivation: project work, linking learning to students' plans.",
+         lambda p: bool(p.get("motivation_below"))),
+)
+
+
+def school_profile(school: str, t: dict[str, pd.DataFrame], *, last: int, min_cell: int,
+                   high_threshold: float, alpha: float) -> dict:
+    """The numbers the rules read, for one school (``None`` where the school has no data)."""
+    p: dict = {"school_id": school, "high_threshold": high_threshold}
+    low = t["low_results"]
+    p["low_results"] = bool(low[(low.school_id == school) & (low.year == last)].flagged.any())
+    res = t["resilient_schools"]
+    p["resilient"] = bool(res[res.school_id == school].resilient.any())
+    unf = t["unfavourable_context"]
+    p["unfavourable"] = bool(unf[(unf.school_id == school) & (unf.year == last)].unfavourable.any())
+    typ = t["typology"]
+    p["type"] = typ.loc[typ.school_id == school, "type"].iloc[0] if (typ.school_id == school).any() \
+        else None
+    ts = t["tension_by_school"]
+    row = ts[(ts.school_id == school) & (ts.group == "students") & (ts.wave == last)
+             & (ts.n >= min_cell)]
+    p["tension_students"] = float(row.est.iloc[0]) if len(row) else None
+    cmp_ = t["tension_group_comparison"]
+    d = cmp_[(cmp_.school_id == school) & (cmp_.wave == last) & (cmp_.group_a == "students")
+             & (cmp_.group_b == "teachers") & (cmp_.n_a >= min_cell) & (cmp_.n_b >= min_cell)]
+    p["discrepancy"] = bool(((d.p_adjusted < alpha) & (d.est > 0)).any())
+    ag = t["teacher_agreement"]
+    a = ag[(ag.school_id == school) & (ag.wave == last) & (ag.scale == "pc_values")]
+    p["rwg_pc_values"] = float(a.est.iloc[0]) if len(a) and pd.notna(a.est.iloc[0]) else None
+    est, mun = t["estimates_by_school"], t["estimates_municipality"]
+    m = est[(est.school_id == school) & (est.group == "students") & (est.wave == last)
+            & (est.variable == "motivation") & (est.n >= min_cell)]
+    mm = mun[(mun.group == "students") & (mun.wave == last) & (mun.variable == "motivation")]
+    p["motivation_below"] = bool(len(m) and len(mm) and m.ci_high.iloc[0] < mm.ci_low.iloc[0])
+    return p
+
+
+def recommendations(profile: dict) -> list[Rule]:
+    """The rules that apply to a school's profile, in :data:`RULES` order."""
+    return [r for r in RULES if r.applies(profile)]
+
+
+def _status_table(p: dict, lang: str) -> pd.DataFrame:
+    yes, no = ("да", "нет") if lang == "ru" else ("yes", "no")
+    rows = [("Низкие результаты (последний год)", "Low results (last year)", p["low_results"]),
+            ("Неблагоприятный контекст (последний год)", "Unfavourable context (last year)",
+             p["unfavourable"]),
+            ("Резильентная школа", "Resilient school", p["resilient"])]
+    head = ("Признак", "Значение") if lang == "ru" else ("Status", "Value")
+    out = [{head[0]: ru if lang == "ru" else en, head[1]: yes if v else no} for ru, en, v in rows]
+    if p.get("type"):
+        out.append({head[0]: "Группа по устойчивости результатов" if lang == "ru" else
+                    "Group by stability of results", head[1]: p["type"]})
+    return pd.DataFrame(out)
+
+
+def _change_table(school: str, ch: pd.DataFrame, style: TableStyle, lang: str) -> pd.DataFrame:
+    d = ch[(ch.school_id == school) & ch.variable.isin(["tension", "motivation", "anxiety",
+                                                        "rel_satisfaction"])]
+    if d.empty:
+        return d
+    verdict = []
+    for r in d.itertuples():
+        mdc = format_number(r.mdc, 1, style.sep)
+        if r.classification in ("positive", "negative"):
+            v = r.classification
+        else:
+            v = (f"не обнаружено (обнаружимо ≥ {mdc})" if lang == "ru"
+                 else f"not detected (detectable ≥ {mdc})")
+        verdict.append(v)
+    return d.assign(verdict=verdict)[["group", "variable", "wave_base", "wave_compare", "est",
+                                      "ci_low", "ci_high", "verdict"]]
+
+
+def write_cards(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: str,
+                last: int, min_cell: int, high_threshold: float, alpha: float,
+                glossary: dict[str, str]) -> pd.DataFrame:
+    """Write one card per school and return the recommendations log."""
+    ru = lang == "ru"
+    schools = sorted(set(t["school_results"].school_id.astype(str))
+                     | set(t["estimates_by_school"].school_id.astype(str)))
+    log = []
+    for school in schools:
+        p = school_profile(school, t, last=last, min_cell=min_cell,
+                           high_threshold=high_threshold, alpha=alpha)
+        recs = recommendations(p)
+        for r in recs:
+            log.append({"school_id": school, "rule": r.key, "condition": r.condition,
+                        **{k: p[k] for k in ("tension_students", "discrepancy", "low_results",
+                                             "resilient", "unfavourable", "rwg_pc_values",
+                                             "motivation_below")}})
+        sr = t["school_results"]
+        res = sr[sr.school_id == school][["year", "result", "below_min_pct", "high_pct",
+                                          "wellbeing_index"]]
+        est, mun = t["estimates_by_school"], t["estimates_municipality"]
+        e = est[(est.school_id == school) & (est.wave == last)][
+            ["group", "variable", "est", "ci_low", "ci_high", "n"]]
+        e = e.merge(mun[mun.wave == last][["group", "variable", "est"]].rename(
+            columns={"est": "municipality"}), on=["group", "variable"], how="left")
+        cards = [ReportTable("Статус школы" if ru else "Status of the school",
+                             _status_table(p, lang))]
+        if len(res):
+            cards.append(ReportTable("Результаты и индекс благополучия по годам" if ru else
+                                     "Results and well-being index by year",
+                                     relabel(res, glossary, lang)))
+        if len(e):
+            cards.append(ReportTable(
+                f"Показатели опроса, {last}: школа и муниципалитет" if ru else
+                f"Survey measures, {last}: school and municipality",
+                relabel(e, glossary, lang)))
+        ch = _change_table(school, t["change_by_school"], style, lang)
+        if len(ch):
+            cards.append(ReportTable("Изменение с первой волны" if ru else
+                                     "Change since the first wave", relabel(ch, glossary, lang)))
+        text = [f"{i}. {r.ru if ru else r.en} ({'правило' if ru else 'rule'}: {r.condition})"
+                for i, r in enumerate(recs, 1)] or [
+            "Рисков по правилам рекомендаций не выявлено." if ru else
+            "No rule of the recommendations applies."]
+        cards.append(ReportTable("Рекомендации" if ru else "Recommendations",
+                                 pd.DataFrame({("Рекомендация" if ru else "Recommendation"): text})))
+        write_school_card(school, cards, folder, min_n=min_cell, style=style)
+    out = pd.DataFrame(log, columns=["school_id", "rule", "condition", "tension_students",
+                                     "discrepancy", "low_results", "resilient", "unfavourable",
+                                     "rwg_pc_values", "motivation_below"])
+    return out
