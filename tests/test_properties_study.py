@@ -1,12 +1,15 @@
 """Property-based suite (issue 16, point 6): random bad inputs on copies of a small demo study.
 
 A small demo municipality (15 schools, 12 sampled, one wave) is written once per module. Each
-example copies its raw files and ``study.yaml``, applies one random mutation — a dropped or
-renamed column, text / −9 / huge numbers / formula-like text in a cell, an extra column holding
-phones, duplicated ids, a truncated or padded line, blank lines, bytes of a wrong encoding, a
-wrong wave, a truncated file, unknown config keys, out-of-range thresholds, a listed wave without
-a file, a wrong declared encoding — and runs the responses stage (the one that reads the
-response files; config mutations stop at loading). Whatever happens must be one of:
+example copies its raw files and ``study.yaml``, applies one mutation of a given kind (its row,
+column and value drawn at random; :data:`KINDS`) — a dropped or renamed column (CSV, SPSS,
+Excel), text / −9 / huge numbers / formula-like text in a cell (CSV, SPSS, Excel), a live
+formula without a saved value, an extra column holding phones, a Google-Forms header with
+spaces, duplicated or empty ids, a school not in the sample, a truncated or padded line, blank
+lines, bytes of a wrong encoding, UTF-8 text in a cp1251 file, a wrong declared encoding, another
+wave in a cell or in the whole file, a truncated file, a header without rows, unknown or
+duplicate config keys, out-of-range thresholds, a listed wave without a file — and runs the
+responses stage (the one that reads the response files; config mutations stop at loading). Whatever happens must be one of:
 
 * a :class:`~shnro_research.errors.ShnroError` whose message names the file (or the config key)
   and, for a cell or a line, the line or row and the column or value;
@@ -164,7 +167,9 @@ BAD_VALUES = [("validation", "min_answered", 1.5), ("validation", "straightline_
 KINDS = ("drop_column", "rename_column", "extra_column", "cell_text", "cell_number",
          "duplicate_id", "truncate_line", "pad_line", "blank_lines", "encoding_bytes",
          "utf8_text_in_cp1251", "wrong_wave", "truncate_file", "unknown_key", "bad_value",
-         "wave_without_file", "wrong_encoding", "sav_rename", "xlsx_cell", "xlsx_rename")
+         "wave_without_file", "wrong_encoding", "sav_rename", "xlsx_cell", "xlsx_rename",
+         "empty_id", "school_not_in_sample", "forms_header", "duplicate_config_key",
+         "sav_cell", "xlsx_formula", "whole_file_other_wave", "header_only")
 
 
 @st.composite
@@ -195,9 +200,34 @@ def mutations(draw, rows: dict[str, int], kind: str):
         value = draw(st.sampled_from(CELL_TEXT + CELL_NUMBERS))
         return Mutation(kind, file=TEACHERS, row=row, column=col, value=value,
                         names=[[TEACHERS], [f"row {row + 1}", f"line {row + 2}", col]])
+    if kind == "duplicate_config_key":
+        return Mutation(kind, key="report", error_only=True, names=[["given twice"],
+                                                                     ["report"]])
+    if kind == "sav_cell":
+        col = draw(st.sampled_from(_answer_columns("students")))
+        row = draw(st.integers(0, rows[STUDENTS] - 1))
+        return Mutation(kind, file=STUDENTS, row=row, column=col,
+                        value=draw(st.sampled_from(CELL_NUMBERS)))
+    if kind == "xlsx_formula":
+        col = draw(st.sampled_from(_answer_columns("teachers")))
+        row = draw(st.integers(0, rows[TEACHERS] - 1))
+        return Mutation(kind, file=TEACHERS, row=row, column=col, error_only=True,
+                        names=[[TEACHERS], [f"{row + 2}"]])
+    if kind == "header_only":
+        f = draw(st.sampled_from([PARENTS, TEACHERS]))
+        return Mutation(kind, file=f, error_only=True, names=[[f], ["no data rows"]])
     n = rows[PARENTS]
     row = draw(st.integers(0, n - 1))
     cols = _answer_columns("parents")
+    if kind in ("empty_id", "school_not_in_sample"):
+        return Mutation(kind, file=PARENTS, row=row, column=draw(st.sampled_from(
+            ["school_id", "class_id"] + (["resp_id"] if kind == "empty_id" else []))))
+    if kind == "forms_header":
+        return Mutation(kind, file=PARENTS, column=draw(st.sampled_from(
+            ["resp_id", "school_id", "ten_01", "relation"])))
+    if kind == "whole_file_other_wave":
+        return Mutation(kind, file=PARENTS, error_only=True,
+                        names=[[PARENTS], ["line 2"], [f"responses.parents.{WAVE}"]])
     if kind in ("drop_column", "rename_column"):
         col = draw(st.sampled_from(cols))
         return Mutation(kind, file=PARENTS, column=col, error_only=True,
@@ -279,6 +309,43 @@ def apply(m: Mutation, folder: Path) -> None:
         _rename_xlsx_column(p, m.column, m.column.replace("_", " ") + " (new)")
     elif m.kind == "xlsx_cell":
         _set_xlsx_cell(p, m.row, m.column, m.value)
+    elif m.kind == "empty_id":
+        _set_csv_cell(p, m.row, m.column, "")
+    elif m.kind == "school_not_in_sample":
+        _set_csv_cell(p, m.row, m.column, "S99" if m.column == "school_id" else "S99-C9")
+    elif m.kind == "forms_header":                 # 'Resp ID ' as a Google-Forms export says
+        _rename_csv_column(p, m.column, " " + m.column.replace("_", " ").title() + " ")
+    elif m.kind == "whole_file_other_wave":
+        lines = _csv_lines(p)
+        lines[1:] = [ln.replace(f";{WAVE};".encode(), f";{WAVE + 1};".encode(), 1)
+                     for ln in lines[1:]]
+        p.write_bytes(b"\r\n".join(lines))
+    elif m.kind == "header_only":
+        if m.file == PARENTS:
+            p.write_bytes(_csv_lines(p)[0] + b"\r\n")
+        else:
+            import openpyxl
+            wb = openpyxl.load_workbook(p)
+            ws = wb.worksheets[0]
+            ws.delete_rows(2, ws.max_row)
+            wb.save(p)
+    elif m.kind == "sav_cell":
+        def edit(df):
+            df[m.column] = df[m.column].astype(float)
+            df.loc[m.row, m.column] = m.value
+            return df
+        _rewrite_sav(p, edit)
+    elif m.kind == "xlsx_formula":
+        import openpyxl
+        wb = openpyxl.load_workbook(p)
+        ws = wb.worksheets[0]
+        header = [c.value for c in ws[1]]
+        ws.cell(row=m.row + 2, column=header.index(m.column) + 1).value = "=1+1"
+        wb.save(p)
+    elif m.kind == "duplicate_config_key":
+        p = folder / "study.yaml"
+        p.write_text(p.read_text(encoding="utf-8") + "report:\n  min_cell: 5\nreport:\n"
+                     "  min_cell: 3\n", encoding="utf-8")
     elif m.kind in ("unknown_key", "bad_value"):
         block, key, value = m.value
 
@@ -327,12 +394,21 @@ def check_completed(m: Mutation, folder: Path, rows: dict[str, int]) -> None:
         assert len(hit) == 1, m
         assert m.column not in pd.read_parquet(out / "parents_clean.parquet")
         assert not problems["value"].str.contains("900 123").any()
-    elif m.kind in ("cell_text", "cell_number", "xlsx_cell"):
+    elif m.kind in ("empty_id", "school_not_in_sample"):
+        ex = excl[(excl["file"] == m.file) & (excl["row"] == m.row + 1)]
+        want = "missing_id" if m.kind == "empty_id" else "not_in_sample"
+        assert len(ex) == 1 and want in ex["reasons"].iloc[0], (m, ex)
+        assert (ex["line"] == m.row + 2).all()
+    elif m.kind == "forms_header":
+        read = pd.read_parquet(out / "read_report.parquet")
+        renamed = read.loc[read["file"] == m.file, "renamed_columns"].iloc[0]
+        assert f"->{m.column}" in renamed, renamed
+    elif m.kind in ("cell_text", "cell_number", "xlsx_cell", "sav_cell"):
         group = FILE_GROUP[m.file]
         item = INST[group].column_item()[m.column]
         hit = mine[(mine["row"] == m.row + 1)
                    & mine["column"].isin([m.column, item.id])]
-        if m.kind != "xlsx_cell" and len(hit):
+        if m.file == PARENTS and len(hit):
             assert (hit["line"] == m.row + 2).all(), hit
         assert len(hit) >= 1, (m, mine[mine["row"] == m.row + 1])
     elif m.kind == "duplicate_id":

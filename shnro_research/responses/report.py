@@ -19,7 +19,8 @@ class ValidationResult:
     ----------
     clean : DataFrame
         Kept respondents (index of the raw data), answers as numbers with problems and declared
-        missing codes set to NaN; text items and unknown columns as read.
+        missing codes set to NaN; text items and the columns kept by ``rules.keep_columns`` as
+        read (every other column not in the instrument is dropped).
     problems : DataFrame
         ``row, resp_id, column, value, problem, message, action`` (one row per problem).
     exclusions : DataFrame

@@ -234,6 +234,10 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
 
     Steps, each vectorised over respondents (loops only over columns):
 
+    0. **Columns** not in the instrument are dropped from ``clean`` (names, phones, form
+       timestamps never reach the clean data), one problem row each
+       (``column_not_in_instrument``, action ``column dropped``, ``row`` empty), except those
+       named in ``rules.keep_columns``.
     1. **Identifiers** (``instrument.id_columns``, all required): an empty id excludes the row
        (``missing_id``); duplicated ``resp_id`` (within ``wave``) per ``rules.duplicates``
        (``duplicate_id``); with ``sample``, rows whose ``school_id`` [, ``class_id``, ``wave``]
