@@ -37,7 +37,8 @@ def _ge(p, k, x):
 #: The recommendation rules, in the order they are printed. ``p`` is the school's profile
 #: (:func:`school_profile`); thresholds come from the study's parameters.
 RULES = (
-    Rule("tension_high", "индекс напряжённости учащихся ≥ порога «высокий» (n ≥ min_cell)",
+    Rule("tension_high", "индекс напряжённости учащихся ≥ порога «высокий» при достаточном "
+         "числе ответивших",
          "Обсудить с учащимися и учителями источники напряжённости (конфликты, справедливость "
          "оценивания, безопасность); рассмотреть службу школьной медиации.",
          "Discuss the sources of tension with students and teachers (conflicts, fairness of "
