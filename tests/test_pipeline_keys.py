@@ -101,6 +101,20 @@ def test_changed_raw_file_reruns_its_readers(copy, tmp_path):
     assert rerun == {"context", "models", "report", "dynamics"}
 
 
+def test_changed_instrument_of_an_input_table_reruns_its_readers(copy, tmp_path):
+    # the passport is validated against its instrument when read: the instrument file is part
+    # of the key of the stages reading the passport (context has no other way to see it)
+    from shnro_research.instruments import SURVEYS_DIR
+    study, out, _, cfg = copy
+    own = tmp_path / "school_passport.yaml"
+    own.write_text((SURVEYS_DIR / "school_passport.yaml").read_text(encoding="utf-8")
+                   + "\n# the study's own copy\n", encoding="utf-8")
+    cfg["instruments"]["school"] = str(own)
+    rerun, plan = _plan(study, out, cfg, tmp_path)
+    assert {"context", "models", "dynamics", "report"} <= rerun, plan
+    assert plan.set_index("stage").loc["context", "reason"] == "files"
+
+
 def test_run_reruns_exactly_the_planned_stages(copy, tmp_path):
     study, out, _, cfg = copy
     cfg["study"]["title"] = "Другое название"
