@@ -152,3 +152,16 @@ def test_school_with_one_respondent_does_not_stop_the_design_stage(study):
     with pytest.raises(DataError, match=rf"design, .* of parents {WAVE} \(design\."
                                         r"lonely_psu = 'fail'\): .*only one sampled"):
         run(study, ("design",))
+
+
+def test_check_wave_accepts_the_configured_wave_in_any_form_and_names_the_first_other():
+    from shnro_research.pipeline.responses import check_wave
+    ok = pd.DataFrame({"wave": [2022, 2022.0, None, " 2022 ", "2022,0", ""]}, dtype=object)
+    check_wave(ok, 2022, "f.csv", "parents")
+    bad = pd.DataFrame({"wave": [2022, None, "2O22", 2023]}, dtype=object)
+    with pytest.raises(DataError, match=r"f\.csv: row 3 has wave '2O22' .*responses\.parents\."
+                                        r"2022 \(2 row\(s\) with another wave: 2O22, 2023\)"):
+        check_wave(bad, 2022, "f.csv", "parents")
+    import numpy as np
+    with pytest.raises(DataError, match=r"f\.csv: line 9 has wave"):
+        check_wave(bad, 2022, "f.csv", "parents", lines=np.array([2, 3, 9, 10]))

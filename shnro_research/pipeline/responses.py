@@ -47,8 +47,10 @@ def check_wave(data: pd.DataFrame, wave: int, file: str, group: str,
     if "wave" not in data:
         return
     s = data["wave"].reset_index(drop=True)
-    num = pd.to_numeric(s, errors="coerce")
-    present = s.notna().to_numpy() & ~s.astype(str).str.strip().eq("").to_numpy()
+    txt = s.astype(str).str.strip()
+    num = pd.to_numeric(s, errors="coerce") if pd.api.types.is_numeric_dtype(s) else \
+        pd.to_numeric(txt.str.replace(",", ".", regex=False), errors="coerce")
+    present = s.notna().to_numpy() & ~txt.eq("").to_numpy()
     bad = present & ~(num == wave).to_numpy(dtype=bool, na_value=False)
     if not bad.any():
         return
