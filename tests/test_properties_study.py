@@ -161,7 +161,8 @@ UNKNOWN_KEYS = [("validation", "min_answerd", 0.5), ("report", "min_cel", 3),
 BAD_VALUES = [("validation", "min_answered", 1.5), ("validation", "straightline_min_items", 1),
               ("report", "min_cell", 0), ("scoring", "tension_thresholds", [50, 25, 75]),
               ("typology", "context_quantile", 1.2), ("dynamics", "alpha", 0),
-              ("validation", "grades", "eight"), ("design", "lonely_psu", "sometimes")]
+              ("validation", "grades", "eight"), ("design", "lonely_psu", "sometimes"),
+              ("validation", "keep_columns", "phone"), ("validation", "keep_columns", [""])]
 
 
 KINDS = ("drop_column", "rename_column", "extra_column", "cell_text", "cell_number",
