@@ -724,7 +724,10 @@ def test_indicator_files_written_and_read_back(study, written):
     res = read_responses(paths["school_passport"], inst)
     assert res.report.unknown_columns == ["in_programme"]
     assert (res.data["in_programme"].to_numpy() == study.passport["in_programme"].to_numpy()).all()
+    # a column not in the instrument is dropped unless kept (responses: rules.keep_columns)
     val = validate_responses(res, inst)
+    assert "in_programme" not in val.clean.columns and len(val.clean) == len(study.passport)
+    val = validate_responses(res, inst, rules={"keep_columns": ("in_programme",)})
     assert "in_programme" in val.clean.columns and len(val.clean) == len(study.passport)
 
 
@@ -1065,3 +1068,76 @@ def test_demo_imports_none_of_the_code_under_test():
     src = "\n".join(p.read_text(encoding="utf-8") for p in folder.rglob("*.py"))
     assert "zipfile" not in src and "<worksheet" not in src
     assert "def _pps" not in src and "searchsorted" not in src
+
+
+# ------------------------------------------------------------------------------------------
+# formats for a region or the country (write_demo(format=...), make-demo --format)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_study():
+    return generate_demo(11, n_schools=20, n_sampled=12, waves=(2023, 2024))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_write_formats_same_data_and_truth(small_study, fmt, tmp_path):
+    import yaml
+
+    from shnro_research.io import read_table
+    xl = write_demo(small_study, tmp_path / "xlsx")
+    other = write_demo(small_study, tmp_path / fmt, format=fmt)
+    assert set(xl) | {"school_passport_codebook"} == set(other)
+    assert _sha(xl["truth"]) == _sha(other["truth"])
+    for name in ("results", "sample_frame", "diagnostics", "region"):
+        assert _sha(xl[name]) == _sha(other[name]), name
+    cfg = yaml.safe_load(other["study"].read_text(encoding="utf-8"))
+    assert cfg["responses"]["teachers"][2024]["file"] == f"raw/teachers_2024.{fmt}"
+    assert cfg["context"]["passport"]["format"] == fmt
+    assert cfg["indicators"]["programme_data"]["file"] == f"raw/programme_data.{fmt}"
+    for g in GROUPS:
+        for w in small_study.waves:
+            entry = cfg["responses"][g][w]
+            got = read_table(tmp_path / fmt / entry["file"], encoding=entry.get("encoding"),
+                             sep=entry.get("sep"), decimal=entry.get("decimal")).data
+            src = getattr(small_study, g)
+            want = src[src["wave"] == w].reset_index(drop=True)
+            num = [c for c in want.columns if want[c].dtype.kind in "fi"]
+            np.testing.assert_allclose(got[num].to_numpy(float), want[num].to_numpy(float),
+                                       rtol=1e-12, atol=0)
+            assert got["resp_id"].tolist() == want["resp_id"].tolist()
+    got = read_table(other["school_passport"]).data
+    np.testing.assert_allclose(got["n_students"].to_numpy(float),
+                               small_study.passport["n_students"].to_numpy(float), rtol=1e-12)
+
+
+def test_big_sheets_streamed_to_the_same_values(study, tmp_path, monkeypatch):
+    from shnro_research.demo import write as demo_write
+    df = demo_write._as_int_where_possible(study.teachers[study.teachers["wave"] == 2022])
+    demo_write.write_xlsx({"t": df}, tmp_path / "small.xlsx")        # DataFrame.to_excel path
+    monkeypatch.setattr(demo_write, "STREAM_CELLS", 0)
+    demo_write.write_xlsx({"t": df}, tmp_path / "stream.xlsx")       # write-only openpyxl
+    monkeypatch.undo()
+    assert _sha(tmp_path / "small.xlsx") != _sha(tmp_path / "stream.xlsx")
+    for engine in ("openpyxl", "calamine"):
+        a = pd.read_excel(tmp_path / "small.xlsx", engine=engine)
+        b = pd.read_excel(tmp_path / "stream.xlsx", engine=engine)
+        pd.testing.assert_frame_equal(a, b)
+    # the same file twice: byte-identical
+    monkeypatch.setattr(demo_write, "STREAM_CELLS", 0)
+    demo_write.write_xlsx({"t": df}, tmp_path / "stream2.xlsx")
+    assert _sha(tmp_path / "stream.xlsx") == _sha(tmp_path / "stream2.xlsx")
+
+
+def test_cli_make_demo_format(tmp_path, capsys):
+    argv = ["--out", str(tmp_path / "pq"), "--seed", "5", "--schools", "20", "--sampled", "12",
+            "--waves", "2024", "--format", "parquet"]
+    assert _make_demo_cli(argv) == 0
+    raw = tmp_path / "pq" / "raw"
+    assert {p.name for p in raw.glob("*.parquet")} >= {
+        "students_2024.parquet", "parents_2024.parquet", "teachers_2024.parquet",
+        "school_passport.parquet", "programme_data.parquet"}
+    assert not list(raw.glob("*.xlsx")) and not list(raw.glob("*.sav"))
+    with pytest.raises(ParameterError, match="format"):
+        write_demo(generate_demo(5, n_schools=20, n_sampled=12, waves=(2024,)),
+                   tmp_path / "x", format="xls")

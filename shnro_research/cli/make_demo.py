@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sampled", type=int, default=24, help="sampled schools (default 24)")
     parser.add_argument("--waves", type=int, nargs="+", default=[2022, 2023, 2024],
                         help="survey years (default 2022 2023 2024)")
+    parser.add_argument("--format", choices=["xlsx", "parquet", "csv"], default="xlsx",
+                        help="raw files: xlsx (default; the formats schools send: SPSS .sav, "
+                             "Windows-1251 CSV, Excel .xlsx), parquet or csv (UTF-8) for the "
+                             "answers, passport and programme data of a region or the country")
     parser.add_argument("--overwrite", action="store_true",
                         help="write even if --out already holds a study (its study.yaml, "
                              "truth.json and demo raw files are replaced)")
@@ -44,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
 
     study = generate_demo(args.seed, n_schools=args.schools, n_sampled=args.sampled,
                           waves=tuple(args.waves))
-    paths = write_demo(study, out)
+    fmt = getattr(args, "format", "xlsx")
+    if fmt == "xlsx" and args.schools > 400:
+        print(f"note: {args.schools} schools as .xlsx/.sav take long to write and to read; "
+              "--format parquet is much faster")
+    paths = write_demo(study, out, format=fmt)
     print(f"demo municipality (seed {args.seed}) written to {out}:")
     for name, p in paths.items():
         print(f"  {name}: {p}")

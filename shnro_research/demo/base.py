@@ -126,7 +126,7 @@ class Streams:
 
 def check_args(seed, n_schools, n_sampled, waves) -> tuple[int, ...]:
     check_number(seed, "seed", low=0, integer=True)
-    check_number(n_schools, "n_schools", low=15, high=5000, integer=True)
+    check_number(n_schools, "n_schools", low=15, high=50000, integer=True)
     check_number(n_sampled, "n_sampled", low=12, high=n_schools, integer=True)
     if isinstance(waves, (int, np.integer)) or not hasattr(waves, "__iter__"):
         raise ParameterError(f"'waves' must be a sequence of years; got {waves!r}")

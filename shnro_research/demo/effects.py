@@ -37,7 +37,8 @@ def plant_survey_sets(st, schools, frame):
     sampled = list(np.flatnonzero(schools["sampled"].to_numpy() == 1))
     resp = (frame[(frame["unit"] == "class")].groupby("school")["n_responded"].sum()
             .reindex(range(len(schools))).to_numpy())
-    big = [s for s in sampled if resp[s] >= np.median(resp[sampled])]
+    med = np.median(resp[sampled])            # once, not once per school (O(n^2))
+    big = [s for s in sampled if resp[s] >= med]
     high_tension = _pick(rng, big, 3)
     discrepancy = _pick(rng, big, 1, high_tension)
     programme = _pick(rng, big if len(big) >= 8 else sampled, 4, high_tension + discrepancy)

@@ -72,9 +72,10 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
     stu, par, tea, n_par = make_respondents(st, schools, frame, c, waves)
     # respondents per class: parents
     frame = frame.copy()
-    key = list(zip(frame["class_id"], frame["wave"]))
-    frame["n_parents_responded"] = [int(n_par.get(k, 0)) if cid else 0
-                                    for k, cid in zip(key, frame["class_id"])]
+    key = pd.MultiIndex.from_arrays([frame["class_id"], frame["wave"]])
+    got = n_par.reindex(key).fillna(0).to_numpy().astype(np.int64)
+    has_class = np.array([bool(cid) for cid in frame["class_id"]])
+    frame["n_parents_responded"] = np.where(has_class, got, 0)
     frame.loc[frame["sampled"] == 0, "n_parents_responded"] = 0
     adj = frame["n_pupils"] / frame["n_responded"].where(frame["n_responded"] > 0)
     frame["weight_nr"] = frame["weight"] * adj

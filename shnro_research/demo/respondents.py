@@ -6,16 +6,25 @@ import numpy as np
 import pandas as pd
 
 
+def _per_unit(rng, units: pd.DataFrame, keep: list[str], name: str) -> pd.DataFrame:
+    """For each unit (row), ``n_responded`` of ``1..n_pupils`` drawn without replacement and
+    sorted: one row per chosen respondent with the unit's ``keep`` columns."""
+    n = units["n_pupils"].to_numpy()
+    k = units["n_responded"].to_numpy()
+    chosen = [np.sort(rng.choice(np.arange(1, n_i + 1), k_i, replace=False))
+              for n_i, k_i in zip(n.tolist(), k.tolist())]
+    out = {c: np.repeat(units[c].to_numpy(), k) for c in keep}
+    out[name] = (np.concatenate(chosen) if chosen else np.array([], dtype=np.int64))
+    return pd.DataFrame(out)
+
+
 def make_respondents(st, schools, frame, c, waves):
     rng = st("respondents")
     cls = frame[(frame["unit"] == "class") & (frame["sampled"] == 1)].reset_index(drop=True)
-    rows = []
-    for r in cls.itertuples(index=False):
-        chosen = np.sort(rng.choice(np.arange(1, r.n_pupils + 1), r.n_responded, replace=False))
-        rows.append(pd.DataFrame({"school": r.school, "school_id": r.school_id,
-                                  "class_id": r.class_id, "grade": r.grade, "wave": r.wave,
-                                  "pupil": chosen}))
-    stu = pd.concat(rows, ignore_index=True)
+    # one draw per class, in the frame's order (the same random stream as drawing class by
+    # class); the class columns are repeated once per chosen pupil instead of building one
+    # DataFrame per class
+    stu = _per_unit(rng, cls, ["school", "school_id", "class_id", "grade", "wave"], "pupil")
     stu["resp_id"] = [f"W{w % 100:02d}-{cid}-{p:03d}" for w, cid, p in
                       zip(stu["wave"], stu["class_id"], stu["pupil"])]
     stu["ses"] = 0.5 * c[stu["school"]] + rng.normal(0, np.sqrt(0.75), len(stu))
@@ -29,12 +38,7 @@ def make_respondents(st, schools, frame, c, waves):
     n_par = par.groupby(["class_id", "wave"]).size()
     # teachers
     t = frame[(frame["unit"] == "teachers") & (frame["sampled"] == 1)]
-    trows = []
-    for r in t.itertuples(index=False):
-        chosen = np.sort(rng.choice(np.arange(1, r.n_pupils + 1), r.n_responded, replace=False))
-        trows.append(pd.DataFrame({"school": r.school, "school_id": r.school_id, "wave": r.wave,
-                                   "teacher": chosen}))
-    tea = pd.concat(trows, ignore_index=True)
+    tea = _per_unit(rng, t, ["school", "school_id", "wave"], "teacher")
     tea["resp_id"] = [f"W{w % 100:02d}-{s}-T{k:03d}" for w, s, k in
                       zip(tea["wave"], tea["school_id"], tea["teacher"])]
     tea["ses"] = 0.0
