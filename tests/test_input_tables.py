@@ -298,6 +298,13 @@ def test_missing_key_column_stops_the_stage_with_file_and_column(bad_copy):
         run_study(study, stages=["context"], progress=False)
 
 
+def test_a_table_with_no_valid_row_stops_the_stage_with_a_clear_error(bad_copy):
+    study, pas = bad_copy
+    pas.assign(year="2022 г.").to_csv(study.passport.file, index=False)
+    with pytest.raises(DataError, match=r"passport\.csv: every row .* excluded.*'year'.*2022 г"):
+        run_study(study, stages=["context"], progress=False)
+
+
 def test_stage_key_covers_the_instrument_of_what_it_reads(demo_run):
     from shnro_research.pipeline._base import declared_files
     from shnro_research.pipeline.registry import get_stage

@@ -176,6 +176,14 @@ def validate_input(study: Study, kind: str, f: DataFile, out: Path,
         tab = tab.astype({c: str for c in ("value", "key") if c in tab.columns})
         write_table(tab, out, f"{kind}_{name}")
     clean = res.clean
+    if len(clean) == 0:
+        first = res.exclusions.iloc[0]
+        p = res.problems[res.problems["action"] == "row excluded"].iloc[0]
+        why = res.exclusions["reason"].value_counts().to_dict()
+        raise DataError(f"{f.file.name}: every row of the {kind} table is excluded "
+                        f"({len(res.exclusions)} rows: {why}); e.g. row {first['row']}, column "
+                        f"{p['column']!r}, value {p['value']!r}: {p['message']} (expected "
+                        f"{p['expected']})")
     return clean.rename(columns=back) if back else clean
 
 
