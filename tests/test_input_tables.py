@@ -75,7 +75,7 @@ def test_passport_planted_problems_are_logged_and_kept_out_of_the_numbers():
     r = _one(p, problem="missing_key")
     assert (r["row"], r["column"]) == (6, "school_id")
     # an unknown column is logged (no row) and kept as read
-    r = _one(p, problem="unknown_column")
+    r = _one(p, problem="column_not_in_instrument")
     assert r["column"] == "director_phone" and pd.isna(r["row"])
     # instrument columns the file lacks are logged too
     assert "n_classes" in set(p.loc[p.problem == "missing_column", "column"])
@@ -143,7 +143,7 @@ def test_programme_data_planted_problems():
     assert _one(p, problem="missing_code")["column"] == "missed_lessons"
     assert _one(p, problem="out_of_range")["value"] == "250"
     assert _one(p, problem="not_a_number")["value"] == "двадцать"
-    assert _one(p, problem="unknown_column")["column"] == "extra"
+    assert _one(p, problem="column_not_in_instrument")["column"] == "extra"
     clean = res.clean.iloc[0]
     assert clean["school_id"] == "S02" and np.isnan(clean["missed_lessons"])
     assert np.isnan(clean["fail_pct"]) and np.isnan(clean["n_iom"])
@@ -216,7 +216,7 @@ def test_demo_tables_have_every_column_in_their_instrument(demo_run, kind, name)
     f = study.tables[kind] if kind in study.tables else getattr(study, kind)
     res = validate_table(read_table(f.file), name, **(frame_options() if kind == "frame" else {}))
     p = res.problems
-    allowed = {"passport": {("unknown_column", "in_programme")},       # docs/DEMO_TRUTH.md § 12
+    allowed = {"passport": {("column_not_in_instrument", "in_programme")},  # DEMO_TRUTH § 12
                "programme_data": {("missing_code", "missed_lessons")}}.get(kind, set())
     assert set(zip(p["problem"], p["column"])) == allowed
     assert len(res.exclusions) == 0

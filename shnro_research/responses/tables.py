@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ _MESSAGES = {
     "not_a_code": ("дробное значение вместо кода", "fractional value where a code is expected"),
     "invalid_code": ("код отсутствует в списке кодов", "code not in the item's code list"),
     "out_of_range": ("значение вне допустимого диапазона", "value outside the declared range"),
-    "unknown_column": ("столбец не из формы (оставлен как есть)",
+    "column_not_in_instrument": ("столбец не из формы (оставлен как есть)",
                        "column not in the instrument (kept as is)"),
     "missing_column": ("столбца формы нет в файле", "instrument column missing from the file"),
     "unknown_unit": ("единица выборки пуста или не class / teachers",
@@ -209,7 +209,7 @@ def validate_table(data: pd.DataFrame | ReadResult, instrument: Instrument | str
     1. **Columns**: the file's columns are matched to the instrument (case and spaces ignored,
        or ``rename``); a missing id column is a :class:`DataError` naming the file and the
        column; an instrument column absent from the file (``missing_column``) and a column
-       not in the instrument (``unknown_column``, kept as read) are logged.
+       not in the instrument (``column_not_in_instrument``, kept as read) are logged.
     2. **Keys** (``keys``, default the instrument's ``id_columns``): an empty key excludes the
        row (``missing_key``; keys in ``optional_keys`` may be empty); ``year`` / ``wave`` must
        be whole numbers 1900..2100 and a coded id column (``id_codes``) a code or its label,
@@ -253,8 +253,9 @@ def validate_table(data: pd.DataFrame | ReadResult, instrument: Instrument | str
 
     Examples
     --------
-    >>> res = validate_table(read_table("raw/school_passport.xlsx"), "school_passport")  # doctest: +SKIP
-    >>> res.problems[["row", "column", "value", "problem", "expected"]]                 # doctest: +SKIP
+    >>> raw = read_table("raw/school_passport.xlsx")                  # doctest: +SKIP
+    >>> res = validate_table(raw, "school_passport")                  # doctest: +SKIP
+    >>> res.problems[["row", "column", "value", "expected"]]          # doctest: +SKIP
 
     R equivalent: ``validate::confront(data, validator(...))`` with range and code rules,
     ``janitor::get_dupes(data, school_id, year)``.
@@ -303,9 +304,10 @@ def validate_table(data: pd.DataFrame | ReadResult, instrument: Instrument | str
         log.add_column(c, "missing_column", ("столбец формы " if ru else "a column of ")
                        + instrument.id, ACTION_ABSENT)
     for c in rep.unknown_columns:
-        log.add_column(c, "unknown_column", ("столбцы формы: " if ru else "columns of the "
-                       "instrument: ") + short_list(list(instrument.id_columns)
-                                                    + instrument.columns, 8), ACTION_KEPT)
+        log.add_column(c, "column_not_in_instrument",
+                       ("столбцы формы: " if ru else "columns of the instrument: ")
+                       + short_list(list(instrument.id_columns) + instrument.columns, 8),
+                       ACTION_KEPT)
 
     # 2. keys ------------------------------------------------------------------------------
     clean: dict[str, Any] = {c: df[c] for c in df.columns}
