@@ -1,0 +1,182 @@
+"""Benchmark: the whole study (``make-demo`` + ``run_study``) at growing numbers of schools.
+
+    python benchmarks/bench_study.py                         # 40, 400, 4,000 schools
+    python benchmarks/bench_study.py --sizes 40 400          # a quick look
+    python benchmarks/bench_study.py --national              # adds 40,000 schools (see below)
+    python benchmarks/bench_study.py --format parquet        # big raw files as parquet
+
+Each size runs in its own subprocess (so its peak memory, ``ru_maxrss``, is its own): the demo
+municipality of N schools is generated (``generate_demo``) and written (``write_demo``), then
+every stage of ``run_study`` runs on it (``force=True``); the per-stage seconds come from
+``run_study``'s :class:`StageResult` list. The table prints seconds per step and size, the peak
+resident memory of the subprocess, and the growth exponent between consecutive sizes,
+``b = log(t2 / t1) / log(n2 / n1)`` (1 = linear; above ~1.2 the step grows faster than the data).
+Timings below ~0.5 s are dominated by fixed costs, so their exponents say little.
+
+Sampled schools: ``--sampled-fraction`` of N (default 1.0: every school surveyed, as in the
+regional measurement of issue 15; the 40-school row is then 40/40, not the default 24/40 demo).
+
+``--national`` adds 40,000 schools; extrapolating the 4,000-school row with the measured
+exponents, it is printed before it starts (and ``--max-minutes`` stops a size that runs longer).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+STEPS = ("generate", "write", "instruments", "responses", "scoring", "design", "context",
+         "models", "dynamics", "report")
+
+
+def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int) -> dict:
+    """Generate, write and run the study of ``n`` schools in this process; timings + memory."""
+    from shnro_research.demo import generate_demo, write_demo
+    from shnro_research.pipeline.runner import run_study
+
+    sec: dict[str, float] = {}
+    t0 = time.perf_counter()
+    study = generate_demo(seed, n_schools=n, n_sampled=sampled)
+    sec["generate"] = time.perf_counter() - t0
+    rows = {g: len(getattr(study, g)) for g in ("students", "parents", "teachers")}
+    t0 = time.perf_counter()
+    write_demo(study, folder, format=fmt)
+    sec["write"] = time.perf_counter() - t0
+    del study
+    t0 = time.perf_counter()
+    results = run_study(folder / "study.yaml", force=True, progress=False)
+    total_run = time.perf_counter() - t0
+    for r in results:
+        sec[r.stage] = r.seconds
+    sec["run_study"] = total_run
+    return {"n": n, "sampled": sampled, "format": fmt, "seconds": sec, "rows": rows,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def run_size(n: int, args, workdir: Path) -> dict | None:
+    sampled = max(12, min(n, round(n * args.sampled_fraction)))
+    fmt = args.format if args.format != "auto" else ("xlsx" if n <= 400 else "parquet")
+    folder = workdir / f"study_{n}"
+    cmd = [sys.executable, __file__, "--one", str(n), "--sampled", str(sampled),
+           "--format", fmt, "--folder", str(folder), "--seed", str(args.seed)]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=args.max_minutes * 60)
+    except subprocess.TimeoutExpired:
+        print(f"  {n} schools: stopped after {args.max_minutes} min (--max-minutes)", flush=True)
+        return None
+    if proc.returncode != 0:
+        print(f"  {n} schools failed:\n{proc.stderr[-3000:]}", flush=True)
+        return None
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    res["wall"] = time.perf_counter() - t0
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    s = res["seconds"]
+    print(f"  {n} schools ({sampled} sampled, {fmt}): end to end {s['generate'] + s['write'] + s['run_study']:.1f} s, "
+          f"peak RSS {res['peak_rss_mb']:.0f} MB, rows {res['rows']}\n    "
+          + ", ".join(f"{k} {v:.1f}" for k, v in s.items() if k != "run_study"), flush=True)
+    return res
+
+
+def exponent(t1: float, t2: float, n1: int, n2: int) -> float:
+    if t1 <= 0 or t2 <= 0:
+        return float("nan")
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def print_table(runs: list[dict]) -> None:
+    sizes = [r["n"] for r in runs]
+    head = f"{'step':<12}" + "".join(f"{n:>10,} s" for n in sizes)
+    pairs = list(zip(runs[:-1], runs[1:]))
+    head += "".join(f"  b({a['n']}->{b['n']})" for a, b in pairs)
+    print(head)
+    rows = list(STEPS) + ["end_to_end"]
+    for step in rows:
+        def val(r):
+            s = r["seconds"]
+            if step == "end_to_end":
+                return s["generate"] + s["write"] + s["run_study"]
+            return s.get(step, float("nan"))
+        line = f"{step:<12}" + "".join(f"{val(r):>12.2f}" for r in runs)
+        for a, b in pairs:
+            e = exponent(val(a), val(b), a["n"], b["n"])
+            flag = " *" if e > 1.2 and val(b) > 1 else "  "
+            line += f"{e:>14.2f}{flag}"
+        print(line)
+    line = f"{'peak RSS MB':<12}" + "".join(f"{r['peak_rss_mb']:>12.0f}" for r in runs)
+    for a, b in pairs:
+        line += f"{exponent(a['peak_rss_mb'], b['peak_rss_mb'], a['n'], b['n']):>14.2f}  "
+    print(line)
+    print("(* grows faster than linearly: exponent > 1.2 on a step taking > 1 s)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[40, 400, 4000])
+    ap.add_argument("--national", action="store_true", help="add 40,000 schools")
+    ap.add_argument("--sampled-fraction", type=float, default=1.0)
+    ap.add_argument("--format", default="auto", choices=["auto", "xlsx", "parquet", "csv"],
+                    help="raw file format of the big files (auto: xlsx up to 400 schools, "
+                         "parquet above)")
+    ap.add_argument("--seed", type=int, default=20240501)
+    ap.add_argument("--repeat", type=int, default=1, help="runs per size; the median is shown")
+    ap.add_argument("--max-minutes", type=float, default=60.0)
+    ap.add_argument("--keep", action="store_true", help="keep the generated study folders")
+    ap.add_argument("--json", help="also write the measurements to this JSON file")
+    # internal: one size in this process
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--sampled", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--folder", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one is not None:
+        res = one_size(args.one, args.sampled, args.format, Path(args.folder), args.seed)
+        print(json.dumps(res))
+        return
+    sizes = sorted(set(args.sizes + ([40000] if args.national else [])))
+    print(f"bench_study: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{platform.machine()} {platform.processor() or ''}, "
+          f"{__import__('os').cpu_count()} cores, python {platform.python_version()}", flush=True)
+    runs: list[dict] = []
+    workdir = Path(tempfile.mkdtemp(prefix="bench_study_"))
+    try:
+        for n in sizes:
+            if runs and n >= 10 * runs[-1]["n"] and len(runs) >= 2:
+                a, b = runs[-2], runs[-1]
+                tot = lambda r: r["seconds"]["generate"] + r["seconds"]["write"] + r["seconds"]["run_study"]  # noqa: E731
+                e = exponent(tot(a), tot(b), a["n"], b["n"])
+                print(f"  {n} schools: extrapolated from the last two sizes (exponent {e:.2f}): "
+                      f"~{tot(b) * (n / b['n']) ** e / 60:.0f} min", flush=True)
+            reps = [r for r in (run_size(n, args, workdir) for _ in range(args.repeat)) if r]
+            if not reps:
+                break
+            med = reps[0]
+            if len(reps) > 1:
+                import statistics
+                med = dict(reps[0])
+                med["seconds"] = {k: statistics.median(r["seconds"][k] for r in reps)
+                                  for k in reps[0]["seconds"]}
+                med["peak_rss_mb"] = statistics.median(r["peak_rss_mb"] for r in reps)
+            runs.append(med)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if runs:
+        print_table(runs)
+    if args.json:
+        Path(args.json).write_text(json.dumps(runs, indent=1))
+
+
+if __name__ == "__main__":
+    main()
