@@ -164,3 +164,12 @@ def test_a_stage_cannot_read_what_it_did_not_declare(demo_run, tmp_path):
         ctx.read("results")
     with pytest.raises(ParameterError, match="UPSTREAM"):
         ctx.table("scoring", "respondent_scores")
+
+
+def test_changed_language_reruns_the_readers_of_input_tables(copy, tmp_path):
+    # the problems of an input table are written in the study's language: a reader of the
+    # passport reruns (context does not declare study.lang, its passport logs depend on it)
+    study, out, _, cfg = copy
+    cfg["study"]["lang"] = "en"
+    rerun, plan = _plan(study, out, cfg, tmp_path)
+    assert "context" in rerun and plan.set_index("stage").loc["context", "reason"] == "files"

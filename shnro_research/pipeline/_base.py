@@ -99,14 +99,17 @@ def declared_files(study: Study, stage: Stage) -> dict[str, tuple[Path, dict[str
         elif kind == "tables":
             for name, f in study.tables.items():
                 out[f"table:{name}"] = (f.file, f.options())
-                out[f"table:{name}:instrument"] = (table_instrument_file(study, name), {})
+                out[f"table:{name}:instrument"] = (table_instrument_file(study, name),
+                                                   {"lang": study.lang})
         elif kind == "catalogue":
             out["catalogue"] = (catalogue_path(study), {})
         else:
             f = getattr(study, kind)
             if f is not None:
                 out[kind] = (f.file, f.options())
-                out[f"{kind}:instrument"] = (table_instrument_file(study, kind), {})
+                # validated against it; the language of its messages is part of the key
+                out[f"{kind}:instrument"] = (table_instrument_file(study, kind),
+                                             {"lang": study.lang})
     return out
 
 
