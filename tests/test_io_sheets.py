@@ -156,3 +156,19 @@ def test_formula_with_cached_value_reads_the_value(tmp_path):
 
 def test_no_formula_scan_cost_on_plain_sheets(demo_raw):
     assert uncached_formulas(demo_raw / "teachers_2022.xlsx", "teachers_2022") == []
+
+
+def test_formula_with_cached_empty_text_is_accepted(tmp_path):
+    """Excel stores a formula returning "" as <c t="str"><f>..</f><v></v></c>: not uncached."""
+    path = formula_workbook(tmp_path / "empty_text.xlsx", cached=False)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    xml = members["xl/worksheets/sheet1.xml"].decode()
+    xml, k = re.subn(r"<c r=\"C3\"([^>]*)>", r'<c r="C3" t="str">', xml)
+    xml = xml.replace('<c r="C3" t="str" t="str">', '<c r="C3" t="str">')
+    assert k == 1
+    members["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, b in members.items():
+            zf.writestr(n, b)
+    assert uncached_formulas(path, "Лист1") == []

@@ -48,7 +48,9 @@ def uncached_formulas(path: Path, sheet: str, limit: int = 5) -> list[tuple[str,
     formulas without their results; every reader of values (calamine, openpyxl with
     ``data_only=True``, pandas) then sees empty cells. The sheet's XML is scanned for a
     ``<f>`` element (a byte search, streamed); only if one is present are the cells parsed.
-    Shared formulas (``<f t="shared" si="k"/>``) are reported with the text of their master cell.
+    Shared formulas (``<f t="shared" si="k"/>``) are reported with the text of their master cell;
+    a text formula cell (``t="str"``) with an empty ``<v/>`` is a cached empty string, not a
+    missing value.
     """
     try:
         with zipfile.ZipFile(path) as zf:
@@ -82,8 +84,11 @@ def uncached_formulas(path: Path, sheet: str, limit: int = 5) -> list[tuple[str,
                         si = f.get("si")
                         if si is not None and text:
                             shared.setdefault(si, text)
+                        # an empty <v/> is a cached empty text only in a text cell
+                        # (t="str"); openpyxl and scripts write formulas with an empty <v/>
                         has_value = v is not None and (
-                            (v.text or "") != "" or len(v) > 0)
+                            (v.text or "") != "" or len(v) > 0
+                            or el.get("t") in ("str", "inlineStr"))
                         if not has_value:
                             shown = text or (f"shared formula {shared[si]!r}" if si in shared
                                              else "shared formula")
