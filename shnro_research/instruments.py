@@ -116,6 +116,9 @@ class Scale:
     min_valid: float | int | None = None
     role: str = ""
     description: Text = Text("")
+    #: direction of improvement: ``"higher"`` (default) or ``"lower"`` (tension, anxiety,
+    #: burnout: a higher score is worse); read by the dynamics stage to classify changes
+    better: str = "higher"
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,8 @@ _TOP_KEYS = frozenset({"instrument", "response_scales", "sections", "scales"})
 _META_KEYS = frozenset({"id", "group", "version", "title", "intro", "id_columns", "id_codes",
                         "note"})
 _SECTION_KEYS = frozenset({"id", "title", "instruction", "items", "note"})
-_SCALE_KEYS = frozenset({"label", "method", "min_valid", "role", "description", "note"})
+_SCALE_KEYS = frozenset({"label", "method", "min_valid", "role", "description", "note",
+                         "better"})
 _ITEM_KEYS = frozenset({"id", "text", "type", "response", "codes", "missing", "options", "min",
                         "max", "reverse", "scales", "max_choices", "unit", "role", "note"})
 #: Fields a reusable response scale may set (an item's own fields override them).
@@ -464,9 +468,14 @@ def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instru
         role = sraw.get("role", "")
         if not isinstance(role, str):
             p.fail(f"scale {sid!r}.role", "a string", role)
+        better = sraw.get("better", "higher")
+        if better not in ("higher", "lower"):
+            p.fail(f"scale {sid!r}.better", "'higher' or 'lower' (which direction is better)",
+                   better)
         scales[sid] = Scale(sid, p.text(sraw.get("label", sid), f"scale {sid!r}.label"),
                             tuple(its), method, mv, role,
-                            p.text(sraw.get("description", ""), f"scale {sid!r}.description"))
+                            p.text(sraw.get("description", ""), f"scale {sid!r}.description"),
+                            better)
     return Instrument(iid, group, version, p.text(meta.get("title", iid), "instrument.title"),
                       p.text(meta.get("intro", ""), "instrument.intro"), tuple(sections),
                       tuple(items), scales, tuple(id_columns), path, id_codes)
