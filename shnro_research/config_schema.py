@@ -127,7 +127,9 @@ class DynamicsBlock(_Strict):
     adjust: Literal[ADJUST] = "holm"
     alpha: float = Field(0.05, gt=0, lt=1)
     min_change: float = Field(0.0, ge=0)
+    meaningful_change_sd: float = Field(0.3, gt=0)
     effect_size_scales: list[str] = ["tension", "motivation", "anxiety"]
+    programme_schools: list[str] | None = None
 
 
 class IndicatorsBlock(_Strict):

@@ -11,6 +11,8 @@ parents and teachers is drawn in the same schools. This package compares the wav
   counts the domains that changed for the better / worse;
 * :mod:`.effect_sizes` -- :func:`hedges_g`, :func:`cliff_delta`, :func:`cramers_v` and the table
   version :func:`wave_effect_sizes`: effect sizes of the change on respondent-level data;
+* :mod:`.did` -- :func:`programme_did`: a programme effect as a difference-in-differences of
+  programme vs other schools at the respondent level, with school-clustered SEs;
 * :mod:`.trends` -- :func:`hierarchy_change` (agreement of a group's value hierarchy between
   waves: Spearman and Kendall) and :func:`trend_table` (the monitoring table).
 
@@ -37,6 +39,7 @@ from __future__ import annotations
 from .._stats import P_ADJUST_METHODS, p_adjust
 from ._common import CLASSES
 from .change import classification_summary, design_wave_change, minimum_detectable_change, wave_change
+from .did import programme_did
 from .effect_sizes import cliff_delta, cramers_v, hedges_g, wave_effect_sizes
 from .trends import hierarchy_change, trend_table
 
@@ -44,5 +47,5 @@ __all__ = [
     "P_ADJUST_METHODS", "CLASSES", "p_adjust",
     "minimum_detectable_change", "wave_change", "design_wave_change", "classification_summary",
     "hedges_g", "cliff_delta", "cramers_v", "wave_effect_sizes",
-    "hierarchy_change", "trend_table",
+    "hierarchy_change", "trend_table", "programme_did",
 ]

@@ -11,7 +11,7 @@ from scipy import stats
 from .._checks import TIDY_COLUMNS, as_list, check_number
 from ..errors import DataError, ParameterError
 
-CLASSES = ("positive", "negative", "no change", "no data")
+CLASSES = ("positive", "negative", "changed", "no change", "cannot tell", "no data")
 
 
 def _order_columns(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

@@ -50,7 +50,8 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
                 adjust: str = "holm", family: str | Sequence[str] | None = None,
                 alpha: float = 0.05, power: float = 0.8,
                 min_change: float | Mapping[str, float] = 0.0,
-                better: str | Mapping[str, str] = "higher") -> pd.DataFrame:
+                better: str | Mapping[str, str] = "higher",
+                meaningful: float | Mapping[str, float] | str | None = None) -> pd.DataFrame:
     """Change of design-based estimates between waves of repeated cross-sections.
 
     For every domain (the ``by`` columns, plus ``variable`` when that column exists) and every
@@ -98,8 +99,18 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     min_change : float or mapping variable -> float
         Minimum substantive change: a significant difference smaller than this in absolute
         value is classified "no change".
-    better : {"higher", "lower"} or mapping variable -> direction
-        Which direction is an improvement (e.g. ``{"tension": "lower"}``).
+    better : {"higher", "lower", "none"} or mapping variable -> direction
+        Which direction is an improvement (e.g. ``{"tension": "lower"}``); ``"none"`` for a
+        measure without one (a value orientation, a life-success share): a significant change
+        is then "changed".
+    meaningful : float, mapping variable -> float, or column name, optional
+        The smallest change that matters, in the units of ``est`` (a number, a number per
+        variable, or the name of a column of ``estimates`` holding it per domain; the
+        ``base`` row's value is used, else the ``compare`` row's). When given, a change that is
+        not significant is "cannot tell" instead of "no change" if its minimum detectable
+        change exceeds it (``mdc > meaningful``: the test had less than ``power`` to detect a
+        change that matters, so its silence says nothing). Without it "cannot tell" is never
+        used (the earlier behaviour).
 
     Returns
     -------
@@ -109,8 +120,18 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
         column exists), ``statistic`` (z or t), ``p_value``, then ``p_adjusted`` and
         ``adjust_method`` (the ``adjust`` used), ``mdc``,
         ``est_base``, ``est_compare``, ``se_base``, ``se_compare``, ``direction``
-        ("increase"/"decrease"/"none") and ``classification`` ("positive"/"negative"/
-        "no change"/"no data": a domain missing in one wave or with a missing SE).
+        ("increase"/"decrease"/"none"), ``meaningful_change`` (only when ``meaningful`` is
+        given) and ``classification``.
+
+    Classification (``CLASSES``), in this order:
+
+    * "no data": a domain missing in one wave or with a missing SE;
+    * "positive" / "negative": ``p_adjusted < alpha`` and ``|est| >= min_change``; better or
+      worse by ``better`` ("changed" when ``better`` is "none");
+    * "cannot tell" (only with ``meaningful``): not significant, and
+      ``mdc > meaningful_change`` -- the sample was too small to detect a change that matters;
+    * "no change": not significant although a change of ``meaningful_change`` would have been
+      detected with the given ``power`` (or significant but smaller than ``min_change``).
 
     Notes
     -----
@@ -144,8 +165,18 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     check_option(adjust, "adjust", P_ADJUST_METHODS)
     level = _check_level(level)
     check_number(alpha, "alpha", low=0, high=1, low_inclusive=False, high_inclusive=False)
-    better_map = _per_variable(better, "better", ("higher", "lower"))
+    better_map = _per_variable(better, "better", ("higher", "lower", "none"))
     min_map = _per_variable(min_change, "min_change", None)
+    meaningful_col = meaningful if (isinstance(meaningful, str)) else None
+    if meaningful_col is not None:
+        check_columns(estimates, [meaningful_col], "estimates (meaningful)")
+        mean_map = None
+    elif meaningful is not None:
+        mean_map = _per_variable(meaningful, "meaningful", None)
+        if isinstance(meaningful, Mapping) and "default" not in meaningful:
+            mean_map = (mean_map[0], np.inf)      # variables not listed: never "cannot tell"
+    else:
+        mean_map = None
     family = as_list(family)
 
     data = estimates.copy()
@@ -169,7 +200,8 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     has_sed = "se_diff" in data.columns
 
     pairs = _wave_pairs(data[wave].tolist(), base, compare, consecutive)
-    cols = [est, se] + ([df] if has_df else []) + (["n"] if has_n else []) + (["se_diff"] if has_sed else [])
+    cols = [est, se] + ([df] if has_df else []) + (["n"] if has_n else []) + (["se_diff"] if has_sed else []) \
+        + ([meaningful_col] if meaningful_col is not None else [])
     pieces = []
     for b, c in pairs:
         left = data.loc[data[wave] == b, keys + cols]
@@ -246,8 +278,20 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     with np.errstate(invalid="ignore"):
         sig = (padj < alpha) & (np.abs(diff) >= min_col)
     good = ((better_col == "higher") & (diff > 0)) | ((better_col == "lower") & (diff < 0))
-    ccode = np.where(sig, np.where(good, 0, 1), 2)
-    ccode[np.isnan(padj)] = 3
+    ccode = np.where(sig, np.where(better_col == "none", 2, np.where(good, 0, 1)), 3)
+    mdc = out["mdc"].to_numpy(float)
+    meaning = None
+    if meaningful_col is not None:
+        meaning = pd.to_numeric(out[f"{meaningful_col}_base"], errors="coerce").fillna(
+            pd.to_numeric(out[f"{meaningful_col}_compare"], errors="coerce")).to_numpy(float)
+    elif mean_map is not None:
+        meaning = _lookup(mean_map, var_values, len(out)).astype(float)
+    if meaning is not None:
+        with np.errstate(invalid="ignore"):
+            unsure = ~sig & (padj >= alpha) & ~(mdc <= meaning)
+        ccode[unsure] = 4
+        out["meaningful_change"] = meaning
+    ccode[np.isnan(padj)] = 5
     out["direction"] = pd.Categorical.from_codes(dcode, categories=["increase", "decrease", "none"])
     out["classification"] = pd.Categorical.from_codes(ccode, categories=list(CLASSES))
     out = out.rename(columns={f"{est}_base": "est_base", f"{est}_compare": "est_compare",
@@ -256,7 +300,7 @@ def wave_change(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     keep_extra = {"est_base", "est_compare", "se_base", "se_compare", "wave_base", "wave_compare"}
     out = out.drop(columns=[c for c in drop if c not in keep_extra])
     extra = ["p_adjusted", "adjust_method", "mdc", "est_base", "est_compare", "se_base", "se_compare",
-             "direction", "classification"]
+             "direction"] + (["meaningful_change"] if meaning is not None else []) + ["classification"]
     ordered = _order_columns(out, keys + ["wave_base", "wave_compare"])
     vocab = [c for c in ordered.columns if c not in extra]
     return ordered[vocab + extra]
@@ -383,7 +427,12 @@ def _per_variable(value: Any, name: str, options: Sequence[str] | None) -> tuple
 
 
 def classification_summary(changes: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """Count and share of domains per classification (positive / negative / no change / no data).
+    """Count and share of domains per classification (positive / negative / no change /
+    cannot tell / no data).
+
+    Classes appear in the order of ``CLASSES``; a class absent from a table has no row.
+    ``share_pct`` is the percent of the domains with data ("cannot tell" included: it is a
+    domain with data whose sample was too small to detect a change that matters).
 
     Parameters
     ----------
@@ -411,4 +460,6 @@ def classification_summary(changes: pd.DataFrame, by: str | Sequence[str] | None
     totals = with_data.groupby(by)["n"].transform("sum") if by else with_data["n"].sum()
     counts["share_pct"] = np.nan
     counts.loc[with_data.index, "share_pct"] = 100 * with_data["n"] / totals
-    return counts
+    order = {c: i for i, c in enumerate(CLASSES)}
+    counts = counts.assign(_o=counts["classification"].map(order).fillna(len(order)))
+    return counts.sort_values(by + ["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)

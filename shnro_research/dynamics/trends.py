@@ -109,12 +109,20 @@ def hierarchy_change(scores: pd.DataFrame, *, item: str = "category", score: str
 def trend_table(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("school_id", "group"),
                 wave: str = "wave", variable: str | Sequence[str] | None = ("variable", "category"),
                 level: float = 0.95,
-                est: str = "est", se: str = "se", df: str | None = "df") -> pd.DataFrame:
+                est: str = "est", se: str = "se", df: str | None = "df",
+                changes: pd.DataFrame | None = None) -> pd.DataFrame:
     """Trend table: the estimate with its CI in every wave, per domain, plus the change since
     the first wave.
 
     CIs present in the input (``ci_low``, ``ci_high``) are kept; missing ones are computed as
     ``est +- q se`` with ``q`` from Student t (``df`` column) or the normal.
+
+    ``changes`` (optional): a :func:`wave_change` / :func:`design_wave_change` table of every
+    wave against the first; its test of each change is joined to the compare wave's row as
+    ``change_se``, ``change_ci_low``, ``change_ci_high``, ``change_p_value``,
+    ``change_p_adjusted`` and ``change_classification`` (so the trend's change carries the
+    SE of the design that produced it -- with the covariance of re-surveyed schools when it
+    comes from :func:`design_wave_change` -- instead of reading two overlapping CIs).
 
     Returns
     -------
@@ -143,4 +151,15 @@ def trend_table(estimates: pd.DataFrame, *, by: str | Sequence[str] | None = ("s
     first = out.groupby(keys, dropna=False)["est"].transform("first") if keys else out["est"].iloc[0]
     out["change_from_first"] = out["est"] - first
     keep = keys + [wave] + [c for c in TIDY_COLUMNS if c in out.columns] + ["change_from_first"]
-    return out[keep].reset_index(drop=True)
+    out = out[keep].reset_index(drop=True)
+    if changes is not None:
+        ck = [k for k in keys if k in changes.columns]
+        cols = {"se": "change_se", "ci_low": "change_ci_low", "ci_high": "change_ci_high",
+                "p_value": "change_p_value", "p_adjusted": "change_p_adjusted",
+                "classification": "change_classification"}
+        c = changes[ck + ["wave_compare"] + [k for k in cols if k in changes.columns]]
+        c = c.rename(columns={"wave_compare": wave, **cols})
+        if "change_classification" in c:
+            c["change_classification"] = c["change_classification"].astype(str)
+        out = out.merge(c, on=ck + [wave], how="left")
+    return out

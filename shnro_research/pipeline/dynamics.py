@@ -1,22 +1,155 @@
 """Stage 7 — dynamics: change between waves per school and group and for the municipality
 (tests, adjusted p, classification), effect sizes of the change, change of value hierarchies,
-trends, the municipality against the region, and the programme's target indicators.
+trends, the programme effect, the municipality against the region, and the programme's target
+indicators.
+
+* Direction of "better": each scale's ``better`` field in its instrument (``higher`` by
+  default; ``dynamics.lower_is_better``, when set, replaces the instruments' declarations).
+* ``change_by_school``: first vs last wave per school x group x scale (per-school estimates,
+  independent waves; Holm within each scale); a change that is not significant is
+  "cannot tell" when its minimum detectable change (``mdc``) exceeds the smallest change that
+  matters (``meaningful_change`` = ``dynamics.meaningful_change_sd`` x the respondents' SD of
+  the scale in the group's first wave), else "no change".
+* ``change_municipality`` / ``trend_municipality``: every wave vs the first for the
+  municipality, per group and measure (every scale, PVQ values, Rokeach terminal and
+  instrumental mean ranks, life-success and success-way shares), from ONE design spanning the
+  waves (strata, schools as PSUs re-surveyed in every wave, classes): the SE of a change has
+  the between-wave covariance (:func:`shnro_research.dynamics.design_wave_change`, as R
+  ``svycontrast(svyby(..., covmat = TRUE))``); Holm within group x measure.
+* ``programme_effect``: difference-in-differences of programme vs other schools, pupils, last vs
+  first wave, OLS with school-clustered CR2 SEs.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import dynamics as D
+from ..design import survey_design, svy_mean
+from ..design.frame import FrameSpec, attach_design
+from ..errors import DataError
 from ..indicators import compute_indicators, load_catalogue, region_comparison_table
 from ._base import StageContext
 
-INPUTS = ("results", "passport", "tables", "catalogue")
-CONFIG = ("dynamics",)
-UPSTREAM = ("scoring", "design")
+INPUTS = ("results", "passport", "tables", "catalogue", "instruments", "frame")
+CONFIG = ("dynamics", "design")
+UPSTREAM = ("responses", "scoring", "design")
 OUTPUTS = ("trend_municipality", "indicators")
 
-#: scales where a lower score is better (used unless ``dynamics.lower_is_better`` is set)
-LOWER_IS_BETTER = ("tension", "anxiety", "burnout_exhaustion", "burnout_depersonalisation")
+#: measures with no better direction (values, life success): a significant change is "changed"
+_VALUE_MEASURES = ("pvq", "rok_term", "rok_instr", "life_success", "success_ways")
+#: students' outcomes of the programme's difference-in-differences
+PROGRAMME_OUTCOMES = ("tension", "motivation", "anxiety")
+
+
+def scale_directions(ctx: StageContext, lower_is_better=None) -> dict[str, str]:
+    """``{scale: "higher" | "lower"}`` from the instruments' ``better`` fields, or, when
+    ``lower_is_better`` is given (``dynamics.lower_is_better``), from that list alone."""
+    out: dict[str, str] = {}
+    for g in ctx.groups:
+        for sid, sc in ctx.instrument(g).scales.items():
+            if lower_is_better is not None:
+                out[sid] = "lower" if sid in lower_is_better else "higher"
+                continue
+            if sid in out and out[sid] != sc.better:
+                raise DataError(f"scale {sid!r} is declared better: {sc.better} in the {g} "
+                                f"instrument but better: {out[sid]} in another; scales of one "
+                                "id must share their direction")
+            out[sid] = sc.better
+    return out
+
+
+def _ranking_columns(clean: pd.DataFrame, item: str) -> list[str]:
+    return [c for c in clean.columns if c.startswith(f"{item}_") and c[len(item) + 1:].isdigit()]
+
+
+def respondent_measures(ctx: StageContext, group: str, scores: pd.DataFrame):
+    """:func:`measures_of` for one group of the study."""
+    return measures_of(scores, ctx.table("responses", f"{group}_clean"), ctx.instrument(group),
+                       group)
+
+
+def measures_of(scores: pd.DataFrame, clean: pd.DataFrame, inst, group: str):
+    """Respondent-level measures of one group: its scales, PVQ values, Rokeach ranks (only
+    complete rankings 1..k; others missing) and life-success / success-way choices (0/1; a
+    respondent who chose nothing is missing). Returns (data, {measure: [variables]})."""
+    ids = ["resp_id", "school_id", "class_id", "wave"]
+    scales = [s for s in inst.scales if s in scores]
+    d = scores.loc[scores.group == group, [c for c in ids if c in scores] + scales]
+    kinds = {"scale": [s for s in scales if inst.scales[s].role != "pvq_value"],
+             "pvq": [s for s in scales if inst.scales[s].role == "pvq_value"]}
+    extra = clean[["resp_id", "wave"]].copy()
+    for item in ("rok_term", "rok_instr"):
+        cols = _ranking_columns(clean, item)
+        if not cols:
+            continue
+        r = clean[cols].apply(pd.to_numeric, errors="coerce")
+        k = len(cols)
+        full = r.notna().all(axis=1) & (np.sort(r.fillna(-1).to_numpy(), axis=1)
+                                        == np.arange(1, k + 1)).all(axis=1)
+        extra[cols] = r.where(full, np.nan)
+        kinds[item] = cols
+    for item in ("life_success", "success_ways"):
+        cols = _ranking_columns(clean, item)
+        if not cols:
+            continue
+        r = clean[cols].apply(pd.to_numeric, errors="coerce")
+        chose = (r == 1).any(axis=1)
+        extra[cols] = (r == 1).astype(float).where(chose, np.nan)
+        kinds[item] = cols
+    if len(extra.columns) > 2:
+        d = d.merge(extra.drop_duplicates(["resp_id", "wave"]), on=["resp_id", "wave"],
+                    how="left")
+    return d, {k: v for k, v in kinds.items() if v}
+
+
+def municipality_change(ctx: StageContext, scores: pd.DataFrame, better: dict, waves: list,
+                        kw: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(change_municipality, trend_municipality): every wave vs the first, per group and
+    measure, from one design spanning the waves (schools re-surveyed as PSUs)."""
+    p = ctx.params("design")
+    spec = FrameSpec.from_config(p)
+    lonely = p.get("lonely_psu", "certainty")
+    frame = ctx.read("frame")
+    changes, trends = [], []
+    for g in ctx.groups:
+        data, kinds = respondent_measures(ctx, g, scores)
+        data = attach_design(data, frame, g, spec)
+        data = data[data["weight"].notna()].reset_index(drop=True)
+        try:
+            des = survey_design(data, ids=["school_id", "psu2"], strata="stratum",
+                                weight="weight", lonely_psu=lonely,
+                                fpc=["fpc_schools", "fpc_units" if g != "teachers" else None])
+        except DataError as exc:
+            raise DataError(f"dynamics, design of all waves of {g} (schools as PSUs re-surveyed "
+                            f"in every wave; design.lonely_psu = {lonely!r}): {exc}") from None
+        for measure, variables in kinds.items():
+            direction = ("none" if measure in _VALUE_MEASURES else
+                         {v: better.get(v, "higher") for v in variables})
+            ch = D.design_wave_change(des, variables, base=waves[0], compare=waves[1:],
+                                      better=direction, **kw)
+            changes.append(ch.assign(group=g, measure=measure))
+            est = svy_mean(des, variables, by=["wave"], ci="t")
+            trends.append(D.trend_table(est, by=None, changes=ch).assign(group=g,
+                                                                          measure=measure))
+    front = ["group", "measure", "variable"]
+    ch = pd.concat(changes, ignore_index=True)
+    tr = pd.concat(trends, ignore_index=True)
+    return (ch[front + [c for c in ch.columns if c not in front]],
+            tr[front + [c for c in tr.columns if c not in front]])
+
+
+def programme_schools(ctx: StageContext, p: dict) -> list:
+    """Programme schools: ``dynamics.programme_schools``, else the passport's ``in_programme``
+    flag (1 in any year), else none."""
+    if p.get("programme_schools"):
+        return list(p["programme_schools"])
+    if ctx.has("passport"):
+        pas = ctx.read("passport")
+        if "in_programme" in pas:
+            flag = pd.to_numeric(pas["in_programme"], errors="coerce") == 1
+            return sorted(pas.loc[flag, "school_id"].unique().tolist())
+    return []
 
 
 def run(ctx: StageContext) -> None:
@@ -24,17 +157,33 @@ def run(ctx: StageContext) -> None:
     est = ctx.table("design", "estimates_by_school")
     est_all = ctx.table("design", "estimates_municipality")
     waves = sorted(est.wave.unique())
-    better = {v: "lower" for v in (p["lower_is_better"] or LOWER_IS_BETTER)}
+    better = scale_directions(ctx, p.get("lower_is_better"))
     kw = dict(adjust=p.get("adjust", "holm"), alpha=p.get("alpha", 0.05),
               min_change=p.get("min_change", 0.0))
+    scores = ctx.table("scoring", "respondent_scores")
     if len(waves) >= 2:
-        ch = D.wave_change(est, by=["school_id", "group"], base=waves[0], compare=waves[-1],
-                           family=["variable"], better=better, **kw)
+        # the smallest change that matters: a share of the respondents' SD in the first wave
+        first = scores[scores.wave == waves[0]]
+        sd = (first.melt(id_vars="group", value_vars=[v for v in est.variable.unique()
+                                                      if v in first], var_name="variable")
+              .groupby(["group", "variable"])["value"].std().rename("sd").reset_index())
+        k_sd = p.get("meaningful_change_sd", 0.3)
+        est_m = est.merge(sd, on=["group", "variable"], how="left")
+        est_m["meaningful_change"] = k_sd * est_m["sd"]
+        ch = D.wave_change(est_m.drop(columns="sd"), by=["school_id", "group"],
+                           base=waves[0], compare=waves[-1], family=["variable"],
+                           better=better, meaningful="meaningful_change", **kw)
         ctx.write(ch, "change_by_school")
         ctx.write(D.classification_summary(ch, by=["group", "variable"]), "change_summary")
-        ctx.write(D.wave_change(est_all, by=["group"], consecutive=True, better=better, **kw),
-                  "change_municipality")
-        scores = ctx.table("scoring", "respondent_scores")
+        chm, trend = municipality_change(ctx, scores, better, waves, kw)
+        ctx.write(chm, "change_municipality")
+        ctx.write(trend, "trend_municipality")
+        prog = programme_schools(ctx, p)
+        if prog:
+            st = scores[scores.group == "students"]
+            ctx.write(D.programme_did(st, [o for o in PROGRAMME_OUTCOMES if o in st],
+                                      programme=prog, base=waves[0], compare=waves[-1]),
+                      "programme_effect")
         eff = [D.wave_effect_sizes(scores.dropna(subset=[value]), value,
                                    by=["school_id", "group"], base=waves[0],
                                    compare=waves[-1], measure=measure).assign(variable=value)
@@ -45,7 +194,8 @@ def run(ctx: StageContext) -> None:
         ranks = ctx.table("scoring", "rok_term_hierarchy")
         ctx.write(D.hierarchy_change(ranks, item="category", score="mean_rank", by="group",
                                      base=waves[0], compare=waves[-1]), "values_change")
-    ctx.write(D.trend_table(est_all, by=["group"]), "trend_municipality")
+    else:
+        ctx.write(D.trend_table(est_all, by=["group"]), "trend_municipality")
 
     tables = {"results": ctx.read("results") if ctx.has("results") else None,
               "passport": ctx.read("passport") if ctx.has("passport") else None,

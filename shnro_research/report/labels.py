@@ -119,6 +119,8 @@ VALUE_LABELS: dict[str, tuple[str, str]] = {
     "positive": ("положительная", "positive"),
     "negative": ("отрицательная", "negative"),
     "no change": ("без изменений", "no change"),
+    "cannot tell": ("нельзя судить", "cannot tell"),
+    "changed": ("изменилось", "changed"),
     "stably_low": ("стабильно низкие результаты", "stably low"),
     "stably_high": ("стабильно высокие результаты", "stably high"),
     "unstable": ("нестабильные результаты", "persistently unstable"),
