@@ -126,6 +126,7 @@ def test_results_planted_problems():
     assert (r["row"], r["column"], r["value"]) == (3, "high_pct", "много")
     # a procedure given by its label is a valid key; its −9 mean score is NaN, not a number
     assert list(res.clean["school_id"]) == ["S02"]
+    assert res.clean["year"].tolist() == [2022] and str(res.clean["year"].dtype) == "Int64"
     assert np.isnan(res.clean["mean_score"].iloc[0])
 
 

@@ -340,6 +340,9 @@ def validate_table(data: pd.DataFrame | ReadResult, instrument: Instrument | str
             wrong = present & ~ok
             log.add(wrong, k, raw, "invalid_key", exp, ACTION_ROW_EXCLUDED)
             bad_key |= wrong
+            if not codes and not pd.api.types.is_integer_dtype(raw):
+                # years as whole numbers ('2022', 2022.0 -> 2022): the kept rows all are
+                clean[k] = pd.Series(np.where(ok, x, np.nan)).astype("Int64")
     if keys:
         kf = pd.DataFrame({k: _key_norm(df[k]) for k in keys})
         dup = np.zeros(n, dtype=bool)
