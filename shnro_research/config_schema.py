@@ -139,6 +139,16 @@ class IndicatorsBlock(_Strict):
     region: File | None = None
 
 
+class BreakdownsBlock(_Strict):
+    """Design-based breakdowns of the design stage (group means and cross-tables by factors)."""
+    by: list[Annotated[str, Field(min_length=1)]] = ["sex", "grade", "plans", "ses_group",
+                                                     "family_income"]
+    measures: list[Annotated[str, Field(min_length=1)]] = ["tension", "rel_satisfaction",
+                                                           "motivation", "anxiety"]
+    categorical: list[Annotated[str, Field(min_length=1)]] = ["plans", "marks"]
+    adjust: Literal[ADJUST] = "holm"
+
+
 class ReportBlock(_Strict):
     min_cell: int = Field(5, ge=1)
 
@@ -156,6 +166,7 @@ class StudyConfig(_Strict):
     typology: TypologyBlock = TypologyBlock()
     dynamics: DynamicsBlock = DynamicsBlock()
     indicators: IndicatorsBlock = IndicatorsBlock()
+    breakdowns: BreakdownsBlock = BreakdownsBlock()
     report: ReportBlock = ReportBlock()
     output: str = "output"
     truth: str | None = None

@@ -46,6 +46,13 @@ def _levels(s: pd.Series) -> list:
         return sorted(vals.tolist(), key=str)
 
 
+def _str(v) -> str:
+    """A level as text: 2.0 -> "2" (codes read as floats), else ``str``."""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def _proportion_cov(design: Design, X: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted proportions of the indicator columns ``X`` among the rows ``ok`` and their design
     covariance (the rows outside ``ok`` stay in the design with zero scores: R
@@ -238,7 +245,7 @@ def svyttest(design: Design, variable: str, group: str, *, level: float = 0.95) 
     fit = svy_glm(d2, y=variable, x=cols, family="gaussian", level=level)
     t = fit.tidy(level).iloc[1]
     return tidy(pd.DataFrame([{
-        "variable": variable, "by": group, "contrast": f"{levels[1]} - {levels[0]}",
+        "variable": variable, "by": group, "contrast": f"{_str(levels[1])} - {_str(levels[0])}",
         "method": METHOD_T, "est": t["est"], "se": t["se"], "ci_low": t["ci_low"],
         "ci_high": t["ci_high"], "df": t["df"], "n": int(t["n"]), "statistic": t["statistic"],
         "p_value": t["p_value"]}]))

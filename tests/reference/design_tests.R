@@ -50,6 +50,13 @@ out$apistrat <- cases(dstrat)
 cl <- prep(read.csv(file.path(ref, "survey_apiclus1/data.csv")))
 dclus1 <- svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = cl)
 out$apiclus1 <- cases(dclus1)
+## breakdowns: a pairwise contrast on the subset of two levels; row proportions of a cross-table
+out$apiclus1$ttest_api00_stype_EH <- ttest(api00 ~ stype, subset(dclus1, stype %in% c("E", "H")))
+out$apiclus1$ttest_api00_stype_HM <- ttest(api00 ~ stype, subset(dclus1, stype %in% c("H", "M")))
+b <- svyby(~awards, ~stype, dclus1, svymean)
+out$apiclus1$awards_by_stype <- list(stype = as.character(b$stype), No = b$awardsNo,
+                                     Yes = b$awardsYes, se_No = b$se.awardsNo,
+                                     se_Yes = b$se.awardsYes)
 ## ---- apiclus1 as JK1 replicate design (weights vendored in design_apiclus1_jk1_repweights.csv)
 rw <- as.matrix(read.csv(file.path(ref, "design_apiclus1_jk1_repweights.csv")))
 rclus1 <- svrepdesign(data = cl, repweights = rw, weights = ~pw, type = "JK1",
