@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +39,21 @@ sys.path.insert(0, str(ROOT))
 
 STEPS = ("generate", "write", "instruments", "responses", "scoring", "design", "context",
          "models", "dynamics", "report")
+
+
+def _watch_stages(output: Path, t0: float, stop) -> None:
+    """Print ``{"stage_done": name, "at": seconds}`` when a stage's ``_stage.json`` appears, so a
+    size stopped by ``--max-minutes`` still reports the stages it finished (approximate:
+    polled every second, the stage key computation included)."""
+    seen: set[str] = set()
+    while not stop.wait(1.0):
+        for marker in sorted(output.glob("*/_stage.json")):
+            name = marker.parent.name.split("_", 1)[-1]
+            if name not in seen and marker.stat().st_mtime >= time.time() - (
+                    time.perf_counter() - t0):
+                seen.add(name)
+                print(json.dumps({"stage_done": name, "at": time.perf_counter() - t0}),
+                      flush=True)
 
 
 def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int) -> dict:
@@ -54,9 +70,16 @@ def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int) -> dict:
     write_demo(study, folder, format=fmt)
     sec["write"] = time.perf_counter() - t0
     del study
+    print(json.dumps({"partial": sec}), flush=True)
     t0 = time.perf_counter()
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_stages, args=(folder / "output", t0, stop),
+                               daemon=True)
+    watcher.start()
     results = run_study(folder / "study.yaml", force=True, progress=False)
     total_run = time.perf_counter() - t0
+    stop.set()
+    watcher.join()
     for r in results:
         sec[r.stage] = r.seconds
     sec["run_study"] = total_run
@@ -74,8 +97,21 @@ def run_size(n: int, args, workdir: Path) -> dict | None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True,
                               timeout=args.max_minutes * 60)
-    except subprocess.TimeoutExpired:
-        print(f"  {n} schools: stopped after {args.max_minutes} min (--max-minutes)", flush=True)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        done, before, prev = [], {}, 0.0
+        for line in out.splitlines():
+            if line.startswith("{"):
+                msg = json.loads(line)
+                if "partial" in msg:
+                    before = msg["partial"]
+                elif "stage_done" in msg:
+                    done.append(f"{msg['stage_done']} {msg['at'] - prev:.0f}")
+                    prev = msg["at"]
+        print(f"  {n} schools: stopped after {args.max_minutes} min (--max-minutes); "
+              + ", ".join(f"{k} {v:.0f}" for k, v in before.items())
+              + (", stages finished (s, approximate): " + ", ".join(done) if done else ""),
+              flush=True)
         return None
     if proc.returncode != 0:
         print(f"  {n} schools failed:\n{proc.stderr[-3000:]}", flush=True)
