@@ -57,8 +57,8 @@ class _Ctx:
 
 
 def test_school_whose_teachers_burnout_rose_is_negative():
-    from shnro_research.pipeline.dynamics import scale_directions
-    better = scale_directions(_Ctx())
+    from shnro_research.pipeline.dynamics import _scale_directions
+    better = _scale_directions(_Ctx())
     est = pd.DataFrame({"school_id": "S01", "group": "teachers", "wave": [2022, 2024] * 3,
                         "variable": np.repeat(["burnout_accomplishment", "burnout_exhaustion",
                                                "leadership"], 2),
@@ -68,7 +68,7 @@ def test_school_whose_teachers_burnout_rose_is_negative():
     assert res["burnout_exhaustion"] == "negative"
     assert res["leadership"] == "positive"
     # dynamics.lower_is_better replaces the instruments' declarations
-    assert scale_directions(_Ctx(), ["leadership"])["burnout_accomplishment"] == "higher"
+    assert _scale_directions(_Ctx(), ["leadership"])["burnout_accomplishment"] == "higher"
 
 
 # ------------------------------------------------------------------ "cannot tell" and the MDC
@@ -155,11 +155,11 @@ def _within_school_changes(study):
     effects and school-clustered SEs (the within-school change, as in a two-level model)."""
     from shnro_research.models import ols
     from shnro_research.pipeline import read_table
-    from shnro_research.pipeline.dynamics import measures_of
+    from shnro_research.pipeline.dynamics import _measures_of
     scores = read_table(study, "scoring", "respondent_scores")
     rows = []
     for g in ("students", "parents", "teachers"):
-        data, kinds = measures_of(scores, read_table(study, "responses", f"{g}_clean"),
+        data, kinds = _measures_of(scores, read_table(study, "responses", f"{g}_clean"),
                                   study.instrument(g), g)
         first = data["wave"].min()
         for measure, variables in kinds.items():

@@ -47,7 +47,7 @@ def programme_did(data: pd.DataFrame, outcomes: str | Sequence[str], *, programm
     -------
     DataFrame
         One row per outcome: ``variable``, ``term`` ("programme:post"), ``est`` (b3), ``se``,
-        ``ci_low``, ``ci_high``, ``df``, ``statistic``, ``p_value``, ``n`` (respondents),
+        ``ci_low``, ``ci_high``, ``df``, ``n`` (respondents), ``statistic``, ``p_value``,
         ``n_schools``, ``n_programme_schools``, ``change_programme`` and ``change_other``
         (raw mean changes, b2 + b3 and b2), ``wave_base``, ``wave_compare``, ``cov`` and
         ``note`` (design, test and what it can show).
@@ -88,8 +88,8 @@ def programme_did(data: pd.DataFrame, outcomes: str | Sequence[str], *, programm
         other = t[t["term"] == "_post"].iloc[0]["est"]
         rows.append({"variable": y, "term": "programme:post", "est": r["est"], "se": r["se"],
                      "ci_low": r["ci_low"], "ci_high": r["ci_high"], "df": r.get("df", np.nan),
-                     "statistic": r.get("statistic", np.nan), "p_value": r["p_value"],
-                     "n": len(dy), "n_schools": dy[school].nunique(),
+                     "n": len(dy), "statistic": r.get("statistic", np.nan),
+                     "p_value": r["p_value"], "n_schools": dy[school].nunique(),
                      "n_programme_schools": dy.loc[dy["_programme"] == 1, school].nunique(),
                      "change_programme": other + r["est"], "change_other": other,
                      "wave_base": base, "wave_compare": compare, "cov": cov,

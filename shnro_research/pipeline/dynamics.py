@@ -42,7 +42,7 @@ _VALUE_MEASURES = ("pvq", "rok_term", "rok_instr", "life_success", "success_ways
 PROGRAMME_OUTCOMES = ("tension", "motivation", "anxiety")
 
 
-def scale_directions(ctx: StageContext, lower_is_better=None) -> dict[str, str]:
+def _scale_directions(ctx: StageContext, lower_is_better=None) -> dict[str, str]:
     """``{scale: "higher" | "lower"}`` from the instruments' ``better`` fields, or, when
     ``lower_is_better`` is given (``dynamics.lower_is_better``), from that list alone."""
     out: dict[str, str] = {}
@@ -63,13 +63,13 @@ def _ranking_columns(clean: pd.DataFrame, item: str) -> list[str]:
     return [c for c in clean.columns if c.startswith(f"{item}_") and c[len(item) + 1:].isdigit()]
 
 
-def respondent_measures(ctx: StageContext, group: str, scores: pd.DataFrame):
+def _respondent_measures(ctx: StageContext, group: str, scores: pd.DataFrame):
     """:func:`measures_of` for one group of the study."""
-    return measures_of(scores, ctx.table("responses", f"{group}_clean"), ctx.instrument(group),
+    return _measures_of(scores, ctx.table("responses", f"{group}_clean"), ctx.instrument(group),
                        group)
 
 
-def measures_of(scores: pd.DataFrame, clean: pd.DataFrame, inst, group: str):
+def _measures_of(scores: pd.DataFrame, clean: pd.DataFrame, inst, group: str):
     """Respondent-level measures of one group: its scales, PVQ values, Rokeach ranks (only
     complete rankings 1..k; others missing) and life-success / success-way choices (0/1; a
     respondent who chose nothing is missing). Returns (data, {measure: [variables]})."""
@@ -103,7 +103,7 @@ def measures_of(scores: pd.DataFrame, clean: pd.DataFrame, inst, group: str):
     return d, {k: v for k, v in kinds.items() if v}
 
 
-def municipality_change(ctx: StageContext, scores: pd.DataFrame, better: dict, waves: list,
+def _municipality_change(ctx: StageContext, scores: pd.DataFrame, better: dict, waves: list,
                         kw: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(change_municipality, trend_municipality): every wave vs the first, per group and
     measure, from one design spanning the waves (schools re-surveyed as PSUs)."""
@@ -113,7 +113,7 @@ def municipality_change(ctx: StageContext, scores: pd.DataFrame, better: dict, w
     frame = ctx.read("frame")
     changes, trends = [], []
     for g in ctx.groups:
-        data, kinds = respondent_measures(ctx, g, scores)
+        data, kinds = _respondent_measures(ctx, g, scores)
         data = attach_design(data, frame, g, spec)
         data = data[data["weight"].notna()].reset_index(drop=True)
         try:
@@ -139,7 +139,7 @@ def municipality_change(ctx: StageContext, scores: pd.DataFrame, better: dict, w
             tr[front + [c for c in tr.columns if c not in front]])
 
 
-def programme_schools(ctx: StageContext, p: dict) -> list:
+def _programme_schools(ctx: StageContext, p: dict) -> list:
     """Programme schools: ``dynamics.programme_schools``, else the passport's ``in_programme``
     flag (1 in any year), else none."""
     if p.get("programme_schools"):
@@ -157,7 +157,7 @@ def run(ctx: StageContext) -> None:
     est = ctx.table("design", "estimates_by_school")
     est_all = ctx.table("design", "estimates_municipality")
     waves = sorted(est.wave.unique())
-    better = scale_directions(ctx, p.get("lower_is_better"))
+    better = _scale_directions(ctx, p.get("lower_is_better"))
     kw = dict(adjust=p.get("adjust", "holm"), alpha=p.get("alpha", 0.05),
               min_change=p.get("min_change", 0.0))
     scores = ctx.table("scoring", "respondent_scores")
@@ -175,10 +175,10 @@ def run(ctx: StageContext) -> None:
                            better=better, meaningful="meaningful_change", **kw)
         ctx.write(ch, "change_by_school")
         ctx.write(D.classification_summary(ch, by=["group", "variable"]), "change_summary")
-        chm, trend = municipality_change(ctx, scores, better, waves, kw)
+        chm, trend = _municipality_change(ctx, scores, better, waves, kw)
         ctx.write(chm, "change_municipality")
         ctx.write(trend, "trend_municipality")
-        prog = programme_schools(ctx, p)
+        prog = _programme_schools(ctx, p)
         if prog:
             st = scores[scores.group == "students"]
             ctx.write(D.programme_did(st, [o for o in PROGRAMME_OUTCOMES if o in st],
