@@ -105,3 +105,45 @@ def test_demo_breakdown_tables(demo_tables):
     assert (x["variable"] != x["by"]).all()
     assert x[["statistic", "f_df", "df_denominator", "chisq_statistic", "chisq_df"]].notna().all().all()
     assert x["method"].str.contains("Rao-Scott").all()
+
+
+class _Ctx:
+    """The two things _breakdown_columns reads of a stage context."""
+
+    def __init__(self, groups):
+        from shnro_research.instruments import load_instrument
+        self.groups = groups
+        self._inst = {g: load_instrument(g) for g in groups}
+
+    def instrument(self, g):
+        return self._inst[g]
+
+
+def test_config_names_checked_against_the_instruments():
+    from shnro_research.config_schema import BreakdownsBlock
+    from shnro_research.errors import ConfigError
+    from shnro_research.pipeline.design import _breakdown_columns
+    default = BreakdownsBlock().model_dump()
+    cols = _breakdown_columns(_Ctx(["students", "parents", "teachers"]), default)
+    assert cols["students"]["by"] == ["sex", "grade", "plans", "ses_group"]
+    assert cols["parents"]["by"] == ["family_income"]
+    assert cols["teachers"]["measures"] == ["tension", "rel_satisfaction"]
+    # the defaults name items a study may lack: a teachers-only study runs without breakdowns
+    assert _breakdown_columns(_Ctx(["teachers"]), default)["teachers"]["by"] == []
+    with pytest.raises(ConfigError, match=r"breakdowns\.by: \['religion'\]"):
+        _breakdown_columns(_Ctx(["students"]), {**default, "by": ["sex", "religion"]})
+    with pytest.raises(ConfigError, match=r"breakdowns\.measures"):
+        _breakdown_columns(_Ctx(["students"]), {**default, "measures": ["tenshion"]})
+
+
+@pytest.mark.parametrize("text,message", [
+    ("breakdowns: {bye: [sex]}", "breakdowns.bye: unknown key; did you mean 'by'"),
+    ("breakdowns: {adjust: tukey}", "breakdowns.adjust"),
+    ("breakdowns: {measures: tension}", "breakdowns.measures"),
+])
+def test_config_block_refuses_unknown_keys_and_values(text, message):
+    from shnro_research.config_schema import parse_config
+    from shnro_research.errors import ConfigError
+    with pytest.raises(ConfigError, match=message):
+        parse_config(text)
+    assert parse_config("breakdowns:").breakdowns.adjust == "holm"

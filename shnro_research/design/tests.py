@@ -179,10 +179,10 @@ def svychisq(design: Design, row: str, col: str, *,
     return tidy(pd.DataFrame(out))
 
 
-def _with_dummies(design: Design, group: str, levels: list) -> tuple[Design, list[str]]:
-    """A copy of the design whose data hold 0/1 columns of ``levels[1:]`` (NaN where ``group``
+def _with_dummies(design: Design, by: str, levels: list) -> tuple[Design, list[str]]:
+    """A copy of the design whose data hold 0/1 columns of ``levels[1:]`` (NaN where ``by``
     is missing)."""
-    g = design.data[group]
+    g = design.data[by]
     miss = g.isna().to_numpy()
     cols, extra = [], {}
     for k, lev in enumerate(levels[1:]):
@@ -201,7 +201,7 @@ def _numeric(design: Design, variable: str) -> None:
 
 
 @public
-def svyttest(design: Design, variable: str, group: str, *, level: float = 0.95) -> pd.DataFrame:
+def svyttest(design: Design, variable: str, by: str, *, level: float = 0.95) -> pd.DataFrame:
     """Design-based t-test of the difference of two domain means (R ``svyttest(y ~ g, design)``).
 
     Parameters
@@ -209,9 +209,10 @@ def svyttest(design: Design, variable: str, group: str, *, level: float = 0.95) 
     design : SurveyDesign or ReplicateDesign
     variable : str
         Numeric column.
-    group : str
-        Column with exactly two observed levels; the difference is second level − first level
-        (R factor order: sorted values, or the categories of a Categorical).
+    by : str
+        The grouping column (``by`` in this package's vocabulary: ``group`` is the respondent
+        group only), with exactly two observed levels; the difference is second level − first
+        level (R factor order: sorted values, or the categories of a Categorical).
     level : float
         Confidence level of the interval.
 
@@ -236,23 +237,23 @@ def svyttest(design: Design, variable: str, group: str, *, level: float = 0.95) 
     _check_design(design)
     check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     _numeric(design, variable)
-    check_columns(design.data, [group], "design data")
-    levels = _levels(design.data[group])
+    check_columns(design.data, [by], "design data")
+    levels = _levels(design.data[by])
     if len(levels) != 2:
-        raise DataError(f"svyttest: group {group!r} must have exactly two observed levels; "
+        raise DataError(f"svyttest: 'by' column {by!r} must have exactly two observed levels; "
                         f"got {len(levels)}: {levels[:6]}")
-    d2, cols = _with_dummies(design, group, levels)
+    d2, cols = _with_dummies(design, by, levels)
     fit = svy_glm(d2, y=variable, x=cols, family="gaussian", level=level)
     t = fit.tidy(level).iloc[1]
     return tidy(pd.DataFrame([{
-        "variable": variable, "by": group, "contrast": f"{_str(levels[1])} - {_str(levels[0])}",
+        "variable": variable, "by": by, "contrast": f"{_str(levels[1])} - {_str(levels[0])}",
         "method": METHOD_T, "est": t["est"], "se": t["se"], "ci_low": t["ci_low"],
         "ci_high": t["ci_high"], "df": t["df"], "n": int(t["n"]), "statistic": t["statistic"],
         "p_value": t["p_value"]}]))
 
 
 @public
-def svy_means_test(design: Design, variable: str, group: str) -> pd.DataFrame:
+def svy_means_test(design: Design, variable: str, by: str) -> pd.DataFrame:
     """Wald F test that a numeric variable has the same mean in every level of a factor
     (R ``regTermTest(svyglm(y ~ g, design), ~g)``).
 
@@ -275,12 +276,12 @@ def svy_means_test(design: Design, variable: str, group: str) -> pd.DataFrame:
     """
     _check_design(design)
     _numeric(design, variable)
-    check_columns(design.data, [group], "design data")
-    levels = _levels(design.data[group])
+    check_columns(design.data, [by], "design data")
+    levels = _levels(design.data[by])
     if len(levels) < 2:
-        raise DataError(f"svy_means_test: group {group!r} needs at least two observed levels; "
-                        f"got {levels}")
-    d2, cols = _with_dummies(design, group, levels)
+        raise DataError(f"svy_means_test: 'by' column {by!r} needs at least two observed "
+                        f"levels; got {levels}")
+    d2, cols = _with_dummies(design, by, levels)
     fit = svy_glm(d2, y=variable, x=cols, family="gaussian")
     b = fit.coef[1:]
     V = fit.vcov[1:, 1:]
@@ -288,6 +289,6 @@ def svy_means_test(design: Design, variable: str, group: str) -> pd.DataFrame:
     F = float(b @ np.linalg.solve(V, b)) / k
     ddf = fit.df_resid
     return tidy(pd.DataFrame([{
-        "variable": variable, "by": group, "method": METHOD_WALD, "df_denominator": float(ddf),
+        "variable": variable, "by": by, "method": METHOD_WALD, "df_denominator": float(ddf),
         "statistic": F, "df": float(k), "n": fit.n,
         "p_value": float(stats.f.sf(F, k, ddf)) if ddf > 0 else np.nan}]))
