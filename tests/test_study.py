@@ -196,7 +196,8 @@ def test_planted_changes_detected_and_no_false_changes(demo_run, truth):
     planted = st[st.school_id.isin(prog)]
     assert (planted.classification == "positive").all()      # tension down, motivation up
     others = ch[~ch.school_id.isin(prog) & (ch.group != "teachers")]
-    false_rate = (others.classification != "no change").mean()
+    # a false change is a significant one; "cannot tell" (underpowered) is not a claim
+    false_rate = others.classification.isin(["positive", "negative", "changed"]).mean()
     assert false_rate <= 0.05
 
 

@@ -45,4 +45,5 @@ def run(ctx: StageContext) -> None:
         thresholds=tuple(ctx.params("scoring")["tension_thresholds"]),
         typology=ctx.params("typology"), alpha=ctx.params("dynamics")["alpha"],
         adjust=ctx.params("dynamics")["adjust"], index_weights=ctx.params("context")["weights"],
+        meaningful_sd=ctx.params("dynamics")["meaningful_change_sd"],
         achievement=achievement_table(indicators, lang=ctx.lang))

@@ -203,7 +203,7 @@ def caterpillar(effects: pd.DataFrame, *, school: str = "school_id", est: str = 
 # dynamics between waves (tables of shnro_research.dynamics)
 # --------------------------------------------------------------------------------------------
 
-_CLASSES = ("positive", "negative", "no change", "no data")
+_CLASSES = ("positive", "negative", "changed", "no change", "cannot tell", "no data")
 
 
 def _sorted_levels(values: Sequence) -> list:
@@ -283,8 +283,8 @@ def plot_trend(table: pd.DataFrame, *, x: str = "wave", hue: str | None = "group
     return fig
 
 
-_CLASS_COLOURS = {"positive": "#2a9d8f", "negative": "#e76f51", "no change": "#8d99ae",
-                  "no data": "#d9d9d9"}
+_CLASS_COLOURS = {"positive": "#2a9d8f", "negative": "#e76f51", "changed": "#e9c46a",
+                  "no change": "#8d99ae", "cannot tell": "#c9ccd5", "no data": "#d9d9d9"}
 
 
 def plot_change(changes: pd.DataFrame, *, label: str | Sequence[str] = ("school_id", "group"),

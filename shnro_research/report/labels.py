@@ -61,6 +61,8 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "need": ("Потребность", "Need"),
     "rules": ("Правила", "Rules"),
     "municipality": ("Муниципалитет", "Municipality"),
+    "by": ("Признак", "Factor"),
+    "category": ("Группа", "Group"),
     "verdict": ("Вывод", "Verdict"),
     "mean_importance": ("Важность", "Importance"),
     "mean_realisation": ("Реализованность", "Realisation"),
@@ -105,6 +107,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
 #: Values of key columns that are translated (respondent groups, levels).
 VALUE_LABELS: dict[str, tuple[str, str]] = {
     "students": ("Учащиеся", "Students"),
+    "ses_group": ("Группа по СЭС (терциль)", "SES group (tercile)"),
     "parents": ("Родители", "Parents"),
     "teachers": ("Учителя", "Teachers"),
     "low": ("низкий", "low"),

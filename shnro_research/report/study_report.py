@@ -37,7 +37,8 @@ def _ru(lang: str, ru: str, en: str) -> str:
 def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                        glossary: dict[str, str], min_cell: int,
                        thresholds: tuple[float, float, float], typology: dict,
-                       alpha: float, adjust: str, index_weights: str, achievement: pd.DataFrame) -> None:
+                       alpha: float, adjust: str, index_weights: str, meaningful_sd: float,
+                       achievement: pd.DataFrame) -> None:
     """Write the study report, its tables in every paper format, its figures and the cards.
 
     ``glossary`` maps the study's ids (scales, items, components, indicators) to their labels
@@ -264,6 +265,34 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
          table("weight_diagnostics", wd[["group", "wave", "n", "weight_sum", "cv", "n_eff", "deff"]],
                _ru(lang, "Диагностика весов", "Weight diagnostics"))]))
 
+    # 8a. breakdowns by sex, grade, plans, SES ------------------------------------------------
+    if tables.has_table("design", "breakdowns_means"):
+        bm = tables.table("design", "breakdowns_means")
+        bm = bm[(bm.wave == last) & (bm.group == "students")]
+        if len(bm):
+            sections.append(Section(_ru(lang, "Различия между группами учащихся",
+                                        "Differences between groups of students"),
+                                    [_ru(lang, "Средние с учётом многоступенчатой выборки "
+                                              "(страты, школы, классы; линеаризация Тейлора). "
+                                              "Равенство средних проверено t-критерием по "
+                                              "дизайну для двух групп и F-критерием Вальда для "
+                                              "большего числа; p скорректированы (Холм) по всем "
+                                              "тестам таблицы. Различия — описательные, не "
+                                              "причинные.",
+                                         "Means under the multistage design (strata, schools, "
+                                         "classes; Taylor linearisation). Equal means tested by "
+                                         "the design-based t test for two groups and the Wald F "
+                                         "test for more; p adjusted (Holm) over the table's "
+                                         "tests. The differences are descriptive, not causal.")],
+                                    [table("breakdowns_students", bm[[
+                                        "variable", "by", "by_category_label", "est", "ci_low",
+                                        "ci_high", "n", "p_adjusted"]].rename(
+                                        columns={"by_category_label": "category"}),
+                                        _ru(lang, f"Показатели учащихся по полу, классу, планам и "
+                                                  f"СЭС, {last}",
+                                            f"Students' measures by sex, grade, plans and SES, "
+                                            f"{last}"))]))
+
     # 9. context; 10. models ----------------------------------------------------------------------
     w = tables.table("context", "weights")
     sections.append(Section(t["context"], [
@@ -352,19 +381,29 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                    lang=lang),
                                _ru(lang, "Динамика показателей по муниципалитету (95% ДИ)",
                                    "Municipality trends (95% CI)")))
+        scales = chm[chm["measure"] == "scale"] if "measure" in chm else chm
         dyn_tables += [
-            table("change_municipality", chm[["group", "variable", "wave_base", "wave_compare",
-                                              "est", "se", "p_adjusted", "classification"]],
-                  _ru(lang, "Изменения между соседними волнами по муниципалитету",
-                      "Change between consecutive waves, municipality")),
+            table("change_municipality", scales[["group", "variable", "wave_base", "wave_compare",
+                                                 "est", "ci_low", "ci_high", "p_adjusted",
+                                                 "classification"]],
+                  _ru(lang, "Изменения шкал по муниципалитету относительно первой волны",
+                      "Change of the scales in the municipality since the first wave"),
+                  note=_ru(lang, "Оценки с учётом дизайна; ковариация повторно обследованных "
+                                 "школ учтена; p скорректированы внутри группы и вида показателей.",
+                           "Design-based; the covariance of re-surveyed schools is taken into "
+                           "account; p adjusted within group and kind of measure.")),
             table("change_summary", chs, _ru(lang, "Доли школ с положительной, отрицательной динамикой и без изменений",
                                              "Shares of schools with positive, negative and no change"))]
     sections.append(Section(t["dynamics"], [
-        _ru(lang, "Разность первой и последней волны по каждой школе и группе, стандартная ошибка "
-                   "независимых выборок, p скорректированы методом Холма; «без изменений», если "
-                   "изменение незначимо.",
-            "Difference between the first and last wave per school and group, SE of independent "
-            "samples, Holm-adjusted p; 'no change' when not significant.")],
+        _ru(lang, "По муниципалитету: изменение каждой волны относительно первой с учётом "
+                  "многоступенчатой выборки и ковариации повторно обследованных школ. По школам: "
+                  "разность первой и последней волны; незначимое изменение названо «без "
+                  "изменений», только если минимально обнаружимое изменение не больше значимого "
+                  f"({g(meaningful_sd)} SD), иначе — «нельзя судить».",
+            "Municipality: the change of each wave since the first, design-based with the "
+            "covariance of re-surveyed schools. Schools: first vs last wave; a non-significant "
+            "change is 'no change' only when the minimum detectable change is no larger than a "
+            f"meaningful one ({g(meaningful_sd)} SD), otherwise 'cannot tell'.")],
         dyn_tables, dyn_figs))
     ind = tables.table("dynamics", "indicators")
     at = achievement
