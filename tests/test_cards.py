@@ -82,3 +82,27 @@ def test_cards_print_the_recommendation_and_its_rule(demo_run, recs):
         rule = by_key[row.rule]
         assert rule.ru[:40] in html
         assert "Статус школы" in html
+
+
+def test_cards_do_not_depend_on_the_number_of_workers(demo_run, tmp_path):
+    import filecmp
+
+    from shnro_research.report.cards import write_cards
+    from shnro_research.report.tables import TableStyle
+    study, _ = demo_run
+    names = [("models", "school_results"), ("models", "low_results"),
+             ("models", "resilient_schools"), ("models", "unfavourable_context"),
+             ("models", "typology"), ("scoring", "tension_by_school"),
+             ("scoring", "tension_group_comparison"), ("scoring", "teacher_agreement"),
+             ("design", "estimates_by_school"), ("design", "estimates_municipality"),
+             ("dynamics", "change_by_school")]
+    t = {n: read_table(study, s, n) for s, n in names}
+    logs = []
+    for w in (1, 2):
+        logs.append(write_cards(t, tmp_path / str(w), style=TableStyle(lang="ru"), lang="ru",
+                                last=max(study.waves), min_cell=5, high_threshold=50,
+                                alpha=0.05, glossary={}, workers=w))
+    files = sorted(p.name for p in (tmp_path / "1").iterdir())
+    same, diff, err = filecmp.cmpfiles(tmp_path / "1", tmp_path / "2", files, shallow=False)
+    assert not diff and not err and len(same) == len(files) > 0
+    pd.testing.assert_frame_equal(logs[0], logs[1])

@@ -9,6 +9,7 @@ a reader (and ``tests/test_cards.py``) can check it follows from the rule.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -150,54 +151,94 @@ def _change_table(school: str, ch: pd.DataFrame, style: TableStyle, lang: str) -
                                       "ci_low", "ci_high", "verdict"]]
 
 
+def _by_school(t: dict[str, pd.DataFrame]) -> tuple[dict, dict]:
+    """Each table with a ``school_id`` split once by school (school -> rows), so that a card
+    reads its own rows in O(1) instead of filtering every table for every school."""
+    split, whole = {}, {}
+    for name, df in t.items():
+        if "school_id" in df.columns:
+            key = df["school_id"].astype(str)
+            split[name] = ({str(k): g for k, g in df.groupby(key, sort=False)}, df.iloc[0:0])
+        else:
+            whole[name] = df
+    return split, whole
+
+
+def _card(school: str, t: dict[str, pd.DataFrame], *, style: TableStyle, lang: str, last: int,
+          min_cell: int, high_threshold: float, alpha: float, glossary: dict[str, str]):
+    """The tables of one school's card and its log rows."""
+    ru = lang == "ru"
+    p = school_profile(school, t, last=last, min_cell=min_cell,
+                       high_threshold=high_threshold, alpha=alpha)
+    recs = recommendations(p)
+    log = [{"school_id": school, "rule": r.key, "condition": r.condition,
+            **{k: p[k] for k in ("tension_students", "discrepancy", "low_results", "resilient",
+                                 "unfavourable", "rwg_pc_values", "motivation_below")}}
+           for r in recs]
+    sr = t["school_results"]
+    res = sr[["year", "result", "below_min_pct", "high_pct", "wellbeing_index"]]
+    est, mun = t["estimates_by_school"], t["estimates_municipality"]
+    e = est[est.wave == last][["group", "variable", "est", "ci_low", "ci_high", "n"]]
+    e = e.merge(mun[mun.wave == last][["group", "variable", "est"]].rename(
+        columns={"est": "municipality"}), on=["group", "variable"], how="left")
+    cards = [ReportTable("Статус школы" if ru else "Status of the school", _status_table(p, lang))]
+    if len(res):
+        cards.append(ReportTable("Результаты и индекс благополучия по годам" if ru else
+                                 "Results and well-being index by year",
+                                 relabel(res, glossary, lang)))
+    if len(e):
+        cards.append(ReportTable(
+            f"Показатели опроса, {last}: школа и муниципалитет" if ru else
+            f"Survey measures, {last}: school and municipality", relabel(e, glossary, lang)))
+    ch = _change_table(school, t["change_by_school"], style, lang)
+    if len(ch):
+        cards.append(ReportTable("Изменение с первой волны" if ru else
+                                 "Change since the first wave", relabel(ch, glossary, lang)))
+    text = [f"{i}. {r.ru if ru else r.en} ({'правило' if ru else 'rule'}: {r.condition})"
+            for i, r in enumerate(recs, 1)] or [
+        "Рисков по правилам рекомендаций не выявлено." if ru else
+        "No rule of the recommendations applies."]
+    cards.append(ReportTable("Рекомендации" if ru else "Recommendations",
+                             pd.DataFrame({("Рекомендация" if ru else "Recommendation"): text})))
+    return cards, log
+
+
+def _write_batch(jobs: list, folder, min_cell: int, style: TableStyle) -> None:
+    for school, cards in jobs:
+        write_school_card(school, cards, folder, min_n=min_cell, style=style)
+
+
 def write_cards(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: str,
                 last: int, min_cell: int, high_threshold: float, alpha: float,
-                glossary: dict[str, str]) -> pd.DataFrame:
-    """Write one card per school and return the recommendations log."""
-    ru = lang == "ru"
+                glossary: dict[str, str], workers: int | None = None) -> pd.DataFrame:
+    """Write one card per school and return the recommendations log.
+
+    The tables are split by school once; the cards (python-docx is the slow part) are written by
+    ``workers`` processes (default: the machine's cores for 50 schools or more, else one). The
+    files do not depend on the number of workers.
+    """
     schools = sorted(set(t["school_results"].school_id.astype(str))
                      | set(t["estimates_by_school"].school_id.astype(str)))
-    log = []
+    split, whole = _by_school(t)
+    jobs, log = [], []
     for school in schools:
-        p = school_profile(school, t, last=last, min_cell=min_cell,
-                           high_threshold=high_threshold, alpha=alpha)
-        recs = recommendations(p)
-        for r in recs:
-            log.append({"school_id": school, "rule": r.key, "condition": r.condition,
-                        **{k: p[k] for k in ("tension_students", "discrepancy", "low_results",
-                                             "resilient", "unfavourable", "rwg_pc_values",
-                                             "motivation_below")}})
-        sr = t["school_results"]
-        res = sr[sr.school_id == school][["year", "result", "below_min_pct", "high_pct",
-                                          "wellbeing_index"]]
-        est, mun = t["estimates_by_school"], t["estimates_municipality"]
-        e = est[(est.school_id == school) & (est.wave == last)][
-            ["group", "variable", "est", "ci_low", "ci_high", "n"]]
-        e = e.merge(mun[mun.wave == last][["group", "variable", "est"]].rename(
-            columns={"est": "municipality"}), on=["group", "variable"], how="left")
-        cards = [ReportTable("Статус школы" if ru else "Status of the school",
-                             _status_table(p, lang))]
-        if len(res):
-            cards.append(ReportTable("Результаты и индекс благополучия по годам" if ru else
-                                     "Results and well-being index by year",
-                                     relabel(res, glossary, lang)))
-        if len(e):
-            cards.append(ReportTable(
-                f"Показатели опроса, {last}: школа и муниципалитет" if ru else
-                f"Survey measures, {last}: school and municipality",
-                relabel(e, glossary, lang)))
-        ch = _change_table(school, t["change_by_school"], style, lang)
-        if len(ch):
-            cards.append(ReportTable("Изменение с первой волны" if ru else
-                                     "Change since the first wave", relabel(ch, glossary, lang)))
-        text = [f"{i}. {r.ru if ru else r.en} ({'правило' if ru else 'rule'}: {r.condition})"
-                for i, r in enumerate(recs, 1)] or [
-            "Рисков по правилам рекомендаций не выявлено." if ru else
-            "No rule of the recommendations applies."]
-        cards.append(ReportTable("Рекомендации" if ru else "Recommendations",
-                                 pd.DataFrame({("Рекомендация" if ru else "Recommendation"): text})))
-        write_school_card(school, cards, folder, min_n=min_cell, style=style)
-    out = pd.DataFrame(log, columns=["school_id", "rule", "condition", "tension_students",
-                                     "discrepancy", "low_results", "resilient", "unfavourable",
-                                     "rwg_pc_values", "motivation_below"])
-    return out
+        own = {name: parts.get(school, empty) for name, (parts, empty) in split.items()}
+        cards, rows = _card(school, {**whole, **own}, style=style, lang=lang, last=last,
+                            min_cell=min_cell, high_threshold=high_threshold, alpha=alpha,
+                            glossary=glossary)
+        jobs.append((school, cards))
+        log += rows
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(jobs) >= 50 else 1
+    if workers > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        batches = [jobs[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            for f in [pool.submit(_write_batch, b, folder, min_cell, style) for b in batches]:
+                f.result()
+    else:
+        _write_batch(jobs, folder, min_cell, style)
+    return pd.DataFrame(log, columns=["school_id", "rule", "condition", "tension_students",
+                                      "discrepancy", "low_results", "resilient", "unfavourable",
+                                      "rwg_pc_values", "motivation_below"])
