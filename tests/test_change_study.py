@@ -155,7 +155,7 @@ def _within_school_changes(study):
     effects and school-clustered SEs (the within-school change, as in a two-level model)."""
     from shnro_research.models import ols
     from shnro_research.pipeline import read_table
-    from shnro_research.pipeline.dynamics import _measures_of
+    from shnro_research.dynamics.measures import respondent_measures as _measures_of
     scores = read_table(study, "scoring", "respondent_scores")
     rows = []
     for g in ("students", "parents", "teachers"):

@@ -93,3 +93,18 @@ def attach_design(data: pd.DataFrame, frame: pd.DataFrame, group: str,
     out = out.rename(columns={strata: "stratum"})
     drop = [c for c in out.columns if c.endswith("_frame") or (c in (w, sch, cls) and c not in data)]
     return out.drop(columns=[c for c in drop if c in out.columns and c not in data.columns])
+
+
+def municipal_design(data: pd.DataFrame, group: str, *, lonely_psu: str, where: str):
+    """The multistage design of one respondent group as the frame defines it: strata, schools
+    (stage-1 fpc), then classes (stage-2 fpc) for students and parents or each teacher (no fpc,
+    with replacement); ``data`` comes from :func:`attach_design`. A degenerate design is a
+    :class:`DataError` that says ``where`` (the stage and wave) and the ``lonely_psu`` policy.
+    """
+    from .spec import survey_design
+    try:
+        return survey_design(data, ids=["school_id", "psu2"], strata="stratum", weight="weight",
+                             lonely_psu=lonely_psu,
+                             fpc=["fpc_schools", "fpc_units" if group != "teachers" else None])
+    except DataError as exc:
+        raise DataError(f"{where} (design.lonely_psu = {lonely_psu!r}): {exc}") from None

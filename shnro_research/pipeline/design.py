@@ -26,7 +26,7 @@ import pandas as pd
 from ..config_schema import BreakdownsBlock
 from ..design import estimate_by, survey_design, weight_diagnostics
 from ..design.breakdowns import breakdown_contrasts, breakdown_crosstabs, breakdown_means
-from ..design.frame import FrameSpec, attach_design
+from ..design.frame import FrameSpec, attach_design, municipal_design
 from ..errors import ConfigError, DataError
 from ..student_ses import student_ses
 from ._base import StageContext
@@ -117,13 +117,8 @@ def run(ctx: StageContext) -> None:
         data = data[~bad]
         for wave, dw in data.groupby("wave"):
             dw = dw.reset_index(drop=True)
-            try:
-                des = survey_design(dw, ids=["school_id", "psu2"], strata="stratum",
-                                    weight="weight", lonely_psu=lonely,
-                                    fpc=["fpc_schools", "fpc_units" if g != "teachers" else None])
-            except DataError as exc:
-                raise DataError(f"design, municipal estimates of {g} {wave} (design.lonely_psu "
-                                f"= {lonely!r}): {exc}") from None
+            des = municipal_design(dw, g, lonely_psu=lonely,
+                                   where=f"design, municipal estimates of {g} {wave}")
             est_all.append(estimate_by(des, variables).assign(group=g, wave=wave))
             labels = _code_labels(inst, ctx.lang)
             if cols["by"] and cols["measures"]:

@@ -21,12 +21,12 @@ indicators.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import dynamics as D
-from ..design import survey_design, svy_mean
-from ..design.frame import FrameSpec, attach_design
+from ..dynamics.measures import respondent_measures
+from ..design import svy_mean
+from ..design.frame import FrameSpec, attach_design, municipal_design
 from ..errors import DataError
 from ..indicators import compute_indicators, load_catalogue, region_comparison_table
 from ._base import StageContext
@@ -59,48 +59,10 @@ def _scale_directions(ctx: StageContext, lower_is_better=None) -> dict[str, str]
     return out
 
 
-def _ranking_columns(clean: pd.DataFrame, item: str) -> list[str]:
-    return [c for c in clean.columns if c.startswith(f"{item}_") and c[len(item) + 1:].isdigit()]
-
-
 def _respondent_measures(ctx: StageContext, group: str, scores: pd.DataFrame):
-    """:func:`measures_of` for one group of the study."""
-    return _measures_of(scores, ctx.table("responses", f"{group}_clean"), ctx.instrument(group),
-                       group)
-
-
-def _measures_of(scores: pd.DataFrame, clean: pd.DataFrame, inst, group: str):
-    """Respondent-level measures of one group: its scales, PVQ values, Rokeach ranks (only
-    complete rankings 1..k; others missing) and life-success / success-way choices (0/1; a
-    respondent who chose nothing is missing). Returns (data, {measure: [variables]})."""
-    ids = ["resp_id", "school_id", "class_id", "wave"]
-    scales = [s for s in inst.scales if s in scores]
-    d = scores.loc[scores.group == group, [c for c in ids if c in scores] + scales]
-    kinds = {"scale": [s for s in scales if inst.scales[s].role != "pvq_value"],
-             "pvq": [s for s in scales if inst.scales[s].role == "pvq_value"]}
-    extra = clean[["resp_id", "wave"]].copy()
-    for item in ("rok_term", "rok_instr"):
-        cols = _ranking_columns(clean, item)
-        if not cols:
-            continue
-        r = clean[cols].apply(pd.to_numeric, errors="coerce")
-        k = len(cols)
-        full = r.notna().all(axis=1) & (np.sort(r.fillna(-1).to_numpy(), axis=1)
-                                        == np.arange(1, k + 1)).all(axis=1)
-        extra[cols] = r.where(full, np.nan)
-        kinds[item] = cols
-    for item in ("life_success", "success_ways"):
-        cols = _ranking_columns(clean, item)
-        if not cols:
-            continue
-        r = clean[cols].apply(pd.to_numeric, errors="coerce")
-        chose = (r == 1).any(axis=1)
-        extra[cols] = (r == 1).astype(float).where(chose, np.nan)
-        kinds[item] = cols
-    if len(extra.columns) > 2:
-        d = d.merge(extra.drop_duplicates(["resp_id", "wave"]), on=["resp_id", "wave"],
-                    how="left")
-    return d, {k: v for k, v in kinds.items() if v}
+    """:func:`dynamics.respondent_measures` for one group of the study."""
+    return respondent_measures(scores, ctx.table("responses", f"{group}_clean"),
+                               ctx.instrument(group), group)
 
 
 def _municipality_change(ctx: StageContext, scores: pd.DataFrame, better: dict, waves: list,
@@ -116,13 +78,9 @@ def _municipality_change(ctx: StageContext, scores: pd.DataFrame, better: dict, 
         data, kinds = _respondent_measures(ctx, g, scores)
         data = attach_design(data, frame, g, spec)
         data = data[data["weight"].notna()].reset_index(drop=True)
-        try:
-            des = survey_design(data, ids=["school_id", "psu2"], strata="stratum",
-                                weight="weight", lonely_psu=lonely,
-                                fpc=["fpc_schools", "fpc_units" if g != "teachers" else None])
-        except DataError as exc:
-            raise DataError(f"dynamics, design of all waves of {g} (schools as PSUs re-surveyed "
-                            f"in every wave; design.lonely_psu = {lonely!r}): {exc}") from None
+        des = municipal_design(data, g, lonely_psu=lonely,
+                               where=f"dynamics, design of all waves of {g} (schools as PSUs "
+                                     f"re-surveyed in every wave)")
         for measure, variables in kinds.items():
             direction = ("none" if measure in _VALUE_MEASURES else
                          {v: better.get(v, "higher") for v in variables})

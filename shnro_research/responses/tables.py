@@ -31,10 +31,11 @@ import pandas as pd
 
 from .._checks import check_option, public
 from ..errors import DataError, ParameterError
-from ..instruments import Instrument, Item, load_instrument
+from ..instruments import Instrument, Item
 from ..io.columns import check_duplicate_names, map_columns, whole_ids
 from ..io.report import ReadReport, ReadResult, short_list
-from .validate import _is_missing_id, _key_norm, _to_number, _values_text
+from .validate import (_is_missing_id, _key_norm, _to_number, _values_text,
+                       table_and_instrument)
 
 ACTION_MISSING = "set to missing"
 ACTION_ROW_EXCLUDED = "row excluded"
@@ -260,18 +261,7 @@ def validate_table(data: pd.DataFrame | ReadResult, instrument: Instrument | str
     R equivalent: ``validate::confront(data, validator(...))`` with range and code rules,
     ``janitor::get_dupes(data, school_id, year)``.
     """
-    rep_in = None
-    if isinstance(data, ReadResult):
-        rep_in = data.report
-        data = data.data
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(f"'data' must be a pandas DataFrame or a ReadResult; got "
-                             f"{type(data).__name__}")
-    if isinstance(instrument, (str, Path)):
-        instrument = load_instrument(instrument)
-    elif not isinstance(instrument, Instrument):
-        raise ParameterError("'instrument' must be an Instrument, a bundled name or a YAML path; "
-                             f"got {type(instrument).__name__}")
+    data, instrument, rep_in = table_and_instrument(data, instrument)
     check_option(lang, "lang", ("ru", "en"))
     fname = Path(file).name if file is not None else (rep_in.file if rep_in is not None
                                                       else "data")

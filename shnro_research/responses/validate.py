@@ -225,6 +225,24 @@ def _is_missing_id(s: pd.Series) -> np.ndarray:
     return m
 
 
+def table_and_instrument(data, instrument) -> tuple[pd.DataFrame, Instrument, Any]:
+    """The data (a DataFrame, or the ``.data`` of a :class:`ReadResult`), the instrument (an
+    :class:`Instrument`, a bundled name or a YAML path) and the read report if there was one;
+    anything else is a :class:`ParameterError`."""
+    report = None
+    if isinstance(data, ReadResult):
+        report, data = data.report, data.data
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"'data' must be a pandas DataFrame or a ReadResult; got "
+                             f"{type(data).__name__}")
+    if isinstance(instrument, (str, Path)):
+        instrument = load_instrument(instrument)
+    elif not isinstance(instrument, Instrument):
+        raise ParameterError("'instrument' must be an Instrument, a bundled name or a YAML path; "
+                             f"got {type(instrument).__name__}")
+    return data, instrument, report
+
+
 def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument | str, *,
                        sample: pd.DataFrame | None = None,
                        rules: ValidationRules | Mapping[str, Any] | None = None,
@@ -289,16 +307,7 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     There is no single R equivalent; the steps correspond to ``validate::confront`` with a rule
     set, ``janitor::get_dupes`` and ``careless::longstring`` (straightlining).
     """
-    if isinstance(data, ReadResult):
-        data = data.data
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(f"'data' must be a pandas DataFrame or a ReadResult; got "
-                             f"{type(data).__name__}")
-    if isinstance(instrument, (str, Path)):
-        instrument = load_instrument(instrument)
-    elif not isinstance(instrument, Instrument):
-        raise ParameterError("'instrument' must be an Instrument, a bundled name or a YAML path; "
-                             f"got {type(instrument).__name__}")
+    data, instrument, _ = table_and_instrument(data, instrument)
     if rules is None:
         rules = ValidationRules()
     elif isinstance(rules, Mapping):
