@@ -35,7 +35,7 @@ from ..io.encodings import detect_mojibake
 from ..io.report import ReadReport, ReadResult
 from .read import read_responses
 from .report import ValidationResult, write_validation_report
-from .rules import ACTION_EXCLUDED, ACTION_FLAGGED, ACTION_MISSING, ValidationRules
+from .rules import ACTION_DROPPED, ACTION_EXCLUDED, ACTION_FLAGGED, ACTION_MISSING, ValidationRules
 from .tables import TableValidation, validate_table, write_table_report
 from .validate import validate_responses
 
@@ -43,5 +43,5 @@ __all__ = [
     "ReadReport", "ReadResult", "read_responses", "map_columns",
     "ValidationRules", "ValidationResult", "validate_responses", "write_validation_report",
     "validate_table", "TableValidation", "write_table_report",
-    "detect_mojibake", "ACTION_MISSING", "ACTION_EXCLUDED", "ACTION_FLAGGED",
+    "detect_mojibake", "ACTION_MISSING", "ACTION_EXCLUDED", "ACTION_FLAGGED", "ACTION_DROPPED",
 ]
