@@ -104,3 +104,14 @@ def test_docs_list_every_key():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "CONFIG.md").read_text(encoding="utf-8")
     missing = [k for k in _keys(StudyConfig) if f"`{k.rsplit('.', 1)[-1]}`" not in doc]
     assert not missing, missing
+
+
+def test_demo_refuses_to_write_over_another_study(tmp_path):
+    from shnro_research.pipeline import demo_config
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "students_2022.sav").write_bytes(b"not ours")
+    (tmp_path / "study.yaml").write_text("study: {id: mine}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="already holds a study"):
+        demo_config(tmp_path)
+    assert (tmp_path / "raw" / "students_2022.sav").read_bytes() == b"not ours"
+    assert (tmp_path / "study.yaml").read_text(encoding="utf-8") == "study: {id: mine}\n"
