@@ -187,7 +187,7 @@ def _wide_climate(climate: pd.DataFrame, measures: list[str]) -> tuple[pd.DataFr
         if sel.empty:
             raise DataError(f"climate: no rows for measure {m!r}")
         col = f"{g}_{v}".strip("_")
-        names[col] = m
+        names[col] = (g, v)
         parts.append(sel.set_index(["school_id", "wave"])["est"].rename(col))
     return pd.concat(parts, axis=1).reset_index(), names
 
@@ -249,13 +249,15 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
     Returns
     -------
     DataFrame
-        ``[model, part, term, measure, note, est, se, ci_low, ci_high, df, n, statistic,
-        p_value]``: ``model`` = ``"context"`` (without climate), ``"context+climate"``, or
-        ``"change"``; ``part`` = ``"fixed"`` (coefficients, Wald z), ``"variance"``
-        (``term`` = ``school`` / ``residual`` variance of each model) or ``"explained"``
-        (``model="change"``: share of each variance the climate measures account for);
-        ``measure`` the climate measure of a coefficient row; ``note``
-        "association, not effect; G schools, N school-years".
+        ``[model, part, term, group, variable, note, n_schools, est, se, ci_low, ci_high, df,
+        n, statistic, p_value]``: ``model`` = ``"context"`` (without climate),
+        ``"context+climate"``, or ``"change"``; ``part`` = ``"fixed"`` (coefficients, Wald
+        z), ``"variance"`` (``term`` = ``school`` / ``residual`` variance of each model)
+        or ``"explained"`` (``model="change"``: share of each variance the climate
+        measures account for);
+        ``group``/``variable`` the respondent group and measure of a climate coefficient;
+        ``n`` school-years; ``note`` "association, not effect; G schools, N school-years" and
+        the model, intervals and (no) multiplicity adjustment used.
 
     References
     ----------
@@ -290,13 +292,17 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
     fe = " + C(year)" if year_effects and d["year"].nunique() > 1 else ""
     f0 = f"{outcome} ~ {context}{fe}"
     f1 = f"{outcome} ~ {context} + {' + '.join(clim)}{fe}"
-    note = f"{ASSOCIATION}; {n_sch} schools, {len(d)} school-years"
+    note = (f"{ASSOCIATION}; {n_sch} schools, {len(d)} school-years; REML random intercept "
+            f"(years in schools){', year fixed effects' if fe else ''}; result, context and "
+            "climate z-scored (standardised coefficients); Wald z intervals; no adjustment "
+            "for multiple comparisons")
     rows = []
     var = {}
     for label, f in (("context", f0), ("context+climate", f1)):
         m = random_intercept(d, f, school="school_id", level=level)
         t = m.tidy().assign(model=label, part="fixed", n=len(d))
-        t["measure"] = t["term"].map(names)
+        t["group"] = t["term"].map(lambda c: names[c][0] if c in names else None)
+        t["variable"] = t["term"].map(lambda c: names[c][1] if c in names else None)
         rows.append(t)
         vs = float(m.var_school)
         vr = float(m.var_resid)
@@ -311,8 +317,9 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
         "n": len(d)}))
     out = pd.concat(rows, ignore_index=True)
     out["note"] = note
-    out = out[["model", "part", "term", "measure", "note"]
-              + [c for c in out.columns if c not in ("model", "part", "term", "measure", "note")]]
+    out["n_schools"] = n_sch
+    first = ["model", "part", "term", "group", "variable", "note", "n_schools"]
+    out = out[first + [c for c in out.columns if c not in first]]
     return tidy(out)
 
 
@@ -446,8 +453,11 @@ def pupil_outcomes_model(data: pd.DataFrame, outcome: str, predictors: str | Seq
     what = ("difference in probability per SD" if binary else "difference per SD") \
         if standardise else ("difference in probability per unit" if binary
                              else "difference per unit")
+    note = (f"{ASSOCIATION}; {what}; {len(d)} pupils, {g} schools; REML random intercept "
+            f"(pupils in schools){', wave fixed effects' if fe else ''}; Wald z intervals; "
+            "no adjustment for multiple comparisons")
     out = m.tidy().assign(outcome=outcome, model=kind, n=len(d), n_schools=g, icc=m.icc,
-                          note=f"{ASSOCIATION}; {what}; {len(d)} pupils, {g} schools")
+                          note=note)
     first = ["outcome", "term", "model", "note", "icc", "n_schools"]
     return tidy(out[first + [c for c in out.columns if c not in first]])
 
@@ -567,9 +577,12 @@ def change_on_change(panel: pd.DataFrame, outcome: str, measures: str | Sequence
     out["term"] = out["term"].map(back)
     note = (f"{ASSOCIATION}; within-school change of {outcome} with change of climate, "
             + ("school and wave fixed effects" if wave_effects else "school fixed effects"))
-    note += (f"; {g} schools with >= 2 waves, {len(d)} school-waves; holds fixed stable school "
-             "differences and common wave shocks; cannot rule out time-varying confounders, "
-             "reverse causation or attenuation by noisy climate changes")
+    note += (f"; {g} schools with >= 2 waves, {len(d)} school-waves; OLS on within-school "
+             "deviations, CR1 school-clustered SEs, t with G-1 df, no multiplicity adjustment; "
+             "holds fixed stable school differences"
+             + (" and common wave shocks" if wave_effects else "")
+             + "; cannot rule out time-varying confounders, reverse causation or attenuation "
+             "by noisy climate changes")
     out = out.assign(note=note, n_schools=g, n=len(d))
     first = ["term", "note", "n_schools"]
     return tidy(out[first + [c for c in out.columns if c not in first]])

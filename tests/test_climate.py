@@ -47,7 +47,7 @@ def _check_vocabulary(df):
     assert vocab == [c for c in TIDY_COLUMNS if c in vocab]
     assert list(df.columns[-len(vocab):]) == vocab          # keys first, estimates last
     if "group" in df:
-        assert set(df["group"]) <= {"students", "parents", "teachers"}
+        assert set(df["group"].dropna()) <= {"students", "parents", "teachers"}
     if "level" in df:
         assert_allclose(df["level"].to_numpy(dtype=float), 0.95, rtol=0)
 
@@ -134,7 +134,9 @@ def test_climate_results_model_on_the_demo(demo):
     _check_vocabulary(out)
     fixed = out[out["part"] == "fixed"]
     assert set(fixed["model"]) == {"context", "context+climate"}
-    assert set(fixed["measure"].dropna()) == set(measures)
+    clim = fixed.dropna(subset=["variable"])
+    assert set(clim["group"] + ":" + clim["variable"]) == set(measures)
+    assert (clim["model"] == "context+climate").all()
     assert np.isfinite(fixed[["est", "se", "ci_low", "ci_high"]].to_numpy()).all()
     assert (fixed["ci_low"] < fixed["est"]).all() and (fixed["est"] < fixed["ci_high"]).all()
     assert out["note"].str.match(r"association, not effect; \d+ schools, \d+ school-years").all()
