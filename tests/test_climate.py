@@ -274,3 +274,66 @@ def test_docstrings_state_formula_reference_and_r(name):
     if name != "pupil_outcomes":
         assert "References" in doc
         assert ".. math::" in doc or ":math:" in doc
+
+
+# ---------------------------------------------------------------------------------- R (lme4, plm)
+#: 10 schools x 3 years (one school 2), values typed in; R 4 / lme4 / plm output below from
+#:   z <- d; for (v in c("result","wellbeing_index","tension","leadership")) z[[v]] <- scale(d[[v]])
+#:   m1 <- lmer(result ~ wellbeing_index + tension + leadership + factor(year) + (1|school_id), z)
+#:   m0 <- lmer(result ~ wellbeing_index + factor(year) + (1|school_id), z)
+#:   fixef(m1); sqrt(diag(vcov(m1))); fixef(m0); as.data.frame(VarCorr(m1))$vcov  (and m0)
+#:   fe <- plm(result ~ tension + leadership + factor(year), d, index = c("school_id","year"),
+#:             model = "within"); coef(fe); sqrt(diag(vcovHC(fe, type = "sss", cluster = "group")))
+R_PANEL = pd.DataFrame({
+    "school_id": [f"S{j:02d}" for j in range(10) for _ in range(3)][:29],
+    "year": [2022, 2023, 2024] * 9 + [2022, 2023],
+    "result": [0.19, 1.234, 0.179, 0.092, 0.167, -0.05, -0.389, -0.073, -0.53, -0.192, 0.736,
+               2.159, 0.956, 1.229, 0.483, -0.222, 0.028, 0.162, -0.815, 0.388, 0.889, -1.157,
+               -0.264, 0.436, -0.041, 0.817, 0.467, 1.215, 1.706],
+    "wellbeing_index": [1.269, 0.858, 1.04, 2.041, 1.973, 1.594, -1.349, -1.639, -1.568, 0.049,
+                        -0.233, 0.165, 1.495, 1.346, 1.277, -0.203, -0.004, 0.011, -1.972, -1.4,
+                        -1.527, -0.931, -0.374, -0.283, 0.04, 0.495, 0.253, -0.773, -0.121],
+    "tension": [0.721, -1.324, 0.492, 0.496, -0.798, -1.048, -0.242, 0.136, 2.203, 1.089, 1.028,
+                -0.068, 2.794, -0.369, 1.013, 0.513, -1.253, 0.568, 0.86, -0.034, -1.028, -1.033,
+                -0.532, -0.645, 1.174, -1.214, -1.644, 1.195, 1.175],
+    "leadership": [1.305, -0.422, -2.225, -0.59, -1.03, -0.816, -0.067, 0.67, 0.888, -0.352,
+                   -0.341, 1.27, -0.164, -1.903, -1.886, 1.285, -1.12, 0.649, 1.122, 0.293,
+                   1.516, 0.264, 0.131, 0.621, 0.506, 0.732, 0.295, -1.481, -0.424]})
+R_M1_EST = [-0.441011585464519, 0.561023482781223, -0.191504835392864, 0.370228745893039,
+            0.800147590082483, 0.753881084266890]
+R_M1_SE = [0.373356042259513, 0.305701900287640, 0.150909624250329, 0.149966222991607,
+           0.298539269253615, 0.279630289645229]
+R_M0_EST = [-0.481675904916900, 0.348339676761528, 0.821604018762463, 0.767450240145666]
+R_V1 = [0.997429356397494, 0.317116983150939]          # school, residual
+R_V0 = [0.473269662263781, 0.484762556754714]
+R_FE_EST = [-0.199416549365799, 0.348546302883071, 0.601395298093199, 0.586022675924145]
+R_FE_SE = [0.0968497865822955, 0.1254956278881580, 0.2005199787040548, 0.2649412276715203]
+
+
+def test_climate_results_model_equals_lme4():
+    d = R_PANEL
+    cl = pd.concat([d[["school_id", "year", v]].rename(columns={"year": "wave", v: "est"})
+                    .assign(group=g, variable=v)
+                    for g, v in [("students", "tension"), ("teachers", "leadership")]])
+    out = CL.climate_results_model(d, cl, measures=["students:tension", "teachers:leadership"])
+    m1 = out[(out["model"] == "context+climate") & (out["part"] == "fixed")].set_index("term")
+    m0 = out[(out["model"] == "context") & (out["part"] == "fixed")].set_index("term")
+    t1 = ["(Intercept)", "wellbeing_index", "students_tension", "teachers_leadership",
+          "C(year)[T.2023]", "C(year)[T.2024]"]
+    t0 = ["(Intercept)", "wellbeing_index", "C(year)[T.2023]", "C(year)[T.2024]"]
+    assert_allclose(m1.loc[t1, "est"], R_M1_EST, rtol=1e-6)
+    assert_allclose(m1.loc[t1, "se"], R_M1_SE, rtol=1e-6)
+    assert_allclose(m0.loc[t0, "est"], R_M0_EST, rtol=1e-6)
+    var = out[out["part"] == "variance"].set_index(["model", "term"])["est"]
+    assert_allclose(var["context+climate"].loc[["school", "residual"]], R_V1, rtol=1e-6)
+    assert_allclose(var["context"].loc[["school", "residual"]], R_V0, rtol=1e-6)
+    expl = out[out["part"] == "explained"].set_index("term")["est"]
+    assert_allclose(expl["school"], 1 - R_V1[0] / R_V0[0], rtol=1e-6)   # here < 0: it can be
+
+
+def test_change_on_change_equals_plm_within_with_stata_cluster_se():
+    out = CL.change_on_change(R_PANEL.rename(columns={"year": "wave"}), "result",
+                              ["tension", "leadership"]).set_index("term")
+    terms = ["tension", "leadership", "C(wave)[T.2023]", "C(wave)[T.2024]"]
+    assert_allclose(out.loc[terms, "est"], R_FE_EST, rtol=1e-8)
+    assert_allclose(out.loc[terms, "se"], R_FE_SE, rtol=1e-8)
