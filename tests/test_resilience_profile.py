@@ -226,3 +226,16 @@ def test_demo_resilient_profile(demo_run):
     assert (res.n_resilient.to_numpy() == n_res.loc[res.wave].to_numpy()).all()
     assert (res.n_resilient > 0).all()
     assert res.p_value.between(0, 1).all() and res.p_adjusted.ge(res.p_value).all()
+
+
+def test_models_stage_writes_the_comparison_and_the_report_shows_it(demo_run):
+    from shnro_research.pipeline import read_table, stage_dir
+    study, _ = demo_run
+    cmp_ = read_table(study, "models", "resilient_vs_others")
+    res = read_table(study, "models", "resilient_schools")
+    assert (cmp_.n_resilient == int(res.resilient.sum())).all()
+    assert {"teachers_leadership", "rwg_j_pc_values", "own_ideal_gap"} <= set(cmp_.variable)
+    assert (cmp_.p_adjusted >= cmp_.p_value).all() and (cmp_.adjust_method == "holm").all()
+    gap = read_table(study, "models", "own_vs_ideal_gap")
+    assert (gap.loc[gap.variable == "all_items", "est"] > 0).mean() > 0.9
+    assert (stage_dir(study, "report") / "tables" / "resilient_vs_others.docx").exists()

@@ -10,6 +10,8 @@ import pandas as pd
 
 from .. import models as M
 from .. import typology as T
+from ..resilience_profile import (compare_school_groups, own_ideal_pairs, own_vs_ideal_gap,
+                                  school_profile_table)
 from ..results import school_results, share_below_by_procedure
 from ..student_ses import student_ses
 from ._base import StageContext
@@ -21,6 +23,15 @@ OUTPUTS = ("school_results", "context_regression", "context_regression_residuals
            "results_model_fixed", "results_model_variance", "school_effects",
            "resilient_schools", "resilience_sensitivity", "unfavourable_context", "low_results",
            "typology", "cluster_criteria", "clusters", "student_ses")
+# with teachers: resilient_vs_others, own_vs_ideal_gap; with students: survey_models_*
+
+
+#: measures compared between resilient and other schools (school means by respondent group)
+COMPARED = {"teachers": ["pc_values", "leadership", "high_results", "demandingness",
+                         "burnout_exhaustion", "burnout_depersonalisation",
+                         "burnout_accomplishment"],
+            "students": ["tension", "rel_satisfaction", "motivation", "anxiety"],
+            "parents": ["tension", "rel_satisfaction", "involvement"]}
 
 
 def run(ctx: StageContext) -> None:
@@ -75,8 +86,22 @@ def run(ctx: StageContext) -> None:
     ctx.write(cl.criteria if hasattr(cl, "criteria") else cl.tidy(), "cluster_criteria")
     ctx.write(cl.labels if hasattr(cl, "labels") else cl.assignments, "clusters")
 
-    # questionnaire outcomes on context: two-level models of students' tension and motivation
+    # resilient schools vs the others: teachers' community, agreement, own-vs-ideal gap, climate
     scores = ctx.table("scoring", "respondent_scores")
+    if "teachers" in ctx.groups:
+        own, ideal = own_ideal_pairs(ctx.instrument("teachers"))
+        gap = own_vs_ideal_gap(ctx.table("responses", "teachers_clean"), own, ideal)
+        ctx.write(gap, "own_vs_ideal_gap")
+        profile = school_profile_table(scores, ctx.table("scoring", "teacher_agreement"),
+                                       measures=COMPARED, gap=gap)
+        values = profile.merge(res[["school_id", "resilient"]], on="school_id", how="left")
+        values["resilient"] = values["resilient"].fillna(False).astype(bool)
+        cols = [c for c in profile.columns if c not in ("school_id", "wave")
+                and not c.startswith("n_")]
+        ctx.write(compare_school_groups(values, cols, by="wave", seed=ctx.seed % (2 ** 31)),
+                  "resilient_vs_others")
+
+    # questionnaire outcomes on context: two-level models of students' tension and motivation
     st = scores[scores.group == "students"].merge(
         idx[["school_id", "year", "wellbeing_index"]].rename(columns={"year": "wave"}),
         on=["school_id", "wave"], how="left")

@@ -7,6 +7,7 @@ exported on its own under ``tables/``.
 from __future__ import annotations
 
 from ..indicators import achievement_table
+from ..report.labels import GROUP_LABELS
 from ..report.study_report import write_study_report
 from ._base import StageContext
 
@@ -32,6 +33,14 @@ def glossary(ctx: StageContext) -> dict[str, str]:
                                f"{sc.label.get(lang)} ({centred})")
         for it in inst.items:
             out.setdefault(it.id, it.text.get(lang))
+    # school-level measures of the resilient-school comparison: <group>_<scale>, rwg_j_<scale>
+    groups = GROUP_LABELS[lang]
+    for g in ctx.groups:
+        for sid, sc in ctx.instrument(g).scales.items():
+            out.setdefault(f"{g}_{sid}", f"{groups[g]}: {sc.label.get(lang)}")
+            out.setdefault(f"rwg_j_{sid}", f"rwg(j): {sc.label.get(lang)}")
+    out.setdefault("own_ideal_gap", "Разрыв «идеальная школа − наша школа» (учителя)" if
+                   lang == "ru" else "Gap 'ideal school − our school' (teachers)")
     return out
 
 

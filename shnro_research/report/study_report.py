@@ -324,6 +324,12 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                lang=lang),
                    _ru(lang, "Эффекты школ (эмпирические байесовские оценки, 95% интервал)",
                        "School effects (empirical Bayes, 95% interval)"))
+    rvo = None
+    if tables.has_table("models", "resilient_vs_others"):
+        r = tables.table("models", "resilient_vs_others")
+        r = r[r.wave == last]
+        rvo = r[["variable", "est_resilient", "est_other", "n_resilient", "n_other", "est",
+                 "p_value", "p_adjusted", "hedges_g"]]
     rules = ", ".join(typology["resilience_rules"])
     cq, oq, rsd = typology["context_quantile"], typology["outcome_quantile"], typology["residual_sd"]
     low_t, min_proc = typology["low_threshold"], typology["min_procedures"]
@@ -350,6 +356,17 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
          table("resilient_schools", _rules_named(res[res.resilient], lang)[
                    ["school_id", "wellbeing_index", "result", "residual", "rules"]],
                _ru(lang, "Резильентные школы", "Resilient schools")),
+         *([table("resilient_vs_others", rvo, _ru(
+             lang, f"Резильентные школы и остальные: средние по школам, {last}",
+             f"Resilient schools and the others: school means, {last}"),
+             note=_ru(lang, "Разность средних (резильентные − остальные); p — точный "
+                            "перестановочный тест (школы — единицы), поправка Холма по "
+                            "показателям; g Хеджеса. Школ мало: отсутствие значимости не "
+                            "означает отсутствия различий; связь, а не влияние.",
+                      "Difference of means (resilient − others); p from the exact permutation "
+                      "test (schools are the units), Holm over the measures; Hedges' g. Few "
+                      "schools: no significance does not mean no difference; association, "
+                      "not effect."))] if rvo is not None else []),
          table("low_results", flagged, _ru(
              lang, f"Школы с низкими результатами (≥ {low_t:.0%} участников ниже минимального "
                    f"порога по ≥ {min_proc} процедурам в год)",
