@@ -337,3 +337,16 @@ def test_change_on_change_equals_plm_within_with_stata_cluster_se():
     terms = ["tension", "leadership", "C(wave)[T.2023]", "C(wave)[T.2024]"]
     assert_allclose(out.loc[terms, "est"], R_FE_EST, rtol=1e-8)
     assert_allclose(out.loc[terms, "se"], R_FE_SE, rtol=1e-8)
+
+
+def test_models_stage_writes_the_climate_tables_and_the_note_reads_them(demo_run):
+    from shnro_research.pipeline import read_table, stage_dir
+    study, _ = demo_run
+    cm = read_table(study, "models", "climate_results_model")
+    assert cm["note"].str.startswith("association, not effect").all()
+    fixed = cm[(cm.part == "fixed") & (cm.model == "context+climate")].dropna(subset=["variable"])
+    assert len(fixed) >= 8 and np.isfinite(fixed[["est", "ci_low", "ci_high"]]).all().all()
+    for name in ("school_climate", "pupil_outcomes_model", "climate_change_on_change"):
+        assert len(read_table(study, "models", name)) > 0
+    html = (stage_dir(study, "report") / "report.html").read_text(encoding="utf-8")
+    assert "Климат школы и результаты" in html and "Связь, а не влияние" in html

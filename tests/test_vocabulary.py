@@ -97,6 +97,7 @@ def _public_functions():
             "shnro_research.context", "shnro_research.typology", "shnro_research.dynamics",
             "shnro_research.indicators", "shnro_research.responses", "shnro_research.io",
             "shnro_research.results", "shnro_research.student_ses", "shnro_research.forms",
+            "shnro_research.climate", "shnro_research.resilience_profile",
             "shnro_research.instruments"]
     for m in mods:
         mod = importlib.import_module(m)

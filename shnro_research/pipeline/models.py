@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import models as M
 from .. import typology as T
+from .. import climate as CL
 from ..resilience_profile import (compare_school_groups, own_ideal_pairs, own_vs_ideal_gap,
                                   school_profile_table)
 from ..results import school_results, share_below_by_procedure
@@ -23,7 +24,8 @@ OUTPUTS = ("school_results", "context_regression", "context_regression_residuals
            "results_model_fixed", "results_model_variance", "school_effects",
            "resilient_schools", "resilience_sensitivity", "unfavourable_context", "low_results",
            "typology", "cluster_criteria", "clusters", "student_ses")
-# with teachers: resilient_vs_others, own_vs_ideal_gap; with students: survey_models_*
+# with teachers: resilient_vs_others, own_vs_ideal_gap; with students: survey_models_*,
+# school_climate, climate_results_model, pupil_outcomes_model, climate_change_on_change
 
 
 #: measures compared between resilient and other schools (school means by respondent group)
@@ -32,6 +34,10 @@ COMPARED = {"teachers": ["pc_values", "leadership", "high_results", "demandingne
                          "burnout_accomplishment"],
             "students": ["tension", "rel_satisfaction", "motivation", "anxiety"],
             "parents": ["tension", "rel_satisfaction", "involvement"]}
+#: climate measures related to results (issue 12): students' and teachers' scales
+CLIMATE = {"students": ["tension", "motivation", "anxiety", "rel_satisfaction"],
+           "teachers": ["pc_values", "leadership", "high_results", "demandingness",
+                        "burnout_exhaustion"]}
 
 
 def run(ctx: StageContext) -> None:
@@ -122,3 +128,24 @@ def run(ctx: StageContext) -> None:
     if fixed:
         ctx.write(pd.concat(fixed, ignore_index=True), "survey_models_fixed")
         ctx.write(pd.concat(var, ignore_index=True), "survey_models_variance")
+
+    # school climate and results: shrunken school means, results on context + climate,
+    # pupils' marks and plans, change on change (association, not effect; see each table's note)
+    if "students" in ctx.groups:
+        have = {g: [m for m in ms if m in scores] for g, ms in CLIMATE.items() if g in ctx.groups}
+        climate = CL.school_climate(scores, sorted({m for ms in have.values() for m in ms}))
+        ctx.write(climate, "school_climate")
+        measures = [f"{g}:{m}" for g, ms in have.items() for m in ms]
+        ctx.write(CL.climate_results_model(sr, climate, measures=measures),
+                  "climate_results_model")
+        pupils = CL.pupil_outcomes(ctx.table("responses", "students_clean"))[
+            ["resp_id", "wave", "marks_score", "plans_higher"]]
+        d = st.merge(pupils, on=["resp_id", "wave"])
+        pm = [CL.pupil_outcomes_model(d, outcome, ["tension", "motivation", "anxiety", "ses"],
+                                      wave="wave") for outcome in ("marks_score", "plans_higher")]
+        ctx.write(pd.concat(pm, ignore_index=True), "pupil_outcomes_model")
+        wide = climate[climate["group"] == "students"].pivot_table(
+            index=["school_id", "wave"], columns="variable", values="est").reset_index()
+        panel = sr.rename(columns={"year": "wave"}).merge(wide, on=["school_id", "wave"])
+        ctx.write(CL.change_on_change(panel, "result", have["students"]),
+                  "climate_change_on_change")

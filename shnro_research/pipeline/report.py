@@ -39,6 +39,7 @@ def glossary(ctx: StageContext) -> dict[str, str]:
         for sid, sc in ctx.instrument(g).scales.items():
             out.setdefault(f"{g}_{sid}", f"{groups[g]}: {sc.label.get(lang)}")
             out.setdefault(f"rwg_j_{sid}", f"rwg(j): {sc.label.get(lang)}")
+            out.setdefault(f"{g}:{sid}", f"{groups[g]}: {sc.label.get(lang)}")
     out.setdefault("own_ideal_gap", "Разрыв «идеальная школа − наша школа» (учителя)" if
                    lang == "ru" else "Gap 'ideal school − our school' (teachers)")
     return out

@@ -243,6 +243,37 @@ def _context_results(w: _Writer) -> Finding | None:
     return f
 
 
+def _climate(w: _Writer) -> Finding | None:
+    cm = w.get("models", "climate_results_model")
+    if cm is None:
+        return None
+    base = "part == 'fixed' and model == 'context+climate' and variable == variable"
+    d = cm.query(base, engine="python")
+    if d.empty:
+        return None
+    f = Finding("climate", "models", "climate_results")
+    m = f.quote("measures", len(d), str(len(d)),
+                Source("models", "climate_results_model", base, "term", "count"))
+    clear = base + " and (ci_low > 0 or ci_high < 0)"
+    k = int(((d.ci_low > 0) | (d.ci_high < 0)).sum())
+    kq = f.quote("clear", k, str(k), Source("models", "climate_results_model", clear, "term",
+                                            "count"))
+    f.text = w.ru(
+        f"Климат школы и её результаты при учёте социального контекста: 95% интервал коэффициента "
+        f"исключает ноль у {kq} из {m} показателей климата (напряжённость, мотивация, "
+        f"тревожность, отношения, профессиональное сообщество учителей). "
+        + ("Где интервал включает ноль, связь не доказана — это не значит, что её нет: школ "
+           "немного. " if k < len(d) else "")
+        + "Это связи, а не влияние.",
+        f"Climate and results once social context is held fixed: the coefficient's 95% interval "
+        f"excludes zero for {kq} of {m} climate measures (tension, motivation, anxiety, "
+        f"relationships, teachers' professional community). "
+        + ("Where the interval includes zero an association is not shown — which does not mean "
+           "it is absent: there are few schools. " if k < len(d) else "")
+        + "These are associations, not effects.")
+    return f
+
+
 def _resilient(w: _Writer, typology: dict) -> Finding | None:
     res = w.get("models", "resilient_schools")
     if res is None:
@@ -411,6 +442,7 @@ def build_findings(tables, *, lang: str, waves: list[int], min_cell: int,
         lambda: _values(w, last),
         lambda: _agreement(w, last),
         lambda: _context_results(w),
+        lambda: _climate(w),
         lambda: _resilient(w, typology),
         lambda: _low_results(w, last, typology),
         lambda: _tension_change(w, last),

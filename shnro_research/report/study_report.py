@@ -386,6 +386,43 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                _ru(lang, "Типология школ по устойчивости результатов", "School typology by stability of results"))],
         [fig_r, fig_c]))
 
+    # 10a. school climate and results -------------------------------------------------------------
+    if tables.has_table("models", "climate_results_model"):
+        cm = tables.table("models", "climate_results_model")
+        fx_c = cm[(cm.part == "fixed") & (cm.model == "context+climate")
+                  & ~cm.term.isin(["(Intercept)"]) & ~cm.term.str.startswith("C(")]
+        pieces = [table("climate_results", fx_c[["term", "est", "ci_low", "ci_high", "p_value"]],
+                        _ru(lang, "Результаты школ, контекст и климат: стандартизованные "
+                                  "коэффициенты двухуровневой модели",
+                            "School results, context and climate: standardised coefficients "
+                            "of the two-level model"),
+                        note=_ru(lang, "Связь, а не влияние. REML, случайный интерсепт школы, годы "
+                                       "— фиксированные эффекты; интервалы Вальда; без поправки на "
+                                       "множественные сравнения. Климат — сглаженные "
+                                       "(эмпирический Байес) средние школ.",
+                                 "Association, not effect. REML, school random intercept, year "
+                                 "fixed effects; Wald intervals; no adjustment for multiple "
+                                 "comparisons. Climate = shrunken (empirical Bayes) school "
+                                 "means."))]
+        if tables.has_table("models", "climate_change_on_change"):
+            cc = tables.table("models", "climate_change_on_change")
+            cc = cc[~cc.term.str.startswith("C(")]
+            pieces.append(table("climate_change_on_change",
+                                cc[["term", "est", "ci_low", "ci_high", "p_value", "n"]],
+                                _ru(lang, "Изменение климата и изменение результатов (школьные "
+                                          "фиксированные эффекты)",
+                                    "Change of climate and change of results (school fixed "
+                                    "effects)"),
+                                note=_ru(lang, "Учитывает постоянные различия школ и общие для "
+                                               "волн сдвиги; не исключает меняющихся во времени "
+                                               "причин и обратной связи. SE кластеризованы по "
+                                               "школам (CR1).",
+                                         "Holds stable school differences and common wave "
+                                         "shifts fixed; not time-varying causes or reverse "
+                                         "causation. SEs clustered by school (CR1).")))
+        sections.append(Section(_ru(lang, "Климат школы и результаты", "School climate and results"),
+                                [], pieces))
+
     # 11. dynamics; 12. indicators ------------------------------------------------------------
     dyn_tables, dyn_figs = [], []
     if tables.has_table("dynamics", "change_municipality"):   # a one-wave study has no change
