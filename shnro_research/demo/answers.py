@@ -13,7 +13,8 @@ from ..instruments import Instrument, Item
 from .effects import Effects
 from .parameters import (A_RESP, B_ITEM, BLANK_RATE, DELTA_SD, GROUPS, LIFE_SUCCESS,
                          MISSING_CODE_RATE, NEED_DELTA_SD, NEEDS, PVQ_ACQ_SD, PVQ_DELTA_SD,
-                         ROKEACH_INSTRUMENTAL, ROKEACH_TERMINAL, SUCCESS_WAYS, TEXT_ANSWERS)
+                         ROKEACH_INSTRUMENTAL, ROKEACH_TERMINAL, SEX_ANXIETY, SUCCESS_WAYS,
+                         TEXT_ANSWERS)
 
 
 def _thresholds(codes: list[int]) -> np.ndarray:
@@ -163,6 +164,16 @@ def generate_answers(st, inst: Instrument, group: str, resp: pd.DataFrame, eff: 
             y = (M[school, wave_index] + delta
                  + f[school] * (A_RESP * latent_e[key] + B_ITEM * rng.normal(size=n))
                  + (acq if is_pvq else 0.0))
+            sex_shift = 0.0
+            if (group == SEX_ANXIETY["group"] and "anxiety" in (key, role) and "sex" in cols):
+                # planted sex difference (deterministic: no extra draws)
+                # centred within each school x wave: girls + s (1 - p_sw), the others - s p_sw
+                # (p_sw = realised share of girls), so the school x wave mean latent does not
+                # depend on the realised sex composition
+                sex_shift = SEX_ANXIETY["shift"]
+                girl = (cols["sex"] == SEX_ANXIETY["female_code"]).astype(float)
+                p_sw = pd.Series(girl).groupby([school, wave_index]).transform("mean").to_numpy()
+                y = y + sex_shift * (girl - p_sw)
             x = _ordinal(y, taus, codes[0]).astype(float)
             if item.reverse:
                 x = codes[0] + codes[-1] - x
@@ -172,7 +183,8 @@ def generate_answers(st, inst: Instrument, group: str, resp: pd.DataFrame, eff: 
             x[(u >= MISSING_CODE_RATE) & (u < MISSING_CODE_RATE + BLANK_RATE)] = np.nan
             cols[item.id] = x
             params[item.id] = dict(construct=key, role=role, delta=delta, taus=taus, lo=codes[0],
-                                   M=M, f=f, acq=PVQ_ACQ_SD if is_pvq else 0.0)
+                                   M=M, f=f, acq=PVQ_ACQ_SD if is_pvq else 0.0,
+                                   sex_shift=sex_shift)
         elif item.type in ("single", "numeric"):
             x = _single_answers(st, group, item, resp)
             x[st("blank", group, item.id).uniform(size=n) < BLANK_RATE] = np.nan

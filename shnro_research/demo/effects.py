@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .parameters import CONSENSUS, GROUPS, NEEDS, PROGRAMME, PVQ_PROFILE, RESULTS, TENSION
+from .parameters import (CONSENSUS, GROUPS, NEEDS, PROGRAMME, PVQ_PROFILE, RESILIENT_PROFILE,
+                         RESULTS, TENSION)
 
 
 def _pick(rng, pool, k, exclude=()):
@@ -55,8 +56,9 @@ def programme_path(n_waves: int) -> np.ndarray:
 class Effects:
     """School x wave latent means ``M`` and within-school spread multipliers per construct."""
 
-    def __init__(self, st, c, sets, n_waves):
+    def __init__(self, st, c, sets, n_waves, resilient=()):
         self.st, self.c, self.sets, self.n_waves = st, c, sets, n_waves
+        self.resilient = [int(s) for s in resilient]
         self.n = len(c)
         prog = np.zeros((self.n, n_waves))
         prog[sets["programme"]] = programme_path(n_waves)
@@ -117,6 +119,9 @@ class Effects:
             sm = np.asarray(self.sets["sampled"])
             raw = (raw - raw[sm].mean()) / raw[sm].std(ddof=1)   # realised SD exactly 1
             eff = CONSENSUS["school_sd"] * scale * raw
+            if key in RESILIENT_PROFILE["scales"] and self.resilient:
+                # planted profile of the resilient schools (replaces their random effect)
+                eff[self.resilient] = CONSENSUS["school_sd"] * RESILIENT_PROFILE["level"]
             if key == "high_results":
                 eff = eff + 0.15 * self.c
             return flat(mu + eff), self.consensus_f.copy()

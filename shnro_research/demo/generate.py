@@ -68,7 +68,7 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
     schools, frame = make_sample(st, schools, classes, sizes, n_sampled, waves, n_teachers)
     rsets = plant_results_sets(st, c)
     ssets = plant_survey_sets(st, schools, frame)
-    eff = Effects(st, c, ssets, len(waves))
+    eff = Effects(st, c, ssets, len(waves), resilient=rsets["resilient"])
     stu, par, tea, n_par = make_respondents(st, schools, frame, c, waves)
     # respondents per class: parents
     frame = frame.copy()

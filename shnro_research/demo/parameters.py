@@ -50,6 +50,11 @@ TENSION = dict(school_sd=0.30, trunc=1.8, context_slope=-0.15, group_sd=0.10,
                high_level={"students": 1.1, "parents": 1.0, "teachers": 0.5},
                discrepancy_level={"students": 1.1, "parents": 0.2, "teachers": -0.3})
 PROGRAMME = dict(tension=-0.8, motivation=0.8, anxiety=-0.4)  # latent shift at the last wave
+#: planted sex difference: girls' (sex code 2) school-anxiety latent is higher than the other
+#: pupils' by this much (latent units; a respondent's latent SD within a school is ~1), added
+#: deterministically and centred within each school x wave (girls + s (1 - p), others - s p,
+#: p = realised share of girls), so school x wave means do not depend on the sex composition
+SEX_ANXIETY = dict(group="students", female_code=2, shift=0.30)
 #: programme monitoring (raw/programme_data.xlsx), one row per school x year, every school:
 #: P(pupil / teacher counted) = logistic(logit(base/100) + c_slope c_s + u_slope u_s
 #: + village_shift village + eta_s + programme path_sy + eps_sy), eta_s ~ N(0, school_sd^2),
@@ -88,6 +93,11 @@ REGION = dict(z_shift=0.15, cell_sd=0.05, year_sd=0.04)
 #: a planted "no data" code in the programme monitoring (middle year, one non-programme school)
 PROGRAMME_MISSING = dict(column="missed_lessons", code=-9)
 CONSENSUS = dict(high_f=0.35, low_f=2.4, school_sd=0.42, ideal_scale=0.8)
+#: teachers' community profile of the resilient schools (results' resilient_schools): their
+#: school effect on these scales is set to level x school_sd (SD units of the school-level
+#: distribution) instead of their random draw (high_results keeps its + 0.15 c_s)
+RESILIENT_PROFILE = dict(level=2.0, scales=("pc_values", "leadership", "high_results",
+                                            "demandingness"))
 NEEDS = dict(imp_mu=1.2, real_mu={"students": 0.3, "parents": 0.4, "teachers": 0.2},
              gap_items=(2, 5, 7), gap_extra=-1.0)
 PVQ_PROFILE = {  # latent means of the 10 Schwartz values by group

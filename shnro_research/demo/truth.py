@@ -20,12 +20,27 @@ from .answers import choose, gumbel_rank
 from .parameters import (A_RESP, B_ITEM, BLANK_RATE, CONSENSUS, DELTA_SD, GROUPS,
                          MISSING_CODE_RATE, NEED_DELTA_SD, NEEDS, PASSPORT, PASSPORT_ROLE,
                          PASSPORT_YESNO, PROCEDURES, PROGRAMME, PVQ_ACQ_SD, PVQ_DELTA_SD,
-                         PVQ_PROFILE, RESULTS, TENSION)
+                         PVQ_PROFILE, RESILIENT_PROFILE, RESULTS, SEX_ANXIETY,
+                         TENSION)
 
 
 def _expected_code(mean, sd, taus, lo):
     mean = np.asarray(mean, float)
     return lo + norm.cdf((mean[..., None] - taus) / np.asarray(sd, float)[..., None]).sum(-1)
+
+
+#: share of respondents getting the planted sex shift: girls (50 %) among those not leaving
+#: ``sex`` blank
+P_FEMALE = 0.5 * (1 - BLANK_RATE)
+
+
+def _expected_code_mix(mean, sd, taus, lo, shift):
+    """Expected code over the respondents: a share P_FEMALE has its latent shifted by ``shift``."""
+    if not shift:
+        return _expected_code(mean, sd, taus, lo)
+    boys = _expected_code(mean - shift * P_FEMALE, sd, taus, lo)
+    girls = _expected_code(mean + shift * (1 - P_FEMALE), sd, taus, lo)
+    return (1 - P_FEMALE) * boys + P_FEMALE * girls
 
 
 def _ids(schools, idx):
@@ -45,8 +60,23 @@ def _scale_expectations(inst: Instrument, params, scale_id, schools_idx, waves):
         M = p["M"][schools_idx]
         sd = np.sqrt((p["f"][schools_idx] ** 2)[:, None] * (A_RESP ** 2 + B_ITEM ** 2)
                      + p["acq"] ** 2) * np.ones_like(M)
-        vals.append(_expected_code(M + p["delta"], sd, p["taus"], p["lo"]))
+        vals.append(_expected_code_mix(M + p["delta"], sd, p["taus"], p["lo"],
+                                       p.get("sex_shift", 0.0)))
     return np.mean(vals, axis=0)
+
+
+def _sex_difference(params, scale_items, schools_idx):
+    """Expected girls - boys difference of the scale score (codes) per school x wave."""
+    diffs = []
+    for iid in scale_items:
+        p = params[iid]
+        M = p["M"][schools_idx] + p["delta"]
+        sd = np.sqrt((p["f"][schools_idx] ** 2)[:, None] * (A_RESP ** 2 + B_ITEM ** 2)
+                     + p["acq"] ** 2) * np.ones_like(M)
+        sh = p.get("sex_shift", 0.0)
+        diffs.append(_expected_code(M + sh * (1 - P_FEMALE), sd, p["taus"], p["lo"])
+                     - _expected_code(M - sh * P_FEMALE, sd, p["taus"], p["lo"]))
+    return np.mean(diffs, axis=0)
 
 
 def _population_expected(params, item_ids, group_weights):
@@ -57,7 +87,8 @@ def _population_expected(params, item_ids, group_weights):
         M = p["M"][group_weights]
         sd = np.sqrt((p["f"][group_weights] ** 2)[:, None] * (A_RESP ** 2 + B_ITEM ** 2)
                      + p["acq"] ** 2) * np.ones_like(M)
-        out[iid] = float(np.mean(_expected_code(M + p["delta"], sd, p["taus"], p["lo"])))
+        out[iid] = float(np.mean(_expected_code_mix(M + p["delta"], sd, p["taus"], p["lo"],
+                                                    p.get("sex_shift", 0.0))))
     return out
 
 
@@ -266,6 +297,28 @@ def build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_raw
                              "(relationship satisfaction follows tension: -0.5 x its shift)",
         other_schools_change=0.0,
         values_change=0.0)
+    # planted sex difference in students' anxiety
+    g_sx = SEX_ANXIETY["group"]
+    sc_anx = inst[g_sx].scales.get("anxiety")
+    if sc_anx is not None and all(i in params[g_sx] for i in sc_anx.items):
+        d = _sex_difference(params[g_sx], list(sc_anx.items), sampled)
+        T["sex_difference"] = dict(
+            group=g_sx, scale="anxiety", by="sex",
+            contrast=f"{SEX_ANXIETY['female_code']} - 1 (girls - boys)",
+            latent_shift=SEX_ANXIETY["shift"],
+            model="latent of every anxiety item + shift x (girl - p_sw): girls (sex code 2) "
+                  "+ shift (1 - p_sw), the others (boys, blank sex) - shift p_sw, p_sw the "
+                  "realised share of girls in the school x wave (deterministic, centred so the "
+                  "school x wave mean latent is unchanged by the sex composition)",
+            share_female=P_FEMALE,
+            expected_difference={str(w): round(float(d[:, k].mean()), 4)
+                                 for k, w in enumerate(waves)},
+            expected_difference_range={str(w): [round(float(d[:, k].min()), 4),
+                                                round(float(d[:, k].max()), 4)]
+                                       for k, w in enumerate(waves)},
+            note="expected girls - boys difference of the anxiety scale score (code units), "
+                 "mean over the sampled schools (equal weights) per wave; the range over "
+                 "schools is narrow because the shift is the same everywhere")
     # values: Rokeach and PVQ
     vals: dict[str, Any] = {"rokeach": {}, "pvq": {}}
     for g in GROUPS:
@@ -366,6 +419,27 @@ def build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_raw
                     for w in waves]
         rw = pd.concat(per_wave, axis=1).mean(axis=1)
         rwg_obs = {k: round(float(x), 4) for k, x in rw.items()}
+    res_set = set(int(x) for x in rsets["resilient"])
+    is_res = np.array([s in res_set for s in sampled])
+    prof_diff = {}
+    for s in RESILIENT_PROFILE["scales"]:
+        e = _scale_expectations(tinst, params["teachers"], s, sampled, waves) \
+            if s in tinst.scales else None
+        if e is not None and is_res.any() and (~is_res).any():
+            d = e[is_res].mean(0) - e[~is_res].mean(0)
+            prof_diff[s] = {str(w): round(float(d[k]), 4) for k, w in enumerate(waves)}
+    T["teachers_community_resilient"] = dict(
+        resilient_schools=ids(sorted(res_set)),
+        scales=list(RESILIENT_PROFILE["scales"]),
+        level_sd=RESILIENT_PROFILE["level"],
+        latent_effect=round(CONSENSUS["school_sd"] * RESILIENT_PROFILE["level"], 4),
+        model="the resilient schools' school effect on these teachers' scales is set to "
+              "level_sd x school_sd (replacing their random draw; high_results keeps + 0.15 c_s)",
+        expected_difference=prof_diff,
+        expected_difference_note="expected teachers' scale score (code units): mean over the "
+                                 "sampled resilient schools minus mean over the other sampled "
+                                 "schools (equal school weights), per wave; positive = higher "
+                                 "in the resilient schools")
     T["teachers_community"] = dict(
         scales=pc_scales,
         school_sd=CONSENSUS["school_sd"],
