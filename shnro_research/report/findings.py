@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .labels import GROUP_LABELS
+from .labels import GROUP_LABELS, rule_names
 from .tables import TableStyle, format_number, format_p
 
 
@@ -285,7 +285,7 @@ def _resilient(w: _Writer, typology: dict) -> Finding | None:
     kq = f.quote("resilient", k, str(k), Source("models", "resilient_schools", "resilient",
                                                 "school_id", "count"))
     ids = ", ".join(sorted(res.loc[res.resilient, "school_id"].astype(str)))
-    rules = ", ".join(typology["resilience_rules"])
+    rules = rule_names(typology["resilience_rules"], w.lang)
     f.text = w.ru(
         f"Из {low} школ с неблагоприятным контекстом (индекс благополучия ниже квантиля "
         f"{w.num(typology['context_quantile'], 2)}) {kq} резильентны — их результаты выше, чем "
@@ -395,9 +395,13 @@ def _indicators(w: _Writer) -> Finding | None:
                                                "indicator", "count"))
     f.text = w.ru(
         f"В {last} г. достигнуто {kq} из {m} целевых показателей программы, для которых задано "
-        f"целевое значение; показатели без цели не оцениваются.",
+        f"целевое значение; показатели без цели не оцениваются. Вывод имеет смысл, только если "
+        f"целевые значения каталога взяты из текста программы (ключ indicators.catalogue): во "
+        f"встроенном каталоге большинство из них — примеры.",
         f"In {last}, {kq} of {m} programme indicators with a stated target were achieved; "
-        f"indicators without a target are not graded.")
+        f"indicators without a target are not graded. This means something only when the "
+        f"catalogue's targets come from the programme's text (key indicators.catalogue): most "
+        f"targets of the bundled catalogue are examples.")
     return f
 
 

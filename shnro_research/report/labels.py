@@ -173,6 +173,20 @@ PROBLEM_LABELS: dict[str, tuple[str, str]] = {
     "column dropped": ("столбец удалён", "column dropped"),
 }
 
+#: The rules that make a school resilient (``typology.resilience_rules``).
+RESILIENCE_RULES: dict[str, tuple[str, str]] = {
+    "quadrant": ("квадрант", "quadrant"),
+    "residual": ("остаток", "residual"),
+    "benchmark": ("эталон", "benchmark"),
+}
+
+
+def rule_names(rules, lang: str = "ru") -> str:
+    """The resilience rules in words, comma-separated."""
+    i = LANGS.index(lang)
+    return ", ".join(RESILIENCE_RULES.get(r, (r, r))[i] for r in rules)
+
+
 #: Titles of the study report's sections.
 SECTION_TITLES: dict[str, dict[str, str]] = {
     "ru": {

@@ -20,7 +20,7 @@ from .document import ReportFigure, ReportTable, Section, write_report
 from .figures import (caterpillar, plot_achievement, plot_trend, results_vs_context,
                       save_figure, tension_by_school, value_hierarchies)
 from .labels import SECTION_TITLES as _TXT
-from .labels import relabel
+from .labels import RESILIENCE_RULES, relabel, rule_names
 from .findings import _ADJUST_RU, build_findings, findings_table, limitations
 from .labels import GROUP_LABELS
 from .paper import methods_text, write_paper
@@ -330,7 +330,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         r = r[r.wave == last]
         rvo = r[["variable", "est_resilient", "est_other", "n_resilient", "n_other", "est",
                  "p_value", "p_adjusted", "hedges_g"]]
-    rules = ", ".join(typology["resilience_rules"])
+    rules = rule_names(typology["resilience_rules"], lang)
     cq, oq, rsd = typology["context_quantile"], typology["outcome_quantile"], typology["residual_sd"]
     low_t, min_proc = typology["low_threshold"], typology["min_procedures"]
     flagged = low[low.flagged].groupby("school_id")["year"].apply(
@@ -516,9 +516,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
 
 def _rules_named(res: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Which resilience rules a school meets, in words (``rules``)."""
-    names = {"quadrant": _ru(lang, "квадрант", "quadrant"), "residual": _ru(lang, "остаток", "residual"),
-             "benchmark": _ru(lang, "эталон", "benchmark")}
-    fired = [", ".join(n for k, n in names.items() if bool(r.get(f"resilient_{k}", False)))
+    fired = [rule_names([k for k in RESILIENCE_RULES if bool(r.get(f"resilient_{k}", False))], lang)
              for _, r in res.iterrows()]
     return res.assign(rules=fired)
 
