@@ -201,6 +201,7 @@ class StageContext:
 
     def __init__(self, study: Study, stage: Stage, out: Path, folders: dict[str, Path]):
         self._study, self.stage, self.out, self._folders = study, stage, out, folders
+        self._tables: dict[tuple[str, str], pd.DataFrame] = {}
 
     # -- config ---------------------------------------------------------------------------
     def _key(self, key: str) -> None:
@@ -299,7 +300,9 @@ class StageContext:
         if stage not in self.stage.upstream:
             raise ParameterError(f"stage {self.stage.name} reads {stage}/{name} but does not "
                                  f"declare {stage!r} in UPSTREAM {self.stage.upstream}")
-        return read_stage_table(self._folders[stage], name)
+        if (stage, name) not in self._tables:      # read each upstream table once per run
+            self._tables[stage, name] = read_stage_table(self._folders[stage], name)
+        return self._tables[stage, name].copy()    # callers may change their copy
 
     def has_table(self, stage: str, name: str) -> bool:
         if stage not in self.stage.upstream:

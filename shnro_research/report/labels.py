@@ -2,7 +2,7 @@
 groups, levels, classes), of figure axes and of report sections, in Russian and English.
 
 Scale and item labels come from the instruments themselves; everything else a reader sees is
-labelled here. ``label(key, lang)`` returns the label, or the key unchanged when it has none.
+labelled here; :func:`relabel` turns a table's ids into labels.
 """
 from __future__ import annotations
 
@@ -217,15 +217,6 @@ SECTION_TITLES: dict[str, dict[str, str]] = {
 GROUP_LABELS: dict[str, dict[str, str]] = {
     lang: {g: VALUE_LABELS[g][i] for g in ("students", "parents", "teachers")}
     for i, lang in enumerate(LANGS)}
-
-
-def label(key: str, lang: str = "ru") -> str:
-    """Reader's label of a column name or key value; the key itself if it has none."""
-    i = LANGS.index(lang)
-    for table in (COLUMN_LABELS, VALUE_LABELS, PROBLEM_LABELS):
-        if key in table:
-            return table[key][i]
-    return key
 
 
 def relabel(df, glossary: dict[str, str], lang: str = "ru", columns=None):

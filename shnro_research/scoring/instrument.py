@@ -12,6 +12,7 @@ import warnings
 
 import pandas as pd
 
+from ..errors import IpsativeWarning
 from .agreement import ad_index, icc_anova, rwg_j
 from .multiresponse import multiple_response, multiple_response_test
 from .needs import needs_gap
@@ -94,10 +95,8 @@ def rokeach_tables(data: pd.DataFrame, instrument, item_id: str, lang: str,
     cols = item.columns
     labels = {c: o.get(lang) for c, o in zip(cols, item.options)}
     ok = data.dropna(subset=cols)
-    from ..errors import IpsativeWarning
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IpsativeWarning)
-        warnings.simplefilter("ignore", UserWarning)
         rs = rank_summary(ok, cols, by=list(by))
         rs.insert(rs.columns.get_loc("category") + 1, "label", rs["category"].map(labels))
         return {"hierarchy": rs,
