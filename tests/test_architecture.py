@@ -18,7 +18,7 @@ LAYERS = [
     "instruments", "io",
     "report",
     "responses", "forms", "scoring", "design", "models", "typology", "context", "student_ses",
-    "results", "climate", "dynamics", "resilience_profile", "indicators", "realdata",
+    "results", "climate", "dynamics", "resilience_profile", "indicators", "realdata", "engine",
     "config_schema", "config", "demo", "pipeline", "cli", "__main__",
 ]
 MAX_LINES = 800
