@@ -4,18 +4,16 @@ The exact ИСБШ formula has not been published (see ``docs/METHODS.md`` §9),
 is built from explicit, recorded choices:
 
 1. every passport component ``x_k`` is (optionally) recoded to numbers (``codes``);
-2. it is standardised, ``z_k = d_k (x_k - m_k) / s_k``, with ``d_k = +1`` for a favourable and
-   ``-1`` for an unfavourable component, and ``m_k``, ``s_k`` either the mean and SD (``ddof=1``)
-   *within* each ``by`` group (e.g. a year or a region) or fixed *reference* values;
-3. the components are combined as a weighted mean of the available ones,
-   ``I = sum_k w_k z_k / sum_k w_k`` (over the components present), provided at least
-   ``min_components`` are present; otherwise ``I`` is missing and the reason is logged.
+2. it is standardised, ``z_k = d_k (x_k - m_k) / s_k`` (``d_k = +1`` favourable, ``-1``
+   unfavourable), ``m_k``, ``s_k`` the mean and SD (``ddof=1``) *within* each ``by`` group, fixed
+   *reference* values, or those of one *reference year* (the study's default: comparable years);
+3. ``I = sum_k w_k z_k / sum_k w_k`` over the components present, if at least ``min_components``
+   are; otherwise ``I`` is missing and the reason is logged. Nothing is imputed.
 
-Weights are equal, user-given, or the loadings of the first principal component of the
-standardised components (the pre-2018 PISA ESCS logic, Avvisati 2020): with complete data the
-PCA-weighted index is the first principal-component score up to a positive constant factor.
-
-Nothing is imputed. Every school-year whose index is partial or missing appears in the log.
+Weights are equal, user-given, or the loadings of the first principal component (the pre-2018
+PISA ESCS logic, Avvisati 2020). The index describes families and pupils only
+(:data:`PASSPORT_COMPONENTS`); school resources (:data:`SCHOOL_RESOURCES`) are separate
+covariates (:func:`school_resources`).
 """
 from __future__ import annotations
 
@@ -26,33 +24,42 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._checks import as_list, check_columns, check_min_valid, check_number, check_option
+from ._checks import as_list, check_columns, check_min_valid, check_number, check_option, public
 from .errors import DataError, ParameterError
 
 __all__ = [
     "ContextIndex",
     "PASSPORT_COMPONENTS",
+    "SCHOOL_RESOURCES",
     "wellbeing_index",
+    "school_resources",
     "student_ses_index",
     "school_means",
     "quantile_groups",
 ]
 
-#: Default directions of the social-passport columns of the school context form
-#: (+1 favourable, -1 unfavourable). Use as a starting point: ``{c: PASSPORT_COMPONENTS[c] for c in ...}``.
+#: Default components of the well-being index: the family and pupil shares of the social passport
+#: (surveys/school_passport.yaml, roles ``context_positive`` / ``context_negative``) with their
+#: directions (+1 favourable, -1 unfavourable). School resources are not components
+#: (:data:`SCHOOL_RESOURCES`).
 PASSPORT_COMPONENTS: dict[str, int] = {
-    "low_income_pct": -1,             # доля малообеспеченных семей
-    "parents_higher_edu_pct": +1,     # доля родителей с высшим образованием
+    "parents_higher_edu_pct": +1,     # доля учащихся из семей, где оба родителя с высшим образованием
+    "low_income_pct": -1,             # доля малоимущих семей
     "single_parent_pct": -1,          # доля неполных семей
     "large_families_pct": -1,         # доля многодетных семей
+    "unemployed_parents_pct": -1,     # доля семей, где оба родителя (единственный) не работают
     "social_risk_pct": -1,            # доля семей в социально опасном положении
     "registered_pct": -1,             # доля учащихся «на учёте» (ВШУ, ПДН, КДН)
     "non_native_pct": -1,             # доля учащихся с неродным русским / из семей мигрантов
-    "disability_pct": -1,             # доля учащихся с ОВЗ
-    "teacher_vacancies": -1,         # вакансии педагогов
-    "teachers_higher_cat_pct": +1,    # доля учителей высшей категории
+    "disability_pct": -1,             # доля учащихся с ОВЗ и инвалидностью
+    "guardianship_pct": -1,           # доля учащихся под опекой (попечительством)
 }
-# (column names of surveys/school_passport.yaml)
+
+#: School-resource fields of the passport (roles ``staffing``, ``school_size``,
+#: ``school_organisation``): covariates for models, never components of the index.
+SCHOOL_RESOURCES: tuple[str, ...] = (
+    "n_students", "n_classes", "n_teachers", "teacher_vacancies", "teachers_higher_cat_pct",
+    "has_psychologist", "has_social_pedagogue", "has_defectologist", "second_shift_pct")
 
 _LOG_COLUMNS = ["issue", "component", "detail"]
 
@@ -71,7 +78,9 @@ class ContextIndex:
         ``center``, ``scale`` (standardisation constants used: mean and SD), ``z``, ``weight``.
     weights : DataFrame
         One row per component: ``direction``, ``weight`` (normalised to sum 1), and for PCA weights
-        ``loading`` and ``explained_variance`` (share of the first eigenvalue in the total).
+        ``loading`` and ``explained_variance`` (share of the first eigenvalue in the total); with a
+        reference year ``reference_year``, ``reference_mean``, ``reference_sd``, ``n_reference``
+        and the index's rescaling ``index_center``, ``index_scale`` (``est = (I - center) / scale``).
     log : DataFrame
         Keys, ``issue``, ``component``, ``detail``: every partial or missing index and every
         zero-variance component (``issue`` in ``partial``, ``too_few_components``,
@@ -94,10 +103,10 @@ class ContextIndex:
         t = self.weights.rename(columns={"weight": "est"})
         consts = self.components.groupby("component", sort=False)[["center", "scale"]].agg(
             lambda v: v.iloc[0] if v.dropna().nunique() <= 1 and v.notna().any() else np.nan)
-        t = t.merge(consts.reset_index(),
-                    on="component", how="left")
-        drop = [c for c in ("center", "scale") if t[c].isna().all()] + \
-            [c for c in ("explained_variance",) if c in t.columns]
+        t = t.merge(consts.reset_index(), on="component", how="left")
+        drop = [c for c in ("center", "scale") if t[c].isna().all()] + [
+            c for c in ("explained_variance", "reference_mean", "reference_sd", "n_reference",
+                        "index_center", "index_scale") if c in t.columns]
         return t.drop(columns=drop)
 
     def glance(self) -> pd.DataFrame:
@@ -133,16 +142,12 @@ class ContextIndex:
                   ("Groups (by)", ", ".join(self.settings.get("by") or []) or "none"),
                   ("PC1 share", None if np.isnan(g["explained_variance"])
                    else g["explained_variance"])]
-        notes = []
-        if len(self.log):
-            notes.append("log: " + ", ".join(f"{k}={v}" for k, v in
-                                             self.log["issue"].value_counts().items()))
+        notes = (["log: " + ", ".join(f"{k}={v}" for k, v in self.log["issue"].value_counts().items())]
+                 if len(self.log) else [])
         return summary_text(title, header, [(None, self.tidy(), "component")], notes=notes)
 
 
-# --------------------------------------------------------------------------------------------
-# parameter checks
-# --------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------- parameter checks
 def _check_components(components: Any, name: str = "components") -> dict[str, int]:
     if not isinstance(components, Mapping) or len(components) == 0:
         raise ParameterError(
@@ -220,24 +225,20 @@ def _recode(df: pd.DataFrame, comps: Sequence[str], codes: Mapping | None, where
 
 def _wmean_sd(x: np.ndarray, w: np.ndarray) -> tuple[float, float, int]:
     ok = np.isfinite(x) & np.isfinite(w)
-    x, w = x[ok], w[ok]
-    n = len(x)
+    x, w, n = x[ok], w[ok], int(ok.sum())
     if n == 0 or w.sum() <= 0:
         return np.nan, np.nan, n
     m = float(np.sum(w * x) / np.sum(w))
     if n < 2:
         return m, np.nan, n
     # unbiased-form weighted variance with frequency-like weights normalised to n
-    wn = w * n / w.sum()
-    v = float(np.sum(wn * (x - m) ** 2) / (n - 1))
-    return m, np.sqrt(v), n
+    return m, float(np.sqrt(np.sum(w * n / w.sum() * (x - m) ** 2) / (n - 1))), n
 
 
 def _first_pc(z: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
     """Loadings (eigenvector * sqrt(eigenvalue)) of the first PC of the correlation matrix."""
     ok = np.all(np.isfinite(z), axis=1)
-    zc = z[ok]
-    k = z.shape[1]
+    zc, k = z[ok], z.shape[1]
     if zc.shape[0] < k + 1:
         raise DataError(
             f"PCA weights need at least {k + 1} units with all {k} components present; "
@@ -245,25 +246,18 @@ def _first_pc(z: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, f
     if w is None:
         r = np.corrcoef(zc, rowvar=False)
     else:
-        ww = w[ok]
-        c = np.cov(zc, rowvar=False, aweights=ww)
-        sd = np.sqrt(np.diag(c))
-        r = c / np.outer(sd, sd)
+        c = np.cov(zc, rowvar=False, aweights=w[ok])
+        r = c / np.outer(np.sqrt(np.diag(c)), np.sqrt(np.diag(c)))
     r = np.atleast_2d(r)
     if not np.all(np.isfinite(r)):
         raise DataError("PCA weights: a component has zero variance among complete units")
     vals, vecs = np.linalg.eigh(r)
-    lam = float(vals[-1])
-    v = vecs[:, -1]
-    if v.sum() < 0:          # direction-corrected components: higher index = more favourable
-        v = -v
-    loadings = v * np.sqrt(lam)
-    return loadings, lam / float(vals.sum()), vals[::-1]
+    lam, v = float(vals[-1]), vecs[:, -1]
+    v = -v if v.sum() < 0 else v   # direction-corrected components: higher = more favourable
+    return v * np.sqrt(lam), lam / float(vals.sum()), vals[::-1]
 
 
-# --------------------------------------------------------------------------------------------
-# core
-# --------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------- core
 def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: Sequence[str],
                standardise: str, reference: Any, weights: Any, min_components: Any,
                codes: Mapping | None, case_weight: str | None,
@@ -280,11 +274,10 @@ def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: 
         raise ParameterError(f"{where!r} must be a pandas DataFrame; got {type(data).__name__}")
     need = list(dict.fromkeys([*keys, *by, *comps, *([case_weight] if case_weight else [])]))
     check_columns(data, need, where)
-    if keys:
-        dup = data.duplicated(subset=list(dict.fromkeys([*keys, *by])), keep=False)
-        if dup.any():
-            first = data.loc[dup, list(dict.fromkeys([*keys, *by]))].iloc[0].to_dict()
-            raise DataError(f"{where}: duplicated key {first} ({int(dup.sum())} rows); one row per unit expected")
+    ukeys = list(dict.fromkeys([*keys, *by]))
+    if keys and (dup := data.duplicated(subset=ukeys, keep=False)).any():
+        raise DataError(f"{where}: duplicated key {data.loc[dup, ukeys].iloc[0].to_dict()} "
+                        f"({int(dup.sum())} rows); one row per unit expected")
 
     # weights parameter
     if isinstance(weights, str):
@@ -353,8 +346,7 @@ def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: 
     Z = D * (X - means) / sds
 
     # weights
-    loadings = None
-    expl = np.nan
+    loadings, expl = None, np.nan
     if weights_kind == "equal":
         w = np.ones(len(comps))
     elif weights_kind == "dict":
@@ -372,10 +364,8 @@ def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: 
 
     avail = np.isfinite(Z)
     n_av = avail.sum(axis=1)
-    Zf = np.where(avail, Z, 0.0)
-    wsum = (avail * w_norm).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        index = (Zf * w_norm).sum(axis=1) / wsum
+        index = (np.where(avail, Z, 0.0) * w_norm).sum(axis=1) / (avail * w_norm).sum(axis=1)
     enough = n_av >= k_min
     index[~enough] = np.nan
     # log partial / missing
@@ -394,9 +384,7 @@ def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: 
     if restandardise:
         idx = pd.Series(index)
         if by and standardise == "within":
-            g = pd.Series(gid)
-            m = idx.groupby(g).transform("mean")
-            s = idx.groupby(g).transform("std")
+            m, s = (idx.groupby(pd.Series(gid)).transform(f) for f in ("mean", "std"))
         else:
             m, s = idx.mean(), idx.std()
         index = ((idx - m) / s).to_numpy(float)
@@ -407,18 +395,10 @@ def _composite(data: pd.DataFrame, components: Any, *, keys: Sequence[str], by: 
     for j, c in enumerate(comps):
         scores[f"z_{c}"] = Z[:, j]
 
-    long = []
-    for j, c in enumerate(comps):
-        f = key_frame.copy()
-        f["component"] = c
-        f["raw"] = X[:, j]
-        f["direction"] = int(D[j])
-        f["center"] = means[:, j]
-        f["scale"] = sds[:, j]
-        f["z"] = Z[:, j]
-        f["weight"] = w_norm[j]
-        long.append(f)
-    components_long = pd.concat(long, ignore_index=True)
+    components_long = pd.concat([key_frame] * len(comps), ignore_index=True).assign(
+        component=np.repeat(np.array(comps, dtype=object), n), raw=X.T.ravel(),
+        direction=np.repeat(D.astype(int), n), center=means.T.ravel(), scale=sds.T.ravel(),
+        z=Z.T.ravel(), weight=np.repeat(w_norm, n))
 
     wt = pd.DataFrame({"component": comps, "direction": D.astype(int), "weight": w_norm})
     if loadings is not None:
@@ -437,6 +417,7 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
                     school: str = "school_id", year: str | None = "year",
                     standardise: str = "within", by: str | Sequence[str] | None = None,
                     reference: Mapping | pd.DataFrame | None = None,
+                    reference_year: Any = None,
                     weights: str | Mapping[str, float] = "equal",
                     min_components: int | float | None = None,
                     codes: Mapping[str, Mapping[Any, float]] | None = None,
@@ -449,8 +430,14 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
               I_s = \\sum_{k \\in A_s} w_k z_{sk} / \\sum_{k \\in A_s} w_k
 
     where ``A_s`` is the set of components present for school-year ``s`` and ``m_k, s_k`` are the
-    mean and SD (``ddof=1``) within the ``by`` group (``standardise="within"``) or fixed values
-    (``standardise="reference"``). If ``|A_s| < min_components`` the index is missing and logged.
+    mean and SD (``ddof=1``) within the ``by`` group (``standardise="within"``), fixed values
+    (``standardise="reference"``) or the mean and SD of the reference year ``r``
+    (``standardise="reference_year"``). If ``|A_s| < min_components`` the index is missing and
+    logged. With ``"reference_year"`` the PCA weights come from year ``r`` too and are held
+    fixed, and ``restandardise=True`` gives ``I*_s = (I_s - mean_r(I)) / sd_r(I)``: reference-year
+    SD units (0 = the reference year's average school), one scale for all years, so an unchanged
+    passport keeps its index and a general improvement raises the mean index (impossible with
+    per-year standardisation, mean 0 every year by construction).
 
     Parameters
     ----------
@@ -461,14 +448,20 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
         ``{column: +1 | -1}``; see :data:`PASSPORT_COMPONENTS` for the school context form.
     school, year : str
         Key columns; ``year=None`` for a single cross-section.
-    standardise : {"within", "reference"}
-        Standardise within the data (by ``by`` groups) or with fixed ``reference`` means/SDs
-        (to keep an index comparable across years: standardise every year on the base year).
+    standardise : {"within", "reference", "reference_year"}
+        Standardise within the data (by ``by`` groups; ``by="year"`` is the per-year index),
+        with fixed ``reference`` means/SDs, or with the means/SDs of ``reference_year`` (an
+        index comparable across years).
     by : str or list, optional
         Groups for within-standardisation (e.g. ``"year"`` or ``["region", "year"]``).
     reference : dict or DataFrame, optional
         ``{component: (mean, sd)}`` or a frame indexed by (or with a column) ``component`` with
         ``mean``, ``sd`` (or ``center``, ``scale``: e.g. ``res.tidy()`` of a base year).
+    reference_year : optional
+        With ``standardise="reference_year"``: the year whose means, SDs and PCA weights are used
+        for every year; default the first (smallest) year of the data. Its constants are in
+        ``result.weights`` (``reference_year``, ``reference_mean``, ``reference_sd``,
+        ``index_center``, ``index_scale``).
     weights : "equal", "pca" or dict
         ``"pca"``: loadings of the first principal component of the correlation matrix of the
         standardised components (complete cases), sign fixed so that a higher index is more
@@ -478,7 +471,9 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
     codes : dict, optional
         Recoding of categorical columns, e.g. ``{"location": {"город": 2, "посёлок": 1, "село": 0}}``.
     restandardise : bool
-        Re-standardise the index to mean 0, SD 1 (within ``by`` groups).
+        Re-standardise the index to mean 0, SD 1 (within ``by`` groups; with
+        ``standardise="reference_year"``: with the reference year's mean and SD, the same for all
+        years).
     n_groups : int, optional
         Add ``index_group`` = quantile group 1..n_groups (1 = least favourable) within ``by``.
 
@@ -498,20 +493,37 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
     ...                       by="year", min_components=0.5)   # doctest: +SKIP
     >>> res.scores.head()                                           # doctest: +SKIP
 
+    >>> res = wellbeing_index(passport, PASSPORT_COMPONENTS, standardise="reference_year",
+    ...                       weights="pca", min_components=0.75, restandardise=True)  # doctest: +SKIP
+    >>> res.weights[["component", "reference_year", "reference_mean", "reference_sd", "weight"]]  # doctest: +SKIP
+
     R equivalent (equal weights)::
 
         z <- scale(passport[, comps]) %*% diag(directions)
         index <- rowMeans(z, na.rm = TRUE)     # plus the min_components rule
         # PCA weights: prcomp(z[complete.cases(z), ], scale. = TRUE)$rotation[, 1]
+        # reference year r: m <- colMeans(x[year == r, ], na.rm = TRUE); s <- apply(x[year == r, ], 2, sd, na.rm = TRUE)
+        # z <- sweep(sweep(x, 2, m), 2, s, "/") %*% diag(directions); PCA on z[year == r, ] only;
+        # index <- (index - mean(index[year == r])) / sd(index[year == r])   # restandardise
+        # (tests/reference/context_wellbeing.R)
     """
     keys = [school] + ([year] if year else [])
     by_all = as_list(by)
-    data_in, by_l, overlap = _alias_by(passport, by_all, keys)
-    res = _composite(data_in, components, keys=keys, by=by_l, standardise=standardise,
-                     reference=reference, weights=weights, min_components=min_components, codes=codes,
-                     case_weight=None, restandardise=restandardise, kind="wellbeing",
-                     where="passport")
-    _unalias(res, overlap)
+    if standardise == "reference_year":
+        res = _reference_year_index(passport, components, keys=keys, year=year, by=by_all,
+                                    reference=reference, reference_year=reference_year,
+                                    weights=weights, min_components=min_components, codes=codes,
+                                    restandardise=restandardise)
+    else:
+        if reference_year is not None:
+            raise ParameterError("'reference_year' is only used with standardise='reference_year'; "
+                                 f"got standardise={standardise!r}")
+        data_in, by_l, overlap = _alias_by(passport, by_all, keys)
+        res = _composite(data_in, components, keys=keys, by=by_l, standardise=standardise,
+                         reference=reference, weights=weights, min_components=min_components,
+                         codes=codes, case_weight=None, restandardise=restandardise,
+                         kind="wellbeing", where="passport")
+        _unalias(res, overlap)
     if n_groups is not None:
         check_number(n_groups, "n_groups", low=2, integer=True)
         pos = list(res.scores.columns).index("n_components") + 1
@@ -522,6 +534,115 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
     return res
 
 
+def _reference_year_index(passport: pd.DataFrame, components: Any, *, keys: list[str],
+                          year: str | None, by: list[str], reference: Any, reference_year: Any,
+                          weights: Any, min_components: Any, codes: Mapping | None,
+                          restandardise: bool) -> ContextIndex:
+    """The index standardised on one reference year: its means, SDs and (PCA) weights, then
+    applied unchanged to every year; optionally rescaled by the reference year's index mean/SD."""
+    for bad_arg, why in ((year is None, "needs the year column; got year=None"),
+                         (bool(by), f"takes no 'by' (every year uses the reference year); got {by!r}"),
+                         (reference is not None, "takes no 'reference' (it comes from the year)")):
+        if bad_arg:
+            raise ParameterError(f"standardise='reference_year' {why}")
+    comps_dir = _check_components(components)
+    comps = list(comps_dir)
+    if not isinstance(passport, pd.DataFrame):
+        raise ParameterError(f"'passport' must be a pandas DataFrame; got {type(passport).__name__}")
+    check_columns(passport, [year, *comps], "passport")
+    years = sorted(passport[year].dropna().unique().tolist())
+    ref_year = years[0] if reference_year is None and years else reference_year
+    if ref_year not in years:
+        raise DataError(f"passport: reference_year {reference_year!r} is not a value of column "
+                        f"{year!r} (years in the data: {years})")
+    where = f"passport (reference year {ref_year})"
+    base = passport[passport[year] == ref_year]
+    x = _recode(base, comps, codes, where)
+    m, sd, nv = x.mean(), x.std(ddof=1), x.count()
+    bad = [c for c in comps if not (np.isfinite(sd[c]) and sd[c] > 0)]
+    if bad:
+        raise DataError(
+            f"{where}: component(s) {bad} have zero variance or fewer than 2 values "
+            f"(values: {[int(nv[c]) for c in bad]}), so they cannot be standardised on that year; "
+            "leave them out of the components or choose another reference_year")
+    consts = {c: (float(m[c]), float(sd[c])) for c in comps}
+    common = dict(keys=keys, by=[], standardise="reference", reference=consts,
+                  min_components=min_components, codes=codes, case_weight=None,
+                  restandardise=False, kind="wellbeing")
+    ref = _composite(base, comps_dir, weights=weights, where=where, **common)
+    fixed = (dict(zip(ref.weights["component"], ref.weights["weight"]))
+             if isinstance(weights, str) and weights == "pca" else weights)
+    res = _composite(passport, comps_dir, weights=fixed, where="passport", **common)
+    center, scale = 0.0, 1.0
+    if restandardise:
+        est = res.scores["est"]
+        at_ref = est[(res.scores[year] == ref_year).to_numpy()].dropna()
+        if len(at_ref) < 2 or not at_ref.std() > 0:
+            raise DataError(f"{where}: fewer than 2 distinct index values ({len(at_ref)} schools "
+                            "scored); the index cannot be rescaled on the reference year")
+        center, scale = float(at_ref.mean()), float(at_ref.std(ddof=1))
+        res.scores["est"] = (est - center) / scale
+    res.weights = ref.weights.assign(
+        reference_year=ref_year, reference_mean=[consts[c][0] for c in comps],
+        reference_sd=[consts[c][1] for c in comps], n_reference=[int(nv[c]) for c in comps],
+        index_center=center, index_scale=scale)
+    res.settings.update(standardise="reference_year", reference_year=ref_year,
+                        weights_kind=ref.settings["weights_kind"], restandardise=bool(restandardise),
+                        index_center=center, index_scale=scale)
+    return res
+
+
+@public
+def school_resources(passport: pd.DataFrame, columns: Sequence[str] | None = None, *,
+                     school: str = "school_id", year: str | None = "year",
+                     components: Mapping[str, int] | Sequence[str] | None = None) -> pd.DataFrame:
+    """The school's resources per school and year -- covariates kept out of the well-being index:
+    adds ``students_per_teacher = n_students / n_teachers`` (programme 001 names «более 20
+    учащихся на 1 учителя» a problem) and ``students_per_class = n_students / n_classes`` (mean
+    class size) when their columns are present; missing where a denominator is 0 or missing.
+
+    Parameters
+    ----------
+    passport : DataFrame
+        One row per school (and year).
+    columns : list, optional
+        Resource columns; default those of :data:`SCHOOL_RESOURCES` present in ``passport``.
+    components : dict or list, optional
+        The index's components: a column may not be both (ParameterError).
+
+    Returns
+    -------
+    DataFrame
+        Keys, the resource columns (numbers), ``students_per_teacher``, ``students_per_class``.
+
+    Examples
+    --------
+    >>> school_resources(passport, components=PASSPORT_COMPONENTS)        # doctest: +SKIP
+
+    R equivalent::
+
+        transform(passport[c(keys, res)], students_per_teacher = n_students / n_teachers)
+    """
+    if not isinstance(passport, pd.DataFrame):
+        raise ParameterError(f"'passport' must be a pandas DataFrame; got {type(passport).__name__}")
+    keys = [school] + ([year] if year else [])
+    cols = ([c for c in SCHOOL_RESOURCES if c in passport.columns] if columns is None
+            else as_list(columns))
+    if both := sorted(set(cols) & set(components or ())):
+        raise ParameterError(f"column(s) {both} are both school resources and components of the "
+                             "well-being index; the index takes family and pupil context only")
+    check_columns(passport, [*keys, *cols], "passport")
+    if (dup := passport.duplicated(subset=keys, keep=False)).any():
+        raise DataError(f"passport: duplicated key {passport.loc[dup, keys].iloc[0].to_dict()} "
+                        f"({int(dup.sum())} rows); one row per school and year expected")
+    out = pd.concat([passport[keys].reset_index(drop=True),
+                     _recode(passport, cols, None, "passport").reset_index(drop=True)], axis=1)
+    for name, den in (("students_per_teacher", "n_teachers"), ("students_per_class", "n_classes")):
+        if {"n_students", den} <= set(out.columns):
+            out[name] = out["n_students"] / out[den].where(out[den] > 0)
+    return out
+
+
 def _alias_by(data: pd.DataFrame, by: list[str], keys: list[str]):
     """Copy 'by' columns that are also keys under an alias so that keys and groups stay distinct."""
     overlap = [b for b in by if b in keys]
@@ -530,9 +651,7 @@ def _alias_by(data: pd.DataFrame, by: list[str], keys: list[str]):
     if not isinstance(data, pd.DataFrame):
         raise ParameterError(f"data must be a pandas DataFrame; got {type(data).__name__}")
     check_columns(data, overlap, "data")
-    data_in = data.copy()
-    for b in overlap:
-        data_in[f"__by_{b}"] = data_in[b]
+    data_in = data.assign(**{f"__by_{b}": data[b] for b in overlap})
     return data_in, [f"__by_{b}" if b in overlap else b for b in by], overlap
 
 
