@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -64,6 +64,38 @@ class Text:
         return self.en if (lang == "en" and self.en) else self.ru
 
 
+#: Status of a scale's items in its provenance: the published items, adapted from a published
+#: instrument (translated, reworded, shortened), or written for this project.
+ITEM_STATUSES = ("published", "adapted", "project_authored")
+SEXES = ("male", "female")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a scale (or a block of items) comes from: ``docs/PROVENANCE.md``, ``surveys/README.md``.
+
+    ``source`` is the citation (author, year, title) or ``None`` for project-authored items;
+    ``items`` one of :data:`ITEM_STATUSES`; ``levels_basis`` says what any printed level or
+    cut-off rests on (a norm or a convention).
+    """
+
+    items: str
+    basis: Text
+    adaptation: Text
+    licence: Text
+    reliability_validity: Text
+    source: str | None = None
+    levels_basis: Text = Text("")
+
+    def summary(self, lang: str = "ru") -> str:
+        """One line: the basis of project-authored items, else status and source."""
+        if self.items == "project_authored":
+            return self.basis.get(lang)
+        status = {"published": ("опубликованные пункты", "published items"),
+                  "adapted": ("адаптированные пункты", "adapted items")}[self.items]
+        return f"{status[lang == 'en']}: {self.source}"
+
+
 @dataclass(frozen=True)
 class Item:
     """One question of an instrument."""
@@ -83,6 +115,11 @@ class Item:
     unit: str = ""
     role: str = ""
     response: str = ""
+    #: id shared by items meant to be compared across respondent groups (same wording pattern)
+    parallel: str = ""
+    #: wording for female respondents (ESS-style gender-matched versions); empty = same wording
+    text_female: Text = Text("")
+    codes_female: Mapping[int, Text] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -119,6 +156,7 @@ class Scale:
     #: direction of improvement: ``"higher"`` (default) or ``"lower"`` (tension, anxiety,
     #: burnout: a higher score is worse); read by the dynamics stage to classify changes
     better: str = "higher"
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +165,7 @@ class Section:
     title: Text
     items: tuple[str, ...]
     instruction: Text = Text("")
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -180,16 +219,46 @@ class Instrument:
         return {it.id: it.bounds for it in self.items
                 if it.type in ("single", "likert", "numeric")}
 
+    @property
+    def gendered(self) -> bool:
+        """True if some item has a wording for female respondents (``text_female``)."""
+        return any(it.text_female.ru or it.codes_female for it in self.items)
+
+    def for_sex(self, sex: str) -> "Instrument":
+        """The version of the questionnaire for respondents of ``sex`` (``"male"``/``"female"``).
+
+        As the ESS does for the PVQ portraits: the male version prints ``text``, the female
+        version ``text_female`` (and ``codes_female``) where an item has them; ids, codes and
+        columns are the same, so both versions enter one data file.
+        """
+        if sex not in SEXES:
+            raise ParameterError(f"'sex' must be one of {list(SEXES)}; got {sex!r}")
+        if sex == "male" or not self.gendered:
+            return self
+        items = tuple(replace(it, text=it.text_female if it.text_female.ru else it.text,
+                              codes=dict(it.codes_female) or it.codes) for it in self.items)
+        return replace(self, items=items)
+
+    def provenance_of(self, item: Item) -> Provenance | None:
+        """Provenance of an item: that of its first scale with one, else of its section."""
+        for s in item.scales:
+            if s in self.scales and self.scales[s].provenance is not None:
+                return self.scales[s].provenance
+        sec = next((x for x in self.sections if x.id == item.section), None)
+        return sec.provenance if sec is not None else None
+
     def codebook(self, lang: str = "ru") -> pd.DataFrame:
-        """One row per data column: variable, label, type, item, valid codes, missing codes, scales."""
+        """One row per data column: variable, label, type, item, valid codes, missing codes,
+        scales, reverse keying, ``parallel`` id and ``provenance`` (status; source or basis)."""
         rows = []
         for col in self.id_columns:
             codes = self.id_codes.get(col, {})
             rows.append(dict(variable=col, item=col, section="id", type="id",
                              label=_ID_LABELS.get(col, Text(col)).get(lang),
                              codes="; ".join(f"{c}={t.get(lang)}" for c, t in codes.items()),
-                             missing="", scales="", reverse=False))
+                             missing="", scales="", reverse=False, parallel="", provenance=""))
         for it in self.items:
+            prov = self.provenance_of(it)
             for k, col in enumerate(it.columns):
                 label = it.text.get(lang)
                 if it.type in ("multiple", "ranking"):
@@ -207,7 +276,8 @@ class Instrument:
                     variable=col, item=it.id, section=it.section, type=it.type, label=label,
                     codes=codes,
                     missing="; ".join(f"{c}={t.get(lang)}" for c, t in it.missing.items()),
-                    scales=",".join(it.scales), reverse=it.reverse))
+                    scales=",".join(it.scales), reverse=it.reverse, parallel=it.parallel,
+                    provenance=prov.summary(lang) if prov is not None else ""))
         return pd.DataFrame(rows)
 
     def __repr__(self) -> str:  # short, readable in notebooks
@@ -235,14 +305,19 @@ _SPSS_RESERVED = frozenset({"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "N
 _TOP_KEYS = frozenset({"instrument", "response_scales", "sections", "scales"})
 _META_KEYS = frozenset({"id", "group", "version", "title", "intro", "id_columns", "id_codes",
                         "note"})
-_SECTION_KEYS = frozenset({"id", "title", "instruction", "items", "note"})
+_SECTION_KEYS = frozenset({"id", "title", "instruction", "items", "note", "provenance"})
 _SCALE_KEYS = frozenset({"label", "method", "min_valid", "role", "description", "note",
-                         "better"})
+                         "better", "provenance"})
 _ITEM_KEYS = frozenset({"id", "text", "type", "response", "codes", "missing", "options", "min",
-                        "max", "reverse", "scales", "max_choices", "unit", "role", "note"})
+                        "max", "reverse", "scales", "max_choices", "unit", "role", "note",
+                        "parallel", "text_female", "codes_female"})
 #: Fields a reusable response scale may set (an item's own fields override them).
 _RSCALE_KEYS = frozenset({"type", "codes", "missing", "options", "min", "max", "reverse",
-                          "unit", "label", "note"})
+                          "unit", "label", "note", "codes_female"})
+#: Fields of a ``provenance:`` mapping (scales and sections); ``levels_basis`` optional.
+_PROV_KEYS = frozenset({"source", "adaptation", "licence", "items", "basis",
+                        "reliability_validity", "levels_basis"})
+_PROV_REQUIRED = ("source", "adaptation", "licence", "items", "basis", "reliability_validity")
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # C parser if built
@@ -430,7 +505,8 @@ def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instru
             ids.append(it.id)
         sections.append(Section(sid, p.text(sraw.get("title", sid), f"section {sid!r}.title"),
                                 tuple(ids),
-                                p.text(sraw.get("instruction", ""), f"section {sid!r}.instruction")))
+                                p.text(sraw.get("instruction", ""), f"section {sid!r}.instruction"),
+                                p.provenance(sraw, f"section {sid!r}")))
 
     by_id = {it.id: it for it in items}
     scales: dict[str, Scale] = {}
@@ -475,7 +551,7 @@ def parse_instrument(raw: Any, source: str = "<dict>", path: str = "") -> Instru
         scales[sid] = Scale(sid, p.text(sraw.get("label", sid), f"scale {sid!r}.label"),
                             tuple(its), method, mv, role,
                             p.text(sraw.get("description", ""), f"scale {sid!r}.description"),
-                            better)
+                            better, p.provenance(sraw, f"scale {sid!r}"))
     return Instrument(iid, group, version, p.text(meta.get("title", iid), "instrument.title"),
                       p.text(meta.get("intro", ""), "instrument.intro"), tuple(sections),
                       tuple(items), scales, tuple(id_columns), path, id_codes)
@@ -540,6 +616,31 @@ class _Parser:
                 self.fail(f"{where} code {c!r}", "a code within 32-bit integer range", c)
             out[int(c)] = self.text(lab, f"{where}[{c}]", required=True)
         return out
+
+    def provenance(self, raw: dict, where: str) -> Provenance | None:
+        """The optional ``provenance:`` of a scale or section (all fields but levels_basis)."""
+        if raw.get("provenance") is None:
+            return None
+        where = f"{where}.provenance"
+        pv = self.mapping(raw["provenance"], where)
+        self.known(pv, _PROV_KEYS, where)
+        for k in _PROV_REQUIRED:
+            if k not in pv:
+                self.fail(f"{where}.{k}", "a value (provenance needs "
+                          f"{', '.join(_PROV_REQUIRED)}; source may be null)", None)
+        status = pv["items"]
+        if status not in ITEM_STATUSES:
+            self.fail(f"{where}.items", f"one of {list(ITEM_STATUSES)}", status)
+        src = pv["source"]
+        if src is not None and (not isinstance(src, str) or not src.strip()):
+            self.fail(f"{where}.source", "null or 'Author, year, title'", src)
+        if status in ("published", "adapted") and src is None:
+            self.fail(f"{where}.source", f"the published source (author, year, title) of "
+                      f"items: {status}", src)
+        texts = {k: self.text(pv[k], f"{where}.{k}", required=True)
+                 for k in ("basis", "adaptation", "licence", "reliability_validity")}
+        return Provenance(status, source=src, levels_basis=self.text(
+            pv.get("levels_basis", ""), f"{where}.levels_basis"), **texts)
 
     def number(self, value: Any, where: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or \
@@ -623,6 +724,57 @@ class _Parser:
         for name, v in (("unit", unit), ("role", role)):
             if not isinstance(v, str):
                 self.fail(f"{w}.{name}", "a string", v)
+        parallel = spec.get("parallel", "")
+        if parallel:
+            self.ident(parallel, f"{w}.parallel")
+        text_f = self.text(spec.get("text_female", ""), f"{w}.text_female")
+        codes_f = self.codes(spec.get("codes_female"), f"{w}.codes_female")
+        if codes_f and sorted(codes_f) != sorted(codes):
+            self.fail(f"{w}.codes_female", f"the same codes as 'codes' {sorted(codes)}",
+                      sorted(codes_f))
         return Item(iid, text, typ, section, codes, missing, options,
                     lo if typ == "numeric" else None, hi if typ == "numeric" else None,
-                    reverse, tuple(scales), mc, unit, role, str(resp or ""))
+                    reverse, tuple(scales), mc, unit, role, str(resp or ""), parallel, text_f,
+                    codes_f)
+
+
+# -- provenance --------------------------------------------------------------------------------
+
+def check_provenance(instrument: Instrument | str | Path) -> Instrument:
+    """Refuse an instrument whose scales or item blocks lack a complete provenance.
+
+    Required: a ``provenance:`` on every scale, and on every section holding ranking or
+    multiple-choice items or likert items outside any scale (value lists, life success, needs);
+    a ``levels_basis`` on scales whose levels are printed (role ``tension``). The fields
+    themselves are checked when the file is read (:func:`parse_instrument`): ``items`` is
+    ``published``, ``adapted`` or ``project_authored``, and a published or adapted block names
+    its ``source``. See ``docs/PROVENANCE.md``.
+
+    Raises
+    ------
+    InstrumentError
+        Naming the file, the scale or section and the missing field.
+
+    Examples
+    --------
+    >>> check_provenance("students").id
+    'students'
+    """
+    ins = load_instrument(instrument)
+    src = Path(ins.path).name if ins.path else ins.id
+    p = _Parser(src)
+    for sid, sc in ins.scales.items():
+        if sc.provenance is None:
+            p.fail(f"scale {sid!r}.provenance", "a provenance mapping with "
+                   f"{', '.join(_PROV_REQUIRED)}", None)
+        if sc.role == "tension" and not sc.provenance.levels_basis.ru:
+            p.fail(f"scale {sid!r}.provenance.levels_basis", "the basis of the printed levels "
+                   "(a norm or a convention)", None)
+    by_id = {it.id: it for it in ins.items}
+    for sec in ins.sections:
+        needs = [i for i in sec.items if by_id[i].type in ("ranking", "multiple")
+                 or (by_id[i].type == "likert" and not by_id[i].scales)]
+        if needs and sec.provenance is None:
+            p.fail(f"section {sec.id!r}.provenance", f"a provenance mapping (items {needs} "
+                   "belong to no scale)", None)
+    return ins

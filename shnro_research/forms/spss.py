@@ -240,8 +240,9 @@ def codebook_table(instrument: Any, lang: str = "ru") -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``variable, question, item, section, type, role, label, codes, missing, min,
-        max, scales, reverse, measure, spss_format`` (``question`` is the printed number; empty
-        for id columns).
+        max, scales, reverse, parallel, provenance, measure, spss_format`` (``question`` is the
+        printed number; empty for id columns; ``provenance`` the status and source or basis of
+        the item's scale or block, docs/PROVENANCE.md).
 
     Examples
     --------
@@ -266,18 +267,33 @@ def codebook_table(instrument: Any, lang: str = "ru") -> pd.DataFrame:
     return cb.reset_index(drop=True)
 
 
+_PROV_COLUMNS = ["item_status", "source", "basis", "adaptation", "licence",
+                 "reliability_validity", "levels_basis"]
+
+
+def _provenance_cells(prov, lang: str) -> dict:
+    if prov is None:
+        return dict.fromkeys(_PROV_COLUMNS, "")
+    return dict(item_status=prov.items, source=prov.source or "", basis=prov.basis.get(lang),
+                adaptation=prov.adaptation.get(lang), licence=prov.licence.get(lang),
+                reliability_validity=prov.reliability_validity.get(lang),
+                levels_basis=prov.levels_basis.get(lang))
+
+
 def scales_table(instrument: Any, lang: str = "ru") -> pd.DataFrame:
     """One row per scale: ``scale, label, role, method, min_valid, n_items, items, description``
-    (``items`` in psych key notation, ``-`` marking reverse-keyed items)."""
+    (``items`` in psych key notation, ``-`` marking reverse-keyed items) and its provenance
+    (``item_status`` published / adapted / project_authored, ``source``, ``basis``,
+    ``adaptation``, ``licence``, ``reliability_validity``, ``levels_basis``; docs/PROVENANCE.md)."""
     ins = _instrument(instrument)
     lang = _lang(lang)
     keys = ins.scale_keys()
     rows = [dict(scale=sid, label=sc.label.get(lang), role=sc.role, method=sc.method,
                  min_valid=sc.min_valid, n_items=len(sc.items), items=", ".join(keys[sid]),
-                 description=sc.description.get(lang))
+                 description=sc.description.get(lang), **_provenance_cells(sc.provenance, lang))
             for sid, sc in ins.scales.items()]
     return pd.DataFrame(rows, columns=["scale", "label", "role", "method", "min_valid", "n_items",
-                                       "items", "description"])
+                                       "items", "description"] + _PROV_COLUMNS)
 
 
 def write_codebook_xlsx(instrument: Any, path: str | Path, lang: str = "ru") -> Path:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ..instruments import load_instrument
+
 #: The sources the methods paragraph cites (key -> BibTeX entry).
 REFERENCES: dict[str, str] = {
     "cronbach1951": """@article{cronbach1951,
@@ -93,11 +95,48 @@ REFERENCES: dict[str, str] = {
 }
 
 
+_GROUP_WORDS = {"ru": {"students": "учащиеся", "parents": "родители", "teachers": "учителя"},
+                "en": {"students": "students", "parents": "parents", "teachers": "teachers"}}
+
+
+def instruments_text(instruments=("students", "parents", "teachers"), *, lang: str) -> str:
+    """The provenance of every scale and item block of the instruments, one line each: label
+    (groups): status and source, or the basis of project-authored items; the basis of printed
+    levels. Scales of the same id and provenance in several groups share a line; the ten PVQ-21
+    value indices share one. Read from the ``provenance:`` of ``surveys/*.yaml``."""
+    lines: dict[tuple, list] = {}
+    for ref in instruments:
+        ins = load_instrument(ref)
+        blocks = [(sid, sc.label.get(lang), sc.provenance, sc.role)
+                  for sid, sc in ins.scales.items()]
+        blocks += [(sec.id, sec.title.get(lang), sec.provenance, "")
+                   for sec in ins.sections if sec.provenance is not None]
+        for sid, label, prov, role in blocks:
+            if role == "pvq_value":
+                sid, label = "pvq", ("PVQ-21: 10 ценностей" if lang == "ru" else
+                                     "PVQ-21: 10 values")
+            if prov is None:
+                text = "происхождение не указано" if lang == "ru" else "provenance not given"
+            else:
+                text = prov.summary(lang)
+                if prov.levels_basis.get(lang):
+                    text += f". {prov.levels_basis.get(lang)}"
+            entry = lines.setdefault((sid, text), [label, []])
+            group = _GROUP_WORDS[lang].get(ins.group, ins.group)
+            if group not in entry[1]:
+                entry[1].append(group)
+    head = ("Происхождение шкал и блоков анкет:" if lang == "ru" else
+            "Provenance of the scales and item blocks:")
+    return "\n".join([head] + [f"- {label} ({', '.join(groups)}): {text}"
+                               for (_, text), (label, groups) in lines.items()])
+
+
 def methods_text(*, lang: str, groups: dict[str, int], waves: list[int], n_schools: int,
                  min_cell: int, thresholds, typology: dict, adjust: str, alpha: float,
-                 index_weights: str) -> str:
+                 index_weights: str, instruments=("students", "parents", "teachers")) -> str:
     """The methods paragraph of a paper, from the study's counts and parameters, with
-    ``[@key]`` citations of :data:`REFERENCES` (pandoc style)."""
+    ``[@key]`` citations of :data:`REFERENCES` (pandoc style), followed by the provenance of
+    every scale of ``instruments`` (:func:`instruments_text`; names, paths or Instruments)."""
     g = ", ".join(f"{k} — {v}" if lang == "ru" else f"{k}: {v}" for k, v in groups.items())
     w = ", ".join(map(str, waves))
     sep = "," if lang == "ru" else "."
@@ -111,11 +150,12 @@ def methods_text(*, lang: str, groups: dict[str, int], waves: list[int], n_schoo
             f"Исследование проведено в {len(waves)} волнах ({w}) на многоступенчатой выборке "
             f"школ ({n_schools}) и классов; анкетированы учащиеся, родители и учителя (принято к "
             f"анализу анкет: {g}). Анкеты раздаточные; шкалы социальной напряжённости, учебной "
-            f"мотивации, школьной тревожности, выгорания и профессионального сообщества учителей "
+            f"мотивации (внутренней и контролируемой), школьной тревожности, выгорания (по трём "
+            f"измерениям MBI, но не пункты MBI) и профессионального сообщества учителей "
             f"составлены для проекта (авторские, без опубликованных норм); ценностные ориентации "
             f"измерены ранжированием терминальных и инструментальных ценностей [@rokeach1973] и "
-            f"портретным опросником PVQ-21 с центрированием на среднем ответе респондента "
-            f"[@schwartz2001]. Надёжность оценена α Кронбаха [@cronbach1951] с доверительным "
+            f"портретным опросником PVQ-21 (перевод проекта, мужская и женская версии) с "
+            f"центрированием на среднем ответе респондента [@schwartz2001]. Надёжность оценена α Кронбаха [@cronbach1951] с доверительным "
             f"интервалом Фельдта [@feldt1987] и ω [@mcdonald1999]; согласованность учителей внутри "
             f"школы — rwg(j) [@james1984], AD [@burke1999] и ICC [@bliese2000]. Оценки по "
             f"муниципалитету взвешены и учитывают страты, школы и классы (линеаризация Тейлора "
@@ -132,15 +172,17 @@ def methods_text(*, lang: str, groups: dict[str, int], waves: list[int], n_schoo
             f"≥ {hi}) — соглашение проекта. Ячейки менее {min_cell} респондентов не публикуются. "
             f"Расчёты выполнены пакетом shnro_research; его оценки совпадают с R (psych [@psych], "
             f"survey [@survey], lme4 [@bates2015], multilevel [@multilevel]) на эталонных данных."
-        )
+            "\n\n" + instruments_text(instruments, lang=lang))
     return (
         f"The study ran in {len(waves)} waves ({w}) on a multistage sample of {n_schools} schools "
         f"and their classes; students, parents and teachers answered handout questionnaires "
-        f"(questionnaires analysed: {g}). The social tension, learning motivation, school anxiety, "
-        f"burnout and teachers' professional community scales were written for this project "
+        f"(questionnaires analysed: {g}). The social tension, learning motivation (intrinsic and "
+        f"controlled), school anxiety, burnout (after the three MBI dimensions, not the MBI "
+        f"items) and teachers' professional community scales were written for this project "
         f"(project-authored, without published norms); value orientations were measured by "
         f"ranking terminal and instrumental values [@rokeach1973] and by the PVQ-21 portrait "
-        f"questionnaire centred on each respondent's mean answer [@schwartz2001]. Reliability is "
+        f"questionnaire (the project's translation, male and female versions) centred on each "
+        f"respondent's mean answer [@schwartz2001]. Reliability is "
         f"Cronbach's α [@cronbach1951] with Feldt's interval [@feldt1987] and ω [@mcdonald1999]; "
         f"agreement of teachers within schools is rwg(j) [@james1984], AD [@burke1999] and ICC "
         f"[@bliese2000]. Municipality estimates are weighted and account for strata, schools and "
@@ -156,7 +198,8 @@ def methods_text(*, lang: str, groups: dict[str, int], waves: list[int], n_schoo
         f"{lo}–{mid}, {mid}–{hi}, ≥ {hi}) are this project's convention. Cells of fewer "
         f"than {min_cell} respondents are not published. Computations used the shnro_research "
         f"package, whose estimates agree with R (psych [@psych], survey [@survey], lme4 "
-        f"[@bates2015], multilevel [@multilevel]) on reference data.")
+        f"[@bates2015], multilevel [@multilevel]) on reference data."
+        "\n\n" + instruments_text(instruments, lang=lang))
 
 
 def bibtex(keys=None) -> str:
