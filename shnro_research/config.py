@@ -37,7 +37,7 @@ GROUPS = ("students", "parents", "teachers")
 #: extra tables of the programme indicators (``indicators: {programme_data: {file: ...}}``)
 INDICATOR_TABLES = ("programme_data", "diagnostics", "region")
 PARAM_BLOCKS = ("validation", "scoring", "design", "context", "typology", "dynamics",
-                "indicators", "breakdowns", "report")
+                "indicators", "breakdowns", "report", "engine")
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,17 @@ class BreakdownsBlock(_Strict):
 
 class ReportBlock(_Strict):
     min_cell: int = Field(5, ge=1)
+    cards: Literal["all", "auto", "none"] = "auto"
+    cards_max: int = Field(1000, ge=0)
+
+
+class EngineBlock(_Strict):
+    """How the responses, scoring and design stages run: in memory (pandas; in chunks of schools
+    above a size) or on Dask (one machine or a cluster). The numbers are the same."""
+    backend: Literal["pandas", "dask"] = "pandas"
+    scheduler: Annotated[str, Field(min_length=1)] = "local"
+    workers: int = Field(2, ge=1)
+    chunk_schools: Literal["auto"] | Annotated[int, Field(ge=0)] = "auto"
 
 
 class StudyConfig(_Strict):
@@ -168,6 +179,7 @@ class StudyConfig(_Strict):
     indicators: IndicatorsBlock = IndicatorsBlock()
     breakdowns: BreakdownsBlock = BreakdownsBlock()
     report: ReportBlock = ReportBlock()
+    engine: EngineBlock = EngineBlock()
     output: str = "output"
     truth: str | None = None
 
