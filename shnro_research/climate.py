@@ -205,7 +205,8 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
                           measures: str | Sequence[str], context: str = "wellbeing_index",
                           outcome: str = "result", school: str = "school_id",
                           year: str = "year", year_effects: bool = True,
-                          level: float = 0.95) -> pd.DataFrame:
+                          level: float = 0.95, focal: str | Sequence[str] | None = None,
+                          power: float = 0.80) -> pd.DataFrame:
     r"""Two-level model of school results on context plus standardised climate measures.
 
     Results of school j in year t (years within schools) are related to the social context
@@ -245,13 +246,22 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
         Year fixed effects :math:`\delta_t` (default True).
     level : float
         Confidence level.
+    focal : str or list of str, optional
+        The study's declared hypothesis (e.g. ``"students:tension"``): a third model with context
+        and only these measures (``model = "context+focal"``), fitted on the same rows. One
+        declared hypothesis keeps its power; the full model with every measure is exploratory.
+    power : float
+        Power of the minimum detectable coefficient ``mde = (z_{1-a/2} + z_power) * se``
+        (Bloom 1995) printed beside each climate coefficient: an interval that includes zero
+        with ``|mde|`` larger than a coefficient that matters means "cannot tell", not "no
+        association".
 
     Returns
     -------
     DataFrame
         ``[model, part, term, group, variable, note, n_schools, est, se, ci_low, ci_high, df,
-        n, statistic, p_value]``: ``model`` = ``"context"`` (without climate),
-        ``"context+climate"``, or ``"change"``; ``part`` = ``"fixed"`` (coefficients, Wald
+        n, statistic, p_value, mde]``: ``model`` = ``"context"`` (without climate),
+        ``"context+focal"`` (when ``focal`` is given), ``"context+climate"``, or ``"change"``; ``part`` = ``"fixed"`` (coefficients, Wald
         z), ``"variance"`` (``term`` = ``school`` / ``residual`` variance of each model)
         or ``"explained"`` (``model="change"``: share of each variance the climate
         measures account for);
@@ -274,6 +284,11 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
     if not measures:
         raise ParameterError(f"'measures' must name at least one climate measure; got {measures!r}")
     _z(level)
+    focal = as_list(focal) if focal is not None else []
+    if any(m not in measures for m in focal):
+        raise ParameterError(f"'focal' must be among 'measures' {measures!r}; got {focal!r}")
+    if not (isinstance(power, float) and 0 < power < 1):
+        raise ParameterError(f"'power' must be a float in (0, 1); got {power!r}")
     if not isinstance(year_effects, bool):
         raise ParameterError(f"'year_effects' must be True or False; got {year_effects!r}")
     cols = [school, year, outcome, context]
@@ -292,13 +307,19 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
     fe = " + C(year)" if year_effects and d["year"].nunique() > 1 else ""
     f0 = f"{outcome} ~ {context}{fe}"
     f1 = f"{outcome} ~ {context} + {' + '.join(clim)}{fe}"
+    models = [("context", f0)]
+    if focal:
+        fcols = [c for c in clim if f"{names[c][0]}:{names[c][1]}" in focal
+                 or names[c][1] in focal]
+        models.append(("context+focal", f"{outcome} ~ {context} + {' + '.join(fcols)}{fe}"))
+    models.append(("context+climate", f1))
     note = (f"{ASSOCIATION}; {n_sch} schools, {len(d)} school-years; REML random intercept "
             f"(years in schools){', year fixed effects' if fe else ''}; result, context and "
             "climate z-scored (standardised coefficients); Wald z intervals; no adjustment "
             "for multiple comparisons")
     rows = []
     var = {}
-    for label, f in (("context", f0), ("context+climate", f1)):
+    for label, f in models:
         m = random_intercept(d, f, school="school_id", level=level)
         t = m.tidy().assign(model=label, part="fixed", n=len(d))
         t["group"] = t["term"].map(lambda c: names[c][0] if c in names else None)
@@ -318,6 +339,9 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
     out = pd.concat(rows, ignore_index=True)
     out["note"] = note
     out["n_schools"] = n_sch
+    # minimum detectable standardised coefficient (Bloom 1995), climate coefficients only
+    is_clim = out["variable"].notna() & (out["part"] == "fixed")
+    out["mde"] = np.where(is_clim, (_z(level) + stats.norm.ppf(power)) * out["se"], np.nan)
     first = ["model", "part", "term", "group", "variable", "note", "n_schools"]
     out = out[first + [c for c in out.columns if c not in first]]
     return tidy(out)

@@ -258,19 +258,49 @@ def _climate(w: _Writer) -> Finding | None:
     k = int(((d.ci_low > 0) | (d.ci_high < 0)).sum())
     kq = f.quote("clear", k, str(k), Source("models", "climate_results_model", clear, "term",
                                             "count"))
+    focal_ru = focal_en = ""
+    fq = "part == 'fixed' and model == 'context+focal' and variable == variable"
+    fd = cm.query(fq, engine="python") if "model" in cm else cm.iloc[:0]
+    if len(fd) == 1:
+        r = fd.iloc[0]
+        src = lambda col: Source("models", "climate_results_model", fq, col, "first")  # noqa
+        e = f.quote("focal_est", r.est, w.num(r.est, 2), src("est"))
+        lo = f.quote("focal_ci_low", r.ci_low, w.num(r.ci_low, 2), src("ci_low"))
+        hi = f.quote("focal_ci_high", r.ci_high, w.num(r.ci_high, 2), src("ci_high"))
+        clear_f = r.ci_low > 0 or r.ci_high < 0
+        what_ru = w.group(str(r.group)) + ": " + (
+            w.ru("социальная напряжённость", "social tension") if r.variable == "tension"
+            else str(r.variable))
+        if clear_f:
+            sign_ru, sign_en = ("ниже", "lower") if r.est < 0 else ("выше", "higher")
+            focal_ru = (f"Заявленная гипотеза ({what_ru}): коэффициент {e} (95% ДИ {lo}…{hi}) — "
+                        f"при большей напряжённости результаты {sign_ru}. ")
+            focal_en = (f"Declared hypothesis ({what_ru}): coefficient {e} (95% CI {lo} to "
+                        f"{hi}) — more tension goes with {sign_en} results. ")
+        else:
+            md = f.quote("focal_mde", r.mde, w.num(r.mde, 2), src("mde")) \
+                if "mde" in fd and pd.notna(r.mde) else None
+            tail_ru = (f"; наименьший коэффициент, который это исследование обнаружило бы с "
+                       f"мощностью 80%, — {md}" if md else "")
+            tail_en = (f"; the smallest coefficient this study would detect with 80% power is "
+                       f"{md}" if md else "")
+            focal_ru = (f"Заявленная гипотеза ({what_ru}): коэффициент {e} (95% ДИ {lo}…{hi}) — "
+                        f"нельзя сказать, есть ли связь{tail_ru}. ")
+            focal_en = (f"Declared hypothesis ({what_ru}): coefficient {e} (95% CI {lo} to {hi}) "
+                        f"— cannot tell whether there is an association{tail_en}. ")
     f.text = w.ru(
         f"Климат школы и её результаты при учёте социального контекста: 95% интервал коэффициента "
         f"исключает ноль у {kq} из {m} показателей климата (напряжённость, мотивация, "
         f"тревожность, отношения, профессиональное сообщество учителей). "
         + ("Где интервал включает ноль, связь не доказана — это не значит, что её нет: школ "
            "немного. " if k < len(d) else "")
-        + "Это связи, а не влияние.",
+        + focal_ru + "Это связи, а не влияние.",
         f"Climate and results once social context is held fixed: the coefficient's 95% interval "
         f"excludes zero for {kq} of {m} climate measures (tension, motivation, anxiety, "
         f"relationships, teachers' professional community). "
         + ("Where the interval includes zero an association is not shown — which does not mean "
            "it is absent: there are few schools. " if k < len(d) else "")
-        + "These are associations, not effects.")
+        + focal_en + "These are associations, not effects.")
     return f
 
 

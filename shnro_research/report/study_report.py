@@ -20,7 +20,7 @@ from .document import ReportFigure, ReportTable, Section, write_report
 from .figures import (caterpillar, plot_achievement, plot_trend, results_vs_context,
                       save_figure, tension_by_school, value_hierarchies)
 from .labels import SECTION_TITLES as _TXT
-from .labels import RESILIENCE_RULES, relabel, rule_names
+from .labels import RESILIENCE_RULES, VALUE_LABELS, relabel, rule_names
 from .findings import _ADJUST_RU, build_findings, findings_table, limitations
 from .labels import GROUP_LABELS
 from .paper import methods_text, write_paper
@@ -389,9 +389,13 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     # 10a. school climate and results -------------------------------------------------------------
     if tables.has_table("models", "climate_results_model"):
         cm = tables.table("models", "climate_results_model")
-        fx_c = cm[(cm.part == "fixed") & (cm.model == "context+climate")
+        fx_c = cm[(cm.part == "fixed") & cm.model.isin(["context+focal", "context+climate"])
                   & ~cm.term.isin(["(Intercept)"]) & ~cm.term.str.startswith("C(")]
-        pieces = [table("climate_results", fx_c[["term", "est", "ci_low", "ci_high", "p_value"]],
+        cols = ["model", "term", "est", "ci_low", "ci_high", "p_value"] + \
+            (["mde"] if "mde" in fx_c else [])
+        fx_c = fx_c.assign(model=fx_c.model.map(
+            lambda m: VALUE_LABELS.get(m, (m, m))[0 if lang == "ru" else 1]))
+        pieces = [table("climate_results", fx_c[cols],
                         _ru(lang, "Результаты школ, контекст и климат: стандартизованные "
                                   "коэффициенты двухуровневой модели",
                             "School results, context and climate: standardised coefficients "
@@ -399,11 +403,20 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                         note=_ru(lang, "Связь, а не влияние. REML, случайный интерсепт школы, годы "
                                        "— фиксированные эффекты; интервалы Вальда; без поправки на "
                                        "множественные сравнения. Климат — сглаженные "
-                                       "(эмпирический Байес) средние школ.",
+                                       "(эмпирический Байес) средние школ. Заявленная гипотеза "
+                                       "(напряжённость учащихся) оценена отдельно; модель со всеми "
+                                       "показателями — разведочная. Мин. обнаружимый коэффициент "
+                                       "= (z0,975 + z0,80) × SE (Bloom 1995): если интервал "
+                                       "включает ноль, а он больше значимого для вас эффекта, "
+                                       "ответ — «нельзя сказать».",
                                  "Association, not effect. REML, school random intercept, year "
                                  "fixed effects; Wald intervals; no adjustment for multiple "
                                  "comparisons. Climate = shrunken (empirical Bayes) school "
-                                 "means."))]
+                                 "means. The declared hypothesis (students' tension) is fitted "
+                                 "on its own; the model with every measure is exploratory. Min. "
+                                 "detectable coefficient = (z.975 + z.80) × SE (Bloom 1995): "
+                                 "when the interval includes zero and this exceeds an effect "
+                                 "that matters, the answer is \"cannot tell\"."))]
         if tables.has_table("models", "climate_change_on_change"):
             cc = tables.table("models", "climate_change_on_change")
             cc = cc[~cc.term.str.startswith("C(")]
