@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 
 from .answers import generate_answers
+from .climate import climate_truth, tension_z
 from .base import DemoStudy, Streams, check_args, resolve_instruments
 from .effects import Effects, plant_results_sets, plant_survey_sets
 from .frame import make_sample, make_schools
+from .marks import objectivity_truth
 from .programme import make_diagnostics, make_programme_data, make_region
 from .respondents import make_respondents, plant_problems
 from .schools import make_passport, make_results
@@ -103,8 +105,9 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
         sizes_by_grade[:, :, g] = np.rint(sizes_by_grade[:, :, 7:11].mean(2) * noise)
     passport = make_passport(st, inst["school_passport"], schools, c, waves, n_students,
                              n_teachers, n_classes_total)
+    climate_t = tension_z(eff)
     results, res_raw, u, v, true_z = make_results(st, inst["results"], schools, c, waves, rsets,
-                                                  sizes_by_grade.astype(int))
+                                                  sizes_by_grade.astype(int), climate_t)
     passport["in_programme"] = np.repeat(
         np.isin(np.arange(n_schools), ssets["programme"]).astype(np.int64), len(waves))
     pdata, pmeta = make_programme_data(st, schools, c, u, waves, ssets, n_students, n_teachers,
@@ -114,8 +117,11 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
     problems = plant_problems(st, inst, answers, frame, waves)
     truth = build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_raw, u, v,
                         true_z, passport, answers, problems)
+    truth["results"]["climate_effect"] = climate_truth(
+        true_z, c, climate_t, np.flatnonzero(schools["sampled"].to_numpy() == 1))
     truth.update(jsonable(programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta,
                                           region, rmeta, res_raw)))
+    truth["objectivity"] = objectivity_truth(res_raw)     # planted non-objective ВПР (marks.py)
     frame_out = frame[["wave", "unit", "stratum", "school_id", "class_id", "grade", "measure",
                        "n_pupils", "p_school", "p_class", "p_unit", "sampled", "n_responded",
                        "n_parents_responded", "weight", "weight_nr"]].copy()
