@@ -718,7 +718,8 @@ def test_indicator_files_written_and_read_back(study, written):
     assert list(study.diagnostics.columns) == ["school_id", "year", "work", "grade",
                                                "n_participants", "mean_score"]
     assert list(study.region.columns) == ["year", "procedure", "subject", "below_min_pct",
-                                          "high_pct", "mean_score"]
+                                          "high_pct", "mean_score", "pass_pct", "quality_pct",
+                                          "mean_mark"]
     # the passport's extra column is tolerated by the reader and the validator
     inst = _instr(study, "school_passport")
     res = read_responses(paths["school_passport"], inst)

@@ -236,7 +236,9 @@ def test_school_passport_and_results(ins):
     assert sp.item("n_teachers").bounds == (1, 500)
     assert sp.item("teacher_vacancies").bounds == (0, 100)
     r = ins["results"]
-    assert [it.id for it in r.items] == ["n_participants", "mean_score", "below_min_pct", "high_pct"]
+    assert [it.id for it in r.items][:5] == ["n_participants", "mark2_n", "mark3_n", "mark4_n",
+                                             "mark5_n"]
+    assert [it.id for it in r.items][-3:] == ["mean_score", "below_min_pct", "high_pct"]
     assert r.item("mean_score").bounds == (0, 100)
     assert {c: t.ru for c, t in r.id_codes["procedure"].items()} == {1: "ВПР", 2: "ОГЭ", 3: "ЕГЭ"}
     assert r.id_codes["subject"][1].ru == "Русский язык" and r.id_codes["subject"][2].ru == "Математика"

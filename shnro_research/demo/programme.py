@@ -7,6 +7,7 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 
 from .effects import programme_path
+from .marks import MARKS
 from .parameters import (ANXIETY_DIAG, DIAGNOSTICS, MISSED, PROCEDURES, PROGRAMME_DATA,
                          PROGRAMME_MISSING, REGION, RESULTS)
 
@@ -129,9 +130,16 @@ def make_region(st, waves, res_raw):
             sd_tot = np.sqrt(sdw ** 2 + sb ** 2 * tau2)
             below = 100 * norm.cdf((mu + P["below_min_z"] * sdw - mean) / sd_tot)
             high = 100 * norm.sf((mu + P["high_z"] * sdw - mean) / sd_tot)
+            marks = proc != 3    # ВПР, ОГЭ: marks 2-5 (demo/marks.py); ЕГЭ: test scores only
+            good = 100 * norm.sf((mu + MARKS["mark4_z"] * sdw - mean) / sd_tot)   # marks 4, 5
+            mean_mark = (2 * below + 3 * (100 - below - good) + 4 * (good - high)
+                         + 5 * high) / 100
             rows.append(dict(year=int(y), procedure=int(proc), subject=int(subj),
                              below_min_pct=round(float(below), 1),
-                             high_pct=round(float(high), 1), mean_score=round(float(mean), 1)))
+                             high_pct=round(float(high), 1), mean_score=round(float(mean), 1),
+                             pass_pct=round(float(100 - below), 1) if marks else np.nan,
+                             quality_pct=round(float(good), 1) if marks else np.nan,
+                             mean_mark=round(float(mean_mark), 2) if marks else np.nan))
     return pd.DataFrame(rows), dict(
         tau2=float(tau2), var_u=float(var_u), year_effects=[round(float(x), 4) for x in w],
         municipal_mean_z={f"{p_}_{s_}": round(float(z), 4) for (p_, s_), z in zbar.items()},

@@ -8,6 +8,9 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 
 from ..instruments import Instrument
+from .climate import plant_climate
+from .effects import plant_register
+from .marks import FORM_COLUMNS, add_marks, pick_nonobjective
 from .parameters import PASSPORT, PASSPORT_ROLE, PASSPORT_YESNO, PROCEDURES, RESULTS
 
 
@@ -71,7 +74,8 @@ def make_passport(st, inst: Instrument, schools, c, waves, n_students, n_teacher
     return out
 
 
-def make_results(st, inst: Instrument, schools, c, waves, sets, sizes_by_grade):
+def make_results(st, inst: Instrument, schools, c, waves, sets, sizes_by_grade,
+                 climate_t=None):
     n, W = len(schools), len(waves)
     P = RESULTS
     rng = st("results", "schools")
@@ -82,12 +86,15 @@ def make_results(st, inst: Instrument, schools, c, waves, sets, sizes_by_grade):
     u[sets["low"]] = rng.uniform(*P["low_z"], 3) - P["beta_context"] * c[sets["low"]]
     u[sets["high"]] = rng.uniform(*P["high_u"], 3)
     u[sets["unstable"]] = rng.uniform(-0.2, 0.2, 3)
+    if climate_t is not None:   # the planted climate effect (demo/climate.py)
+        u = plant_climate(u, climate_t, {int(x) for xs in sets.values() for x in xs})
     v = rng.normal(0, P["sd_year"], (n, W))
     v[sets["low"]] *= 0.4
     v[sets["high"]] *= 0.4
     sign = np.where(np.arange(W) % 2 == 0, 1.0, -1.0)
     for k, s in enumerate(sets["unstable"]):
         v[s] = P["unstable_swing"] * sign * (1 if k % 2 == 0 else -1)
+    u, v = plant_register(u, v, c, sets, P["beta_context"])   # crisis, improvement (issue 13)
     true_z = P["beta_context"] * c[:, None] + u[:, None] + v   # school x year
     rows = []
     rr = st("results", "rows")
@@ -103,23 +110,26 @@ def make_results(st, inst: Instrument, schools, c, waves, sets, sizes_by_grade):
             thr_high = mu + P["high_z"] * sdw
             p_below = norm.cdf((thr_min - mean_true) / sdw)
             p_high = 1 - norm.cdf((thr_high - mean_true) / sdw)
-            below = rr.binomial(npart, p_below) / npart * 100
-            high = rr.binomial(npart, p_high) / npart * 100
+            below = rr.binomial(npart, p_below)
+            high = rr.binomial(npart, p_high)
             rows.append(pd.DataFrame({
                 "school": np.repeat(np.arange(n), W), "year": np.tile(waves, n),
                 "procedure": proc, "subject": subj, "grade": grade,
                 "n_participants": npart.reshape(-1),
-                "mean_score": np.round(np.clip(mean_obs, 0, 100), 1).reshape(-1),
-                "below_min_pct": np.round(below, 1).reshape(-1),
-                "high_pct": np.round(high, 1).reshape(-1),
+                "n_below": below.reshape(-1), "n_high": high.reshape(-1),
+                "mean_obs": mean_obs.reshape(-1),
                 "z": z.reshape(-1), "mean_true": mean_true.reshape(-1),
                 "thr_min": thr_min, "thr_high": thr_high}))
     res = pd.concat(rows, ignore_index=True)
+    # marks, primary scores, term marks, certificates; planted non-objective ВПР (demo/marks.py)
+    nonobj = pick_nonobjective(st, c, u, sets, schools["sampled"].to_numpy() == 1
+                               if "sampled" in schools else np.zeros(n, bool))
+    res = add_marks(st, res, nonobj, sizes_by_grade, waves, P["sd_within"], P["below_min_z"])
     res.insert(0, "school_id", schools["school_id"].to_numpy()[res["school"]])
     res = res.sort_values(["school_id", "year", "procedure", "subject", "grade"],
                           kind="mergesort").reset_index(drop=True)
     out = res[["school_id", "year", "procedure", "subject", "grade"]].copy()
-    known = {"n_participants", "mean_score", "below_min_pct", "high_pct"}
+    known = {"n_participants", "mean_score", "below_min_pct", "high_pct", *FORM_COLUMNS}
     for item in inst.items:
         if item.id in known:
             out[item.id] = res[item.id].astype(float)
