@@ -296,13 +296,24 @@ class StageContext:
         return catalogue_path(self._study)
 
     # -- tables of earlier stages ---------------------------------------------------------
-    def table(self, stage: str, name: str) -> pd.DataFrame:
+    def table(self, stage: str, name: str, *, cache: bool = True) -> pd.DataFrame:
+        """An upstream table; ``cache=False`` reads it without keeping it for a second call
+        (a big table read once: the streaming engines)."""
         if stage not in self.stage.upstream:
             raise ParameterError(f"stage {self.stage.name} reads {stage}/{name} but does not "
                                  f"declare {stage!r} in UPSTREAM {self.stage.upstream}")
+        if not cache and (stage, name) not in self._tables:
+            return read_stage_table(self._folders[stage], name)
         if (stage, name) not in self._tables:      # read each upstream table once per run
             self._tables[stage, name] = read_stage_table(self._folders[stage], name)
         return self._tables[stage, name].copy()    # callers may change their copy
+
+    def table_path(self, stage: str, name: str) -> Path:
+        """The parquet file of an upstream table (read by the Dask engine in partitions)."""
+        if stage not in self.stage.upstream:
+            raise ParameterError(f"stage {self.stage.name} reads {stage}/{name} but does not "
+                                 f"declare {stage!r} in UPSTREAM {self.stage.upstream}")
+        return self._folders[stage] / f"{name}.parquet"
 
     def has_table(self, stage: str, name: str) -> bool:
         if stage not in self.stage.upstream:

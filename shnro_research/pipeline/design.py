@@ -24,15 +24,16 @@ import numpy as np
 import pandas as pd
 
 from ..config_schema import BreakdownsBlock
-from ..design import estimate_by, survey_design, weight_diagnostics
+from ..design import estimate_by, weight_diagnostics
 from ..design.breakdowns import breakdown_contrasts, breakdown_crosstabs, breakdown_means
 from ..design.frame import FrameSpec, attach_design, municipal_design
-from ..errors import ConfigError, DataError
+from ..engine.stages import school_estimates
+from ..errors import ConfigError
 from ..student_ses import student_ses
 from ._base import StageContext
 
 INPUTS = ("instruments", "frame")
-CONFIG = ("design", "breakdowns", "study.lang")
+CONFIG = ("design", "breakdowns", "engine", "study.lang")
 UPSTREAM = ("responses", "scoring")
 OUTPUTS = ("estimates_by_school", "estimates_municipality", "weight_diagnostics", "no_weight",
            "single_respondent_cells", "breakdowns_means", "breakdowns_contrasts",
@@ -102,6 +103,9 @@ def run(ctx: StageContext) -> None:
     spec = FrameSpec.from_config(p)
     lonely = p.get("lonely_psu", "certainty")
     scores = ctx.table("scoring", "respondent_scores")
+    eng = ctx.params("engine")
+    n_schools = scores["school_id"].nunique()
+    on_dask = []                      # (group, wave, data, variables) for the Dask engine
     est_school, est_all, diag, dropped, single = [], [], [], [], []
     b_means, b_contrasts, b_cross = [], [], []
     for g in ctx.groups:
@@ -119,7 +123,12 @@ def run(ctx: StageContext) -> None:
             dw = dw.reset_index(drop=True)
             des = municipal_design(dw, g, lonely_psu=lonely,
                                    where=f"design, municipal estimates of {g} {wave}")
-            est_all.append(estimate_by(des, variables).assign(group=g, wave=wave))
+            if eng["backend"] == "dask":
+                on_dask.append((g, wave, dw, variables))
+                est_all.append(None)
+                est_school.append(None)
+            else:
+                est_all.append(estimate_by(des, variables).assign(group=g, wave=wave))
             labels = _code_labels(inst, ctx.lang)
             if cols["by"] and cols["measures"]:
                 t = breakdown_means(des, cols["measures"], cols["by"], adjust=bp["adjust"])
@@ -134,18 +143,22 @@ def run(ctx: StageContext) -> None:
                 t.insert(0, "by_category_label", _label(t, "by_category", "by", labels))
                 b_cross.append(t.assign(group=g, wave=wave))
             diag.append(weight_diagnostics(des).assign(group=g, wave=wave))
-            try:
-                within = survey_design(dw, strata="school_id", weight="weight",
-                                       lonely_psu=lonely)
-            except DataError as exc:
-                raise DataError(f"design, per-school estimates of {g} {wave} (design.lonely_psu "
-                                f"= {lonely!r}): {exc}") from None
-            est = estimate_by(within, variables, by="school_id").assign(group=g, wave=wave)
-            est_school.append(est)
-            one = est[est["n"] == 1]
-            if len(one):
-                single.append(one[["school_id", "group", "wave", "variable", "n"]].assign(
-                    lonely_psu=lonely, note="one respondent: no within-school variance"))
+            if eng["backend"] != "dask":
+                est_school.append(school_estimates(dw, variables, g, wave, lonely_psu=lonely,
+                                                   engine=eng, n_schools=n_schools).assign(
+                    group=g, wave=wave))
+    if on_dask:
+        from ..engine.dask import design_estimates_dask
+        done = iter(design_estimates_dask(on_dask, lonely_psu=lonely, engine=eng))
+        for g, wave, _, _ in on_dask:
+            mun, est = next(done)
+            est_all[est_all.index(None)] = mun.assign(group=g, wave=wave)
+            est_school[est_school.index(None)] = est.assign(group=g, wave=wave)
+    for est in est_school:
+        one = est[est["n"] == 1]
+        if len(one):
+            single.append(one[["school_id", "group", "wave", "variable", "n"]].assign(
+                lonely_psu=lonely, note="one respondent: no within-school variance"))
     ctx.write(_front(pd.concat(est_school, ignore_index=True)), "estimates_by_school")
     ctx.write(_front(pd.concat(est_all, ignore_index=True)), "estimates_municipality")
     ctx.write(pd.concat(diag, ignore_index=True), "weight_diagnostics")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ..scoring import DEFAULT_THRESHOLDS, compare_groups, tension_summary
+from ..engine.stages import pooled_columns, score_groups
 from ..scoring import instrument as score
 from ._base import StageContext
 
 INPUTS = ("instruments",)
-CONFIG = ("scoring", "study.lang")
+CONFIG = ("scoring", "engine", "study.lang")
 UPSTREAM = ("responses",)
 OUTPUTS = ("respondent_scores", "reliability", "tension_by_school", "tension_by_group",
            "tension_group_comparison", "tension_balance", "rok_term_hierarchy",
@@ -24,17 +25,22 @@ OUTPUTS = ("respondent_scores", "reliability", "tension_by_school", "tension_by_
 def run(ctx: StageContext) -> None:
     p = ctx.params("scoring")
     groups = ctx.groups
-    clean = {g: ctx.table("responses", f"{g}_clean") for g in groups}
-    scores = pd.concat([score.score_respondents(clean[g], ctx.instrument(g), g) for g in groups],
-                       ignore_index=True)
-    ctx.write(scores, "respondent_scores")
-    ctx.write(pd.concat([score.scale_reliability(clean[g], ctx.instrument(g), g)
-                         for g in groups], ignore_index=True), "reliability")
-
     # items shared by all groups (tension, values, life success, needs) are read with the first
-    # group's instrument
+    # group's instrument; the engine (engine: block) scores one group at a time, in chunks of
+    # schools or on Dask, and keeps of the answers only what the pooled tables read
     common = ctx.instrument(groups[0])
-    allg = pd.concat([clean[g].assign(group=g) for g in groups], ignore_index=True)
+    eng = ctx.params("engine")
+    if eng["backend"] == "dask":
+        from ..engine.dask import score_groups_dask
+        scores, rel, allg, clean = score_groups_dask(
+            {g: ctx.table_path("responses", f"{g}_clean") for g in groups}, groups,
+            ctx.instrument, eng, pooled_columns(common))
+    else:
+        scores, rel, allg, clean = score_groups(
+            lambda g: ctx.table("responses", f"{g}_clean", cache=False), groups, ctx.instrument,
+            eng, pooled_columns(common))
+    ctx.write(scores, "respondent_scores")
+    ctx.write(rel, "reliability")
 
     thresholds = tuple(p.get("tension_thresholds", DEFAULT_THRESHOLDS))
     ctx.write(tension_summary(scores, "tension", by=["school_id", "group", "wave"],
