@@ -9,16 +9,18 @@ notebook, the command line and the pipeline score alike.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import pandas as pd
 
-from ..errors import IpsativeWarning
+from .._checks import ParameterError
+from ..errors import IpsativeWarning, ShnroWarning
 from .agreement import ad_index, icc_anova, rwg_j
 from .multiresponse import multiple_response, multiple_response_test
 from .needs import needs_gap
 from .reliability import reliability
 from .scales import reverse_code, score_scales
-from .tension import balance_index, tension_index
+from .tension import balance_index, compare_groups, tension_index
 from .values import hierarchy_correlation, kendall_w, rank_summary, score_pvq
 
 #: id columns carried from the clean answers into respondent-level tables
@@ -77,11 +79,152 @@ def scale_reliability(data: pd.DataFrame, instrument, group: str) -> pd.DataFram
     return rel
 
 
+def parallel_items(instruments: Mapping, *, scale: str = "tension") -> pd.DataFrame:
+    """Which items of ``scale`` may be compared across the respondent groups.
+
+    An item enters the comparison when it carries a ``parallel`` id (surveys/README.md) that
+    every compared group carries on exactly one item of its ``scale``, and its item id means
+    the same in every group: an id that carries different ``parallel`` ids (or none) in two
+    groups excludes all the items involved. Each exclusion is kept with its reason and warned
+    about (:class:`~shnro_research.errors.ShnroWarning`).
+
+    Parameters
+    ----------
+    instruments : mapping group -> Instrument
+        The instruments of the compared groups (e.g. ``{"students": ..., "teachers": ...}``).
+    scale : str
+        Scale whose items are compared (default ``tension``).
+
+    Returns
+    -------
+    DataFrame
+        ``group, item, parallel, included, reason`` — one row per item of the scale per group.
+
+    Examples
+    --------
+    >>> from shnro_research.instruments import load_instrument
+    >>> m = parallel_items({g: load_instrument(g) for g in ("students", "teachers")})
+    >>> m[m.included].groupby("group").item.count().tolist()
+    [11, 11]
+    R: (no R function; the map is a join of the groups' item tables on the parallel id)
+    """
+    if not isinstance(instruments, Mapping) or len(instruments) < 2:
+        raise ParameterError(f"'instruments' must map at least two groups to their "
+                             f"instruments; got {instruments!r}")
+    per = {}
+    for g, ins in instruments.items():
+        if scale not in ins.scales:
+            raise ParameterError(f"instrument {ins.id!r} of group {g!r} has no scale {scale!r}")
+        per[g] = {i: ins.item(i).parallel for i in ins.scales[scale].items}
+    by_id: dict[str, dict] = {}
+    for g, items in per.items():
+        for iid, par in items.items():
+            by_id.setdefault(iid, {})[g] = par
+    clash = {iid: d for iid, d in by_id.items() if len(set(d.values())) > 1}
+    clash_par = {par for d in clash.values() for par in d.values() if par}
+    rows = []
+    for g, items in per.items():
+        for iid, par in items.items():
+            if iid in clash:
+                reason = f"item id {iid!r} carries different parallel ids across groups: {clash[iid]}"
+            elif not par:
+                reason = "no parallel id (a group-specific item)"
+            elif par in clash_par:
+                reason = f"parallel id {par!r} is also on an item whose id clashes across groups"
+            elif list(items.values()).count(par) > 1:
+                reason = f"parallel id {par!r} is on several items of group {g!r}"
+            else:
+                absent = [h for h in per if par not in per[h].values()]
+                reason = f"parallel id {par!r} is absent in {absent}" if absent else ""
+            rows.append(dict(group=g, item=iid, parallel=par, included=not reason,
+                             reason=reason))
+    out = pd.DataFrame(rows, columns=["group", "item", "parallel", "included", "reason"])
+    for r in out[~out.included].itertuples():
+        warnings.warn(f"parallel_items: {r.group} item {r.item!r} of scale {scale!r} left out of "
+                      f"the group comparison: {r.reason}", ShnroWarning, stacklevel=2)
+    return out
+
+
+def tension_parallel(data: pd.DataFrame, instruments: Mapping, *, scale: str = "tension",
+                     name: str = "tension_parallel") -> pd.DataFrame:
+    """Each respondent's 0–100 tension index over the parallel items only
+    (:func:`parallel_items`), the score used to compare groups.
+
+    ``data`` holds the answers of all groups with a ``group`` column; each group's items are
+    keyed by its own instrument (:func:`tension_index`, ``min_valid`` of the scale as a share of
+    the parallel items when it is a share, else capped at their number).
+
+    Returns
+    -------
+    DataFrame
+        id columns, ``group``, ``<name>`` and ``<name>_n_valid``.
+
+    Examples
+    --------
+    R: rowMeans(100 * (d[, parallel_items] - 1) / 4, na.rm = TRUE)   # reverse-keyed first
+    """
+    pmap = parallel_items(instruments, scale=scale)
+    if not pmap.included.any():
+        raise ParameterError(f"no item of scale {scale!r} is parallel in all groups "
+                             f"{list(instruments)}; see parallel_items()")
+    parts = []
+    for g, ins in instruments.items():
+        d = data[data["group"] == g]
+        items = pmap[(pmap.group == g) & pmap.included].item.tolist()
+        mv = ins.scales[scale].min_valid
+        if isinstance(mv, int):
+            mv = min(mv, len(items))
+        lo, hi = bounds(ins, items)
+        s = tension_index(d, [("-" if ins.item(i).reverse else "") + i for i in items],
+                          item_min=lo, item_max=hi, min_valid=mv, out_of_range="missing",
+                          name=name)
+        ids = [c for c in ID_COLUMNS if c in d]
+        parts.append(pd.concat([d[ids].assign(group=g), s], axis=1))
+    return pd.concat(parts, ignore_index=True)
+
+
+def tension_group_comparison(data: pd.DataFrame, instruments: Mapping, *,
+                             by=("school_id", "wave"), scale: str = "tension",
+                             **kwargs) -> pd.DataFrame:
+    """Differences in tension between respondent groups within each school and wave, on the
+    parallel items only (:func:`tension_parallel`, then :func:`compare_groups`; keywords
+    ``weight``, ``level``, ``adjust`` go to it).
+
+    Examples
+    --------
+    R: t.test(tension_parallel ~ group, data = subset(d, school == s))
+    """
+    scores = tension_parallel(data, instruments, scale=scale)
+    return compare_groups(scores, "tension_parallel", "group", by=list(by), **kwargs)
+
+
 def tension_balance(data: pd.DataFrame, instrument, *, by=("group", "wave")) -> pd.DataFrame:
-    """Balance index (% negative − % positive answers) of each tension indicator."""
+    """Balance index (% negative − % positive answers) of each tension indicator.
+
+    With one instrument: the items of its ``tension`` scale that carry a ``parallel`` id (all
+    of them if none does); with a mapping group -> instrument: each group's parallel items
+    (:func:`parallel_items`) on its own rows. The ``parallel`` column matches the groups' items.
+    """
+    if isinstance(instrument, Mapping):
+        pmap = parallel_items(instrument)
+        parts = []
+        for g, ins in instrument.items():
+            sel = pmap[(pmap.group == g) & pmap.included]
+            items = sel.item.tolist()
+            b = balance_index(_keyed(data[data["group"] == g], ins, items), items,
+                              negative=[4, 5], positive=[1, 2], by=list(by))
+            b.insert(b.columns.get_loc("item") + 1, "parallel",
+                     b["item"].map(dict(zip(sel.item, sel.parallel))))
+            parts.append(b)
+        return pd.concat(parts, ignore_index=True)
     items = list(instrument.scales["tension"].items)
-    return balance_index(_keyed(data, instrument, items), items, negative=[4, 5],
-                         positive=[1, 2], by=list(by))
+    par = {i: instrument.item(i).parallel for i in items}
+    if any(par.values()):
+        items = [i for i in items if par[i]]
+    b = balance_index(_keyed(data, instrument, items), items, negative=[4, 5],
+                      positive=[1, 2], by=list(by))
+    b.insert(b.columns.get_loc("item") + 1, "parallel", b["item"].map(par))
+    return b
 
 
 def rokeach_tables(data: pd.DataFrame, instrument, item_id: str, lang: str,
