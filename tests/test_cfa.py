@@ -25,7 +25,8 @@ FIT_SCALED = {"chi2_scaled": "chisq.scaled", "scaling_factor": "chisq.scaling.fa
               "p_value_scaled": "pvalue.scaled", "baseline_chi2_scaled": "baseline.chisq.scaled",
               "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled",
               "rmsea_scaled": "rmsea.scaled", "rmsea_ci_low_scaled": "rmsea.ci.lower.scaled",
-              "rmsea_ci_high_scaled": "rmsea.ci.upper.scaled", "rmsea_robust": "rmsea.robust"}
+              "rmsea_ci_high_scaled": "rmsea.ci.upper.scaled", "rmsea_robust": "rmsea.robust",
+              "cfi_robust": "cfi.robust", "tli_robust": "tli.robust"}
 # the issue's tolerance for ML estimates and fit indices; the same holds for the SEs (largest
 # relative difference seen 2e-5: lavaan stops nlminb at rel.tol 1e-10, our Fisher scoring at a
 # gradient of 1e-10)
@@ -133,8 +134,11 @@ def test_invariance_mlr_scaled_difference_and_planted_intercept(lk, ref):
     scaled = [ref[f"likert_mlr_{lv}"]["fit"]["chisq.scaled"]
               for lv in ("configural", "metric", "scalar")]
     assert_allclose(t["chi2"], scaled, rtol=RTOL)
+    robust = [ref[f"likert_mlr_{lv}"]["fit"]["cfi.robust"]
+              for lv in ("configural", "metric", "scalar")]
+    assert_allclose(t["cfi"], robust, rtol=RTOL)
     # the data plant a group difference in the intercept of q5 only: configural and metric hold,
-    # scalar does not (delta CFI -0.07)
+    # scalar does not (robust delta CFI -0.07)
     assert list(t["holds"]) == [True, True, False]
     assert "do not compare means" in t.loc[2, "verdict"] and "not supported" in t.loc[2, "verdict"]
     # with rule="both", the metric step's p = .008 < .05 rejects it too

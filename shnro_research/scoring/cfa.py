@@ -688,7 +688,11 @@ class CFAResult:
                         "tli_scaled": _tli(x2s, df, x2bs, dfb), "rmsea_scaled": _rmsea(
                             x2s, df, n, g), "rmsea_ci_low_scaled": slo,
                         "rmsea_ci_high_scaled": shi,
-                        "rmsea_robust": _rmsea(x2s, df, n, g) * np.sqrt(c)})
+                        "rmsea_robust": _rmsea(x2s, df, n, g) * np.sqrt(c),
+                        # Brosseau-Liard & Savalei (2014): T - c df in place of T - df
+                        "cfi_robust": _cfi(x2, c * df, x2b, cb * dfb),
+                        "tli_robust": (float(1 - (x2 / df - c) / (x2b / dfb - cb))
+                                       if df > 0 else 1.0)})
         out.update({"df": df, "n": n,
                     "p_value": float(stats.chi2.sf(x2, df)) if df > 0 else np.nan})
         return out

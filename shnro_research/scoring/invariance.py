@@ -73,7 +73,8 @@ def measurement_invariance(data: pd.DataFrame, model, *, group: str,
     levels : sequence of {"configural", "metric", "scalar"}
         Models to fit, in order; each is compared with the one before.
     estimator : {"ML", "MLR"}
-        ``"MLR"`` uses the Satorra--Bentler scaled difference and the scaled CFI.
+        ``"MLR"`` uses the Satorra--Bentler scaled difference and the robust CFI, TLI and RMSEA
+        (Brosseau-Liard & Savalei 2014; lavaan ``cfi.robust``, ``rmsea.robust``).
     rule : {"delta_cfi", "both"}
         A level holds when the one before holds and ``delta CFI > delta_cfi`` (Cheung &
         Rensvold 2002: a drop of .01 or more rejects invariance); ``"both"`` also requires the
@@ -91,7 +92,8 @@ def measurement_invariance(data: pd.DataFrame, model, *, group: str,
         One row per level: ``model``, ``group_equal``, ``estimator``, ``n_groups``, ``chi2``,
         ``cfi``, ``tli``, ``rmsea``, ``srmr``, ``delta_chi2``, ``delta_df``, ``delta_cfi``,
         ``delta_rmsea``, ``holds``, ``verdict``, ``rule``, then ``df`` (of the model), ``n`` and
-        ``p_value`` (of the difference test). With MLR, ``chi2`` and ``cfi`` are the scaled ones.
+        ``p_value`` (of the difference test). With MLR, ``chi2`` is the scaled statistic and
+        ``cfi``, ``tli``, ``rmsea`` the robust indices.
 
     Examples
     --------
@@ -113,16 +115,17 @@ def measurement_invariance(data: pd.DataFrame, model, *, group: str,
             f"{delta_cfi:g} (Cheung & Rensvold 2002)"
             + (f" and the chi-square difference p >= {alpha:g}" if rule == "both" else
                "; the chi-square difference is reported, not decisive (it grows with n)")
-            + ("; MLR: Satorra-Bentler scaled difference and scaled CFI" if robust else ""))
+            + ("; MLR: Satorra-Bentler scaled difference, robust CFI and RMSEA" if robust
+               else ""))
     rows, prev, prev_holds = [], None, True
     for lv in levels:
         fm = fits[lv].fit_measures()
         chi2 = fm["chi2_scaled"] if robust else fm["chi2"]
-        cfi = fm["cfi_scaled"] if robust else fm["cfi"]
-        rmsea = fm["rmsea_scaled"] if robust else fm["rmsea"]
+        cfi = fm["cfi_robust"] if robust else fm["cfi"]
+        rmsea = fm["rmsea_robust"] if robust else fm["rmsea"]
         row = {"model": lv, "group_equal": ", ".join(EQUALITY[lv]) or "none",
                "estimator": estimator, "n_groups": fm["n_groups"], "chi2": chi2, "cfi": cfi,
-               "tli": fm["tli_scaled"] if robust else fm["tli"], "rmsea": rmsea,
+               "tli": fm["tli_robust"] if robust else fm["tli"], "rmsea": rmsea,
                "srmr": fm["srmr"], "delta_chi2": np.nan, "delta_df": np.nan,
                "delta_cfi": np.nan, "delta_rmsea": np.nan, "df": fm["df"], "n": fm["n"],
                "p_value": np.nan}
