@@ -34,8 +34,12 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("run", "run", "run a whole study (study.yaml) stage by stage into its output folder"),
     ("demo", "run", "generate the demo municipality and run the whole study on it"),
     ("make-demo", "make_demo", "write the demo municipality's raw files, truth and study.yaml"),
-    ("forms", "forms", "render questionnaires (HTML, DOCX) and SPSS codebooks"),
+    ("forms", "forms", "render questionnaires (HTML, DOCX), SPSS templates, codebooks, Excel "
+                       "entry templates and XLSForms (KoBoToolbox/ODK)"),
     ("validate", "validate", "read a response file and check it against its instrument"),
+    ("double-entry", "entry", "compare two independent entries of the same forms cell by cell"),
+    ("import-form", "entry", "map a Google/Yandex Forms or KoBoToolbox export onto an "
+                             "instrument"),
     ("score", "score", "scale scores and reliability of a response file"),
     ("estimate", "estimate", "design-based estimates (Taylor SE, CI, deff) of a data file"),
     ("context", "context", "social well-being index of schools from their passports"),

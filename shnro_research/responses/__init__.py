@@ -22,6 +22,12 @@ the reason. Always ``raw rows = clean rows + excluded rows``. Declared missing c
 «затрудняюсь ответить») become NaN and are counted. The result (:class:`ValidationResult`) and
 its CSV files (:func:`write_validation_report`) are in :mod:`.report`.
 
+Getting answers in (see ``docs/DATA_ENTRY.md``): :func:`compare_entries` lists every cell where
+two independent typings of the same forms disagree (module :mod:`.double_entry`);
+:func:`read_online_form` maps a Google Forms / Yandex Forms / KoBoToolbox export (question texts
+as headers, option texts as answers) onto the instrument's coded columns with a report of
+unmatched questions and answers (module :mod:`.online_forms`).
+
 Row numbers
 -----------
 ``row`` in the problems and exclusions tables is the 1-based data row of the raw file (the
@@ -38,10 +44,14 @@ from .report import ValidationResult, write_validation_report
 from .rules import ACTION_DROPPED, ACTION_EXCLUDED, ACTION_FLAGGED, ACTION_MISSING, ValidationRules
 from .tables import TableValidation, validate_table, write_table_report
 from .validate import validate_responses
+from .double_entry import DoubleEntry, compare_entries, write_double_entry_report
+from .online_forms import FormImport, norm_text, read_online_form, write_form_report
 
 __all__ = [
     "ReadReport", "ReadResult", "read_responses", "map_columns",
     "ValidationRules", "ValidationResult", "validate_responses", "write_validation_report",
     "validate_table", "TableValidation", "write_table_report",
+    "compare_entries", "DoubleEntry", "write_double_entry_report",
+    "read_online_form", "FormImport", "write_form_report", "norm_text",
     "detect_mojibake", "ACTION_MISSING", "ACTION_EXCLUDED", "ACTION_FLAGGED", "ACTION_DROPPED",
 ]
