@@ -26,6 +26,8 @@ _UI = {
         "thanks": "Спасибо за участие!",
         "chosen": "выбрано", "not_chosen": "не выбрано", "blank": "(нет ответа)",
         "questions": "вопросов",
+        "male": "Вариант анкеты М — для юношей и мужчин",
+        "female": "Вариант анкеты Ж — для девушек и женщин",
     },
     "en": {
         "service": "To be filled in by the survey organiser",
@@ -37,8 +39,30 @@ _UI = {
         "thanks": "Thank you for taking part!",
         "chosen": "chosen", "not_chosen": "not chosen", "blank": "(no answer)",
         "questions": "questions",
+        "male": "Version M — for male respondents",
+        "female": "Version F — for female respondents",
     },
 }
+
+
+def versions(ins: Instrument, sex: str | None = None) -> list[tuple[str, Instrument]]:
+    """The printed versions of a questionnaire: ``[("", ins)]`` when no item has a female
+    wording; otherwise, as the ESS does, a male and a female version (``sex`` picks one)."""
+    if sex is not None:
+        return [(sex if ins.gendered else "", ins.for_sex(sex))]
+    if not ins.gendered:
+        return [("", ins)]
+    return [(s, ins.for_sex(s)) for s in ("male", "female")]
+
+
+def version_paths(ins: Instrument, path: Path, sex: str | None = None) -> list[tuple[str, Path]]:
+    """Files of the printed versions: ``path`` for the first (male or only) version, and
+    ``<stem>_female<suffix>`` beside it for the female version when both are printed."""
+    out = []
+    for k, (version, _) in enumerate(versions(ins, sex)):
+        out.append((version, path if k == 0 else
+                    path.with_name(f"{path.stem}_{version}{path.suffix}")))
+    return out
 
 
 def _instrument(instrument: Any) -> Instrument:
@@ -191,6 +215,8 @@ th.miss, td.miss { border-left: 2px solid #000; background: #f2f2f2; }
 td.rank { width: 16mm; }
 .lines div { border-bottom: 1px solid #000; height: 7mm; }
 .thanks { text-align: center; font-weight: bold; margin-top: 6mm; }
+.version { text-align: center; font-weight: bold; border: 2px solid #000; padding: 1.5mm;
+           margin: 0 0 3mm; }
 @media print { body { max-width: none; } }
 """
 

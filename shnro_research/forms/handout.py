@@ -19,6 +19,8 @@ from ._common import (
     _lang,
     _layout,
     _path,
+    version_paths,
+    versions,
 )
 
 
@@ -86,14 +88,27 @@ def _html_block(block: _Block, lang: str) -> str:
     return "".join(q)
 
 
-def html_string(instrument: Any, lang: str = "ru") -> str:
-    """The printable questionnaire as an HTML document (a string); see :func:`render_html`."""
+def html_string(instrument: Any, lang: str = "ru", sex: str | None = None) -> str:
+    """The printable questionnaire as an HTML document (a string); see :func:`render_html`.
+
+    For a questionnaire with female wordings, ``sex`` picks the version (``None``: the male
+    version, under its banner «Вариант анкеты М»)."""
     ins = _instrument(instrument)
     lang = _lang(lang)
     ui = _UI[lang]
+    version, v_ins = versions(ins, sex)[0]
     parts = [f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-             f'<title>{_e(ins.title.get(lang))}</title><style>{_CSS}</style></head><body>',
-             f'<h1>{_e(ins.title.get(lang))}</h1>']
+             f'<title>{_e(v_ins.title.get(lang))}</title><style>{_CSS}</style></head><body>']
+    if version:
+        parts.append(f'<p class="version" id="v-{version}">{_e(ui[version])}</p>')
+    parts.extend(_html_version(v_ins, lang))
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _html_version(ins, lang: str) -> list[str]:
+    ui = _UI[lang]
+    parts = [f'<h1>{_e(ins.title.get(lang))}</h1>']
     service = " ".join(f'{_e(_id_label(ins, c, lang, printed=True))}:<span class="field"></span>'
                        for c in ins.id_columns)
     parts.append(f'<div class="service">{ui["service"]}: {service}</div>')
@@ -107,11 +122,11 @@ def html_string(instrument: Any, lang: str = "ru") -> str:
         parts.append("</section>")
     if ins.group in ("students", "parents", "teachers"):
         parts.append(f'<p class="thanks">{ui["thanks"]}</p>')
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return parts
 
 
-def render_html(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
+def render_html(instrument: Any, path: str | Path, lang: str = "ru",
+                sex: str | None = None) -> Path:
     """Write a printable handout questionnaire as HTML (A4 print CSS).
 
     Parameters
@@ -122,6 +137,12 @@ def render_html(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
         Output file (folders are created).
     lang : {"ru", "en"}
         Wording: Russian (the fieldwork form) or the English gloss (for papers and reviewers).
+    sex : {None, "male", "female"}
+        Which version to print when items have a female wording (``text_female``, the PVQ
+        portraits). ``None`` writes both, as the ESS prints separate questionnaires by the
+        respondent's sex: the male version to ``path`` and the female version beside it as
+        ``<stem>_female.html`` (:func:`~shnro_research.forms._common.version_paths`), each
+        under its banner («Вариант анкеты М / Ж»); both enter the same data columns.
 
     Returns
     -------
@@ -142,13 +163,15 @@ def render_html(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
     """
     ins = _instrument(instrument)
     p = _path(path)
-    p.write_text(html_string(ins, lang), encoding="utf-8")
+    for version, vp in version_paths(ins, p, sex):
+        vp.write_text(html_string(ins, lang, version or None), encoding="utf-8")
     return p
 
 
 # -- DOCX --------------------------------------------------------------------------------------
 
-def render_docx(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
+def render_docx(instrument: Any, path: str | Path, lang: str = "ru",
+                sex: str | None = None) -> Path:
     """Write the handout questionnaire as a Word document (A4; tables for grids and rankings).
 
     Parameters
@@ -157,6 +180,9 @@ def render_docx(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
     path : str or Path
         Output ``.docx`` file (folders are created).
     lang : {"ru", "en"}
+    sex : {None, "male", "female"}
+        Version to print (as :func:`render_html`; ``None``: the male version to ``path``, the
+        female one to ``<stem>_female.docx``).
 
     Returns
     -------
@@ -167,16 +193,24 @@ def render_docx(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
     Same content and numbering as :func:`render_html`; editable by the study team before
     printing (fonts, logo, page breaks).
     """
+    ins = _instrument(instrument)
+    lang = _lang(lang)
+    p_out = _path(path)
+    for version, v_path in version_paths(ins, p_out, sex):
+        _docx_version(ins, version, v_path, lang)
+    return p_out
+
+
+def _docx_version(ins, version: str, p_out: Path, lang: str) -> None:
+    """One printed version of the questionnaire as a Word file."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
-    ins = _instrument(instrument)
-    lang = _lang(lang)
-    p_out = _path(path)
     ui = _UI[lang]
+    v_ins = versions(ins, version or None)[0][1]
     doc = Document()
     sec0 = doc.sections[0]
     sec0.orientation = WD_ORIENT.PORTRAIT
@@ -197,19 +231,23 @@ def render_docx(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
         if center:
             par.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
-    title = doc.add_heading(ins.title.get(lang), level=0)
+    if version:
+        banner = doc.add_paragraph()
+        banner.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        banner.add_run(ui[version]).bold = True
+    title = doc.add_heading(v_ins.title.get(lang), level=0)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     svc = doc.add_paragraph()
     r = svc.add_run(f"{ui['service']}: " + "   ".join(
-        f"{_id_label(ins, c, lang, printed=True)}: ________" for c in ins.id_columns))
+        f"{_id_label(v_ins, c, lang, printed=True)}: ________" for c in v_ins.id_columns))
     r.font.size = Pt(8.5)
-    if ins.intro.get(lang):
+    if v_ins.intro.get(lang):
         intro = doc.add_table(rows=1, cols=1)
         intro.style = "Table Grid"
-        small(intro.rows[0].cells[0], ins.intro.get(lang), size=10, center=False)
+        small(intro.rows[0].cells[0], v_ins.intro.get(lang), size=10, center=False)
         doc.add_paragraph()
 
-    for sec, blocks in _layout(ins):
+    for sec, blocks in _layout(v_ins):
         doc.add_heading(sec.title.get(lang), level=1)
         if sec.instruction.get(lang):
             doc.add_paragraph().add_run(sec.instruction.get(lang)).italic = True
@@ -279,7 +317,7 @@ def render_docx(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
             elif it.type == "text":
                 for _ in range(3):
                     doc.add_paragraph("_" * 90)
-    if ins.group in ("students", "parents", "teachers"):
+    if v_ins.group in ("students", "parents", "teachers"):
         end = doc.add_paragraph()
         end.alignment = WD_ALIGN_PARAGRAPH.CENTER
         end.add_run(ui["thanks"]).bold = True
@@ -287,7 +325,6 @@ def render_docx(instrument: Any, path: str | Path, lang: str = "ru") -> Path:
     doc.core_properties.subject = f"{ins.id} v{ins.version}"
     doc.save(str(p_out))
     fix_zip(p_out)
-    return p_out
 
 
 # -- SPSS --------------------------------------------------------------------------------------
