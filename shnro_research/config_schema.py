@@ -87,6 +87,20 @@ class ContextBlock(_Strict):
     components: dict[str, Literal[-1, 1]] | None = None
     weights: Literal["equal", "pca"] = "equal"
     min_components: float = Field(0.75, gt=0)
+    standardise: Literal["reference_year", "per_year"] = "reference_year"
+    reference_year: int | None = None
+    resources: list[Annotated[str, Field(min_length=1)]] | None = None
+
+    @model_validator(mode="after")
+    def _index_apart_from_resources(self):
+        if self.reference_year is not None and self.standardise != "reference_year":
+            raise ValueError(f"reference_year is used only with standardise: reference_year; "
+                             f"got standardise: {self.standardise}")
+        both = sorted(set(self.components or ()) & set(self.resources or ()))
+        if both:
+            raise ValueError(f"{both} listed both as components of the well-being index and as "
+                             "resources; the index takes family and pupil context only")
+        return self
 
 
 class ValidationBlock(_Strict):
