@@ -29,7 +29,41 @@ def plant_results_sets(st, c):
     low = _pick(rng, [s for s in not_top if c[s] >= c_min], 3, resilient)
     high = _pick(rng, upper, 3, resilient + low)
     unstable = _pick(rng, list(range(n)), 3, resilient + low + high)
-    return dict(resilient=resilient, low=low, high=high, unstable=unstable)
+    # the register's sets (issue 13), drawn after the others so those stay as they were
+    taken = resilient + low + high + unstable
+    crisis = _pick(rng, upper, REGISTER_PLANT["n_crisis"], taken)
+    free = [s for s in np.argsort(c, kind="stable") if s not in set(taken + crisis)]
+    improvement = _pick(rng, free[:REGISTER_PLANT["improvement_pool"]],
+                        REGISTER_PLANT["n_improvement"])
+    return dict(resilient=resilient, low=low, high=high, unstable=unstable, crisis=crisis,
+                improvement=improvement)
+
+
+#: the register's planted schools (issue 13; constants here, beside the sets they plant):
+#: crisis -- true mean z (beta c_s + u_s) set to ``crisis_level``, year noise x0.4, and a fall
+#: of ``crisis_fall`` in the last wave (not far enough to reach low results); improvement --
+#: among the ``improvement_pool`` lowest-context schools outside the other sets, true mean z
+#: ``improvement_start`` in the first wave (low results) rising linearly by
+#: ``improvement_rise`` to the last wave (year noise x0.4), so they leave low results after
+#: the first wave and, in low context, reach the resilient benchmark by the last.
+REGISTER_PLANT = dict(n_crisis=2, crisis_level=1.3, crisis_fall=2.0, n_improvement=2,
+                      improvement_pool=6, improvement_start=-2.0, improvement_rise=2.4)
+
+
+def plant_register(u, v, c, sets, beta):
+    """School effects and year noise of the crisis and improvement schools (copies)."""
+    u, v = u.copy(), v.copy()
+    W = v.shape[1]
+    P = REGISTER_PLANT
+    for s in sets.get("crisis", []):
+        u[s] = P["crisis_level"] - beta * c[s]
+        v[s] *= 0.4
+        if W > 1:
+            v[s, -1] -= P["crisis_fall"]
+    for s in sets.get("improvement", []):
+        u[s] = P["improvement_start"] - beta * c[s]
+        v[s] = 0.4 * v[s] + P["improvement_rise"] * programme_path(W)
+    return u, v
 
 
 def plant_survey_sets(st, schools, frame):

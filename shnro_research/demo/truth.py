@@ -17,6 +17,7 @@ from scipy.stats import norm
 
 from ..instruments import Instrument
 from .answers import choose, gumbel_rank
+from .truth_register import register_truth
 from .parameters import (A_RESP, B_ITEM, BLANK_RATE, CONSENSUS, DELTA_SD, GROUPS,
                          MISSING_CODE_RATE, NEED_DELTA_SD, NEEDS, PASSPORT, PASSPORT_ROLE,
                          PASSPORT_YESNO, PROCEDURES, PROGRAMME, PVQ_ACQ_SD, PVQ_DELTA_SD,
@@ -456,6 +457,7 @@ def build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_raw
         rwg_j_pc_values_observed=rwg_obs,
         rwg_note="rwg(J) (uniform null) of the pc_values items per school, mean over waves, "
                  "computed on the generated data")
+    T["register"] = register_truth(schools, c, waves, rsets, res_raw)   # issue 13
     T["planted_problems"] = problems
     T["response_model"] = dict(
         likert="y* = M[school, wave] + delta_item + f_school (0.65 e_resp + 0.75 eps_item); "
