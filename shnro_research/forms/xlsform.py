@@ -151,7 +151,7 @@ def xlsform_tables(instrument: Any, *, wave: int | None = None) -> dict[str, pd.
         "form_title": ins.title.ru, "form_id": f"shnro_{ins.id}",
         "version": f"{ins.version}" + (f"_{wave}" if wave is not None else ""),
         "default_language": RU}], columns=SETTINGS_COLUMNS)
-    sv = pd.DataFrame(survey).reindex(columns=SURVEY_COLUMNS).fillna("")
+    sv = pd.DataFrame(survey).reindex(columns=SURVEY_COLUMNS).astype(object).fillna("")
     ch = pd.DataFrame(choices, columns=CHOICE_COLUMNS)
     return {"survey": sv, "choices": ch, "settings": settings}
 
