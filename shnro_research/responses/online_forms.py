@@ -70,8 +70,8 @@ _META = ("timestamp", "отметка времени", "время создан�
          "user agent", "useragent", "статус", "status", "submission id", "response id",
          "время", "дата")
 _PERSONAL = re.compile(
-    r"(e-?mail|почт|^name$|full name|first name|last name|surname|^имя\b|фамилия|отчество|"
-    r"^фио\b|^ф\.и\.о|телефон|phone|логин|login|username|user name|имя пользователя|"
+    r"(e-?mail|почт|\bname\b|surname|(?<!\w)имя(?!\w)|(?<!\w)зовут(?!\w)|фамили|отчеств|"
+    r"(?<!\w)фио(?!\w)|ф\.и\.о|телефон|phone|логин|login|username|user name|"
     r"паспорт|снилс|адрес проживания|home address|дата рождения|date of birth)")
 
 _QUOTES = str.maketrans({c: "" for c in "«»“”„‟\"'’‘`´"})
@@ -150,6 +150,8 @@ class _Index:
         self.names: dict[str, str] = {}
         self.context: dict[str, set[str]] = {}
         self.item_ids = {it.id: it for it in ins.items}
+        self.item_norm = {norm_text(it.id): it for it in ins.items
+                          if it.type in ("multiple", "ranking")}
         secs = {s.id: s for s in ins.sections}
         for it in ins.items:
             for lang in ("ru", "en"):
@@ -180,6 +182,8 @@ class _Index:
         if h in self.names:
             col = self.names[h]
             return ("id" if col in self.ins.id_columns else "matched", col, "")
+        if h in self.item_norm:                 # a multiple / ranking item by its id
+            return "matched", self.item_norm[h], ""
         items = self.by_text.get(h, [])
         if len(items) == 1:
             return "matched", items[0], ""
@@ -188,6 +192,8 @@ class _Index:
             if parts and norm_text(parts[-1]) in self.names:
                 col = self.names[norm_text(parts[-1])]
                 return ("id" if col in self.ins.id_columns else "matched", col, "")
+            if parts and norm_text(parts[-1]) in self.item_norm:
+                return "matched", self.item_norm[norm_text(parts[-1])], ""
             if len(parts) >= 2:
                 it = self.item_ids.get(parts[-2])
                 if it is not None and it.type in ("multiple", "ranking") \
