@@ -125,6 +125,19 @@ class ScoringBlock(_Strict):
         return v
 
 
+class RegisterBlock(_Strict):
+    """The school register (typology.register): absolute rules, one shared low-context cut-off;
+    low results use typology.low_threshold and typology.min_procedures."""
+    low_context: float = -0.43
+    benchmark: float = 0.0
+    reference_year: int | None = None
+    same_procedure_years: int = Field(2, ge=2)
+    min_participants: int = Field(1, ge=1)
+    crisis_sd: float = Field(3.0, gt=0)
+    improvement_sd: float = Field(3.0, gt=0)
+    improvement_years: int = Field(2, ge=1)
+
+
 class TypologyBlock(_Strict):
     resilience_rules: list[Literal[RESILIENCE_RULES]] = ["quadrant", "residual"]
     context_quantile: float = Field(1 / 3, gt=0, lt=1)
@@ -134,6 +147,7 @@ class TypologyBlock(_Strict):
     low_results_unit: Literal["procedure", "assessment"] = "procedure"
     low_threshold: float = Field(0.3, gt=0, le=1)
     min_procedures: int = Field(2, ge=1)
+    register_: RegisterBlock = Field(RegisterBlock(), alias="register")
 
 
 class DynamicsBlock(_Strict):

@@ -23,7 +23,8 @@ UPSTREAM = ("responses", "scoring", "context")
 OUTPUTS = ("school_results", "context_regression", "context_regression_residuals",
            "results_model_fixed", "results_model_variance", "school_effects",
            "resilient_schools", "resilience_sensitivity", "unfavourable_context", "low_results",
-           "typology", "cluster_criteria", "clusters", "student_ses")
+           "typology", "cluster_criteria", "clusters", "student_ses",
+           "register", "register_rules", "register_transitions", "register_sensitivity")
 # with teachers: resilient_vs_others, own_vs_ideal_gap; with students: survey_models_*,
 # school_climate, climate_results_model, pupil_outcomes_model, climate_change_on_change
 
@@ -82,6 +83,19 @@ def run(ctx: StageContext) -> None:
                                       threshold=p.get("low_threshold", 0.3),
                                       min_procedures=p.get("min_procedures", 2),
                                       n_participants="n_participants"), "low_results")
+    # the register of schools per school x year (issue 13): absolute rules, one low context
+    rp = dict(p.get("register") or {})
+    ref_year = rp.pop("reference_year", None)
+    reg_kw = dict(low_threshold=p.get("low_threshold", 0.3),
+                  min_procedures=p.get("min_procedures", 2), **rp)
+    r_index = T.results_index(results, reference_year=ref_year)
+    register = T.school_register(shares, r_index, idx, wellbeing="wellbeing_index",
+                                 reference_year=ref_year, **reg_kw)
+    ctx.write(register, "register")
+    ctx.write(T.register_rules(register, **reg_kw), "register_rules")
+    ctx.write(T.register_transitions(register), "register_transitions")
+    ctx.write(T.register_sensitivity(shares, r_index, idx, wellbeing="wellbeing_index",
+                                     reference_year=ref_year, **reg_kw), "register_sensitivity")
     states = T.result_states(sr, value="result")
     flag = unf.columns[unf.dtypes == bool]
     if len(flag):

@@ -19,13 +19,18 @@ Blömeke (2021) on threshold sensitivity; Tibshirani, Walther & Hastie (2001) ga
 Layout: :mod:`.low_results` (rank and ФИОКО-style threshold rules, unfavourable context),
 :mod:`.resilience` (regression on context, resilient schools, threshold sensitivity),
 :mod:`.stability` (yearly states, the stability typology -- classes in the column ``type`` --
-and transitions), :mod:`.clusters` (k-means / Ward clusters with the silhouette and the gap
+and transitions), :mod:`.register` (the school x year register by absolute rules with one
+shared "low context", its rules, transitions and sensitivity), :mod:`.clusters` (k-means / Ward clusters with the silhouette and the gap
 statistic). Shares are proportions (0-1); the context index column is ``est``.
 """
 from __future__ import annotations
 
 from .clusters import ClusterResult, cluster_schools
 from .low_results import low_results_rank, low_results_threshold, unfavourable_context
+from .register import (
+    FOUR_GROUPS, REGISTER_DEFAULTS, REGISTER_STATUSES, register_rules, register_sensitivity,
+    register_transitions, results_index, school_register,
+)
 from .resilience import (
     context_regression, resilience_sensitivity, resilient_schools, threshold_sensitivity,
 )
@@ -44,4 +49,12 @@ __all__ = [
     "transition_matrix",
     "cluster_schools",
     "ClusterResult",
+    "results_index",
+    "school_register",
+    "register_rules",
+    "register_transitions",
+    "register_sensitivity",
+    "REGISTER_STATUSES",
+    "FOUR_GROUPS",
+    "REGISTER_DEFAULTS",
 ]

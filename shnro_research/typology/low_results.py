@@ -189,12 +189,17 @@ def low_results_threshold(results: pd.DataFrame, *, share_below: str, school: st
 
 def unfavourable_context(data: pd.DataFrame, *, value: str = "est", school: str = "school_id",
                          year: str | None = None, by: str | Sequence[str] | None = None,
-                         quantile: float = 0.25, higher_is_favourable: bool = True) -> pd.DataFrame:
-    """Schools in unfavourable social conditions: context index at or below a quantile.
+                         quantile: float = 0.25, higher_is_favourable: bool = True,
+                         cutoff: float | None = None) -> pd.DataFrame:
+    """Schools in unfavourable social conditions: context index at or below a quantile or a
+    fixed cut-off.
 
     ``unfavourable = est <= Q_q(est)`` (``est``: the index column of
     :func:`shnro_research.context.wellbeing_index`) within ``year`` and ``by`` groups (or ``>= Q_{1-q}``
-    when a higher value is *less* favourable, e.g. a deprivation share).
+    when a higher value is *less* favourable, e.g. a deprivation share). With ``cutoff`` the rule
+    is absolute instead: ``est <= cutoff`` (``>= cutoff``), the same number in every year and
+    group — the shared "low context" of the register (:func:`~.register.school_register`);
+    ``quantile`` is then ignored.
 
     Returns
     -------
@@ -206,15 +211,22 @@ def unfavourable_context(data: pd.DataFrame, *, value: str = "est", school: str 
     R equivalent::
 
         d$unfav <- with(d, ave(index, year, FUN = function(v) v <= quantile(v, .25, na.rm = TRUE)))
+        d$unfav <- d$index <= -0.43          # cutoff = -0.43
     """
-    q = _share(quantile, "quantile")
     keys = [*as_list(by), school, *([year] if year else [])]
     check_columns(data, [*keys, value], "data")
     _check_unique(data, keys, "data")
     x = _numeric(data, value, "data")
-    gid = _group_ids(data, [*([year] if year else []), *as_list(by)])
-    flag, cut, cmp = _worst_share(x, gid, q, higher_is_favourable)
-    rule = f"{value} {cmp}"
+    if cutoff is not None:
+        check_number(cutoff, "cutoff")
+        cut = pd.Series(float(cutoff), index=data.index)
+        flag = x <= cut if higher_is_favourable else x >= cut
+        rule = f"{value} {'<=' if higher_is_favourable else '>='} {_fmt(float(cutoff))}"
+    else:
+        q = _share(quantile, "quantile")
+        gid = _group_ids(data, [*([year] if year else []), *as_list(by)])
+        flag, cut, cmp = _worst_share(x, gid, q, higher_is_favourable)
+        rule = f"{value} {cmp}"
     out = data[keys].copy()
     out[value] = x
     out["cutoff"] = cut

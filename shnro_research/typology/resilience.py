@@ -86,7 +86,8 @@ def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school:
                       context_quantile: float = 0.25, outcome_quantile: float = 0.75,
                       residual_sd: float = 1.0, residual_quantile: float | None = None,
                       residual_low_context_only: bool = False, benchmark: float | None = None,
-                      covariates: str | Sequence[str] | None = None, weight: str | None = None) -> pd.DataFrame:
+                      covariates: str | Sequence[str] | None = None, weight: str | None = None,
+                      context_cutoff: float | None = None) -> pd.DataFrame:
     """Resilient schools: better results than their social context predicts.
 
     Three families of rules (``docs/METHODS.md`` §13.1), all within ``by`` groups:
@@ -109,6 +110,10 @@ def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school:
         Rules to apply; ``resilient`` is True if *any* of them fired.
     residual_quantile : float, optional
         If given, replaces the ``residual_sd`` rule by "residual in the top share".
+    context_cutoff : float, optional
+        A fixed cut-off for low context (``context <= context_cutoff`` in every ``by`` group)
+        instead of the quantile ``context_quantile``: the shared "low context" of the register
+        (:func:`~.register.school_register`), the same number as its ШФНСУ rule.
 
     Returns
     -------
@@ -125,6 +130,7 @@ def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school:
 
         low <- d$index <= quantile(d$index, .25); high <- d$ege >= quantile(d$ege, .75)
         e <- residuals(lm(ege ~ index, d)); res_rule <- e / sigma(lm(ege ~ index, d)) > 1
+        low <- d$index <= -0.43                 # context_cutoff = -0.43
     """
     rules_l = as_list(rules)
     if not rules_l:
@@ -151,7 +157,13 @@ def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school:
     out = data[keys].copy()
     out[outcome] = y
     out[context] = c
-    ccut = _quantile_in_groups(c, gid, cq)
+    if context_cutoff is not None:
+        check_number(context_cutoff, "context_cutoff")
+        ccut = pd.Series(float(context_cutoff), index=data.index)
+        ctxt = f"{context} <= {_fmt(float(context_cutoff))}"
+    else:
+        ccut = _quantile_in_groups(c, gid, cq)
+        ctxt = f"{context} <= {_fmt(cq * 100)}th pct"
     out["low_context"] = (c <= ccut) & c.notna()
     out["context_cutoff"] = ccut
     ocut = _quantile_in_groups(y, gid, oq)
@@ -165,8 +177,7 @@ def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school:
         out["std_residual"] = fit["std_residual"]
     if "quadrant" in rules_l:
         out["resilient_quadrant"] = out["low_context"] & (y >= ocut) & y.notna()
-        fired["quadrant"] = (f"quadrant: {context} <= {_fmt(cq * 100)}th pct and "
-                             f"{outcome} >= {_fmt(oq * 100)}th pct")
+        fired["quadrant"] = f"quadrant: {ctxt} and {outcome} >= {_fmt(oq * 100)}th pct"
     if "residual" in rules_l:
         e = out["residual"]
         if residual_quantile is not None:
@@ -178,12 +189,12 @@ def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school:
             txt = f"residual: residual > {_fmt(residual_sd)} SD"
         if residual_low_context_only:
             flag &= out["low_context"]
-            txt += f" and {context} <= {_fmt(cq * 100)}th pct"
+            txt += f" and {ctxt}"
         out["resilient_residual"] = flag
         fired["residual"] = txt
     if "benchmark" in rules_l:
         out["resilient_benchmark"] = out["low_context"] & (y >= benchmark) & y.notna()
-        fired["benchmark"] = f"benchmark: {context} <= {_fmt(cq * 100)}th pct and {outcome} >= {_fmt(benchmark)}"
+        fired["benchmark"] = f"benchmark: {ctxt} and {outcome} >= {_fmt(benchmark)}"
     flags = out[[f"resilient_{r}" for r in rules_l]].to_numpy(bool)
     out["resilient"] = flags.any(axis=1)
     out["rules_fired"] = ["; ".join(fired[r] for r, f in zip(rules_l, row) if f) for row in flags]
