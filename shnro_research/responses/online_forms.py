@@ -31,8 +31,8 @@ respondent's e-mail or name is never used. Id columns the export does not have (
 ``school_id``) are given with ``fixed=``.
 
 What the exports look like (checked against public documentation and examples, see
-``docs/DATA_ENTRY.md``): Google Forms (the responses sheet downloaded as CSV): UTF-8 with a
-byte-order mark, comma-separated, first column ``Timestamp`` (Russian interface «Отметка
+``docs/DATA_ENTRY.md``): Google Forms (the responses sheet downloaded as CSV): UTF-8 (read
+with or without a byte-order mark), comma-separated, first column ``Timestamp`` (Russian interface «Отметка
 времени»), an optional ``Email Address`` («Адрес электронной почты») column, question titles as
 headers, grid rows as ``"Question [Row]"``, checkbox answers joined by ``", "``. Yandex Forms:
 answers downloaded as XLSX or CSV with the question texts as headers and columns of the
@@ -312,8 +312,8 @@ def read_online_form(data: Any, instrument: Instrument | str, *,
     rename : mapping, optional
         Explicit ``{export header: instrument column}`` pairs, applied before matching texts.
     encoding, sep
-        As for :func:`~shnro_research.io.read_table` (default: detected; Google's CSV is UTF-8
-        with a byte-order mark, comma-separated).
+        As for :func:`~shnro_research.io.read_table` (default: detected; Google's CSV is UTF-8,
+        comma-separated).
 
     Returns
     -------
