@@ -138,6 +138,18 @@ class RegisterBlock(_Strict):
     improvement_years: int = Field(2, ge=1)
 
 
+class ObjectivityBlock(_Strict):
+    """The objectivity screen of ВПР results (typology.objectivity; typology/objectivity.py)."""
+    exclude_flagged: bool = False
+    min_n: int = Field(10, ge=1)
+    max_above_term: float = Field(0.30, ge=0, le=1)
+    max_mark_gap: float = Field(0.5, ge=0, le=3)
+    high_excess: float = Field(0.15, ge=0, le=1)
+    alpha: float = Field(0.01, gt=0, lt=1)
+    require: Literal["both", "either"] = "both"
+    reference: Literal["region", "municipality"] = "region"
+
+
 class TypologyBlock(_Strict):
     resilience_rules: list[Literal[RESILIENCE_RULES]] = ["quadrant", "residual"]
     context_quantile: float = Field(1 / 3, gt=0, lt=1)
@@ -148,6 +160,7 @@ class TypologyBlock(_Strict):
     low_threshold: float = Field(0.3, gt=0, le=1)
     min_procedures: int = Field(2, ge=1)
     register_: RegisterBlock = Field(RegisterBlock(), alias="register")
+    objectivity: ObjectivityBlock = ObjectivityBlock()
 
 
 class DynamicsBlock(_Strict):

@@ -13,17 +13,17 @@ from .. import typology as T
 from .. import climate as CL
 from ..resilience_profile import (compare_school_groups, own_ideal_pairs, own_vs_ideal_gap,
                                   school_profile_table)
-from ..results import school_results, share_below_by_procedure
+from ..results import derive_results, school_results, share_below_by_procedure
 from ..student_ses import student_ses
 from ._base import StageContext
 
-INPUTS = ("results", "instruments")
+INPUTS = ("results", "instruments", "tables")
 CONFIG = ("typology", "study.seed")
 UPSTREAM = ("responses", "scoring", "context")
 OUTPUTS = ("school_results", "context_regression", "context_regression_residuals",
            "results_model_fixed", "results_model_variance", "school_effects",
            "resilient_schools", "resilience_sensitivity", "unfavourable_context", "low_results",
-           "typology", "cluster_criteria", "clusters", "student_ses",
+           "typology", "cluster_criteria", "clusters", "student_ses", "objectivity_screen",
            "register", "register_rules", "register_transitions", "register_sensitivity")
 # with teachers: resilient_vs_others, own_vs_ideal_gap; with students: survey_models_*,
 # school_climate, climate_results_model, pupil_outcomes_model, climate_change_on_change
@@ -46,7 +46,7 @@ CLIMATE = {"students": ["tension", "motivation", "anxiety", "rel_satisfaction"],
 
 def run(ctx: StageContext) -> None:
     p = ctx.params("typology")
-    results = ctx.read("results")
+    results = derive_results(ctx.read("results"))   # mean, pass rate, quality from the counts
     idx = ctx.table("context", "wellbeing_index").rename(columns={"est": "wellbeing_index"})
     sr = school_results(results).merge(idx[["school_id", "year", "wellbeing_index"]],
                                        on=["school_id", "year"], how="left")
@@ -78,7 +78,13 @@ def run(ctx: StageContext) -> None:
     unf = T.unfavourable_context(idx, value="wellbeing_index", year="year",
                                  quantile=p.get("unfavourable_quantile", 0.25))
     ctx.write(unf, "unfavourable_context")
-    shares = share_below_by_procedure(results, unit=p.get("low_results_unit", "procedure"))
+    # objectivity screen of ВПР; optionally without the flagged rows before low results
+    op = dict(p.get("objectivity") or {})
+    exclude = op.pop("exclude_flagged", False)
+    screen = T.objectivity_screen(results, ctx.read_tables().get("region"), **op)
+    ctx.write(screen, "objectivity_screen")
+    judged = T.drop_flagged(results, screen) if exclude else results
+    shares = share_below_by_procedure(judged, unit=p.get("low_results_unit", "procedure"))
     ctx.write(T.low_results_threshold(shares, share_below="share_below",
                                       threshold=p.get("low_threshold", 0.3),
                                       min_procedures=p.get("min_procedures", 2),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from .clusters import ClusterResult, cluster_schools
 from .low_results import low_results_rank, low_results_threshold, unfavourable_context
+from .objectivity import drop_flagged, g_test, objectivity_screen
 from .register import (
     FOUR_GROUPS, REGISTER_DEFAULTS, REGISTER_STATUSES, register_rules, register_sensitivity,
     register_transitions, results_index, school_register,
@@ -49,6 +50,9 @@ __all__ = [
     "transition_matrix",
     "cluster_schools",
     "ClusterResult",
+    "objectivity_screen",
+    "drop_flagged",
+    "g_test",
     "results_index",
     "school_register",
     "register_rules",
