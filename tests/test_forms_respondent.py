@@ -92,3 +92,42 @@ def test_students_form_states_its_grades():
     s = load_instrument("students")
     assert "8–11" in s.title.ru
     assert sorted(s.item("grade").codes) == [8, 9, 10, 11]
+
+
+def test_new_topic_blocks_are_on_the_forms_and_project_authored():
+    labels = {1: "Только русский", 2: "Русский и другой язык", 3: "В основном другой язык"}
+    for name in ("students", "parents"):
+        it = load_instrument(name).item("home_language")
+        assert it.type == "single" and it.role == "home_language"
+        assert {c: t.ru for c, t in it.codes.items()} == labels
+    expected = {
+        "students": (["learning", "interests"], ["learning_satisfaction"],
+                     ["learn_difficulties", "interests", "school_interests", "sl_01"]),
+        "parents": (["social_order", "edu_quality"], ["edu_quality_satisfaction"],
+                    ["social_order", "qe_01"]),
+        "teachers": (["prof_work", "school_changes", "demandingness_self"],
+                     ["demand_self", "demand_colleagues"],
+                     ["workload_hours", "work_hours_total", "prof_difficulties", "work_motives",
+                      "school_problems", "school_resources", "changes_wanted", "dself_01",
+                      "dcol_01"]),
+    }
+    for name, (sections, scales, items) in expected.items():
+        ins = load_instrument(name)
+        html = forms.html_string(ins, "ru")
+        for sid in sections:
+            assert f'<section id="s-{sid}">' in html
+            sec = next(s for s in ins.sections if s.id == sid)
+            if sec.provenance is not None:
+                assert sec.provenance.items == "project_authored"
+        for sid in scales:
+            assert ins.scales[sid].provenance.items == "project_authored"
+            assert any(ins.item(i).reverse for i in ins.scales[sid].items) or sid in (
+                "learning_satisfaction", "edu_quality_satisfaction")
+        for iid in items:
+            assert f'id="q-{iid}"' in html
+    # the stated length follows the longer questionnaires
+    assert "около 35 минут" in load_instrument("students").intro.ru
+    assert "около 35 минут" in load_instrument("parents").intro.ru
+    assert "около 40 минут" in load_instrument("teachers").intro.ru
+    t = load_instrument("teachers")
+    assert t.item("workload_hours").bounds == (0, 40) and 999 in t.item("workload_hours").missing

@@ -11,10 +11,10 @@ from scipy.stats import norm
 
 from ..instruments import Instrument, Item
 from .effects import Effects
-from .parameters import (A_RESP, B_ITEM, BLANK_RATE, DELTA_SD, GROUPS, LIFE_SUCCESS,
-                         MISSING_CODE_RATE, NEED_DELTA_SD, NEEDS, PVQ_ACQ_SD, PVQ_DELTA_SD,
-                         ROKEACH_INSTRUMENTAL, ROKEACH_TERMINAL, SEX_ANXIETY, SUCCESS_WAYS,
-                         TEXT_ANSWERS)
+from .parameters import (A_RESP, B_ITEM, BLANK_RATE, DELTA_SD, GROUPS, HOME_LANGUAGE,
+                         LIFE_SUCCESS, MISSING_CODE_RATE, NEED_DELTA_SD, NEEDS, PVQ_ACQ_SD,
+                         PVQ_DELTA_SD, ROKEACH_INSTRUMENTAL, ROKEACH_TERMINAL, SEX_ANXIETY,
+                         SUCCESS_WAYS, TEXT_ANSWERS, WORKLOAD)
 
 
 def _thresholds(codes: list[int]) -> np.ndarray:
@@ -74,6 +74,8 @@ _CHOICE_TABLES = {"rokeach_terminal": ROKEACH_TERMINAL,
 def _item_table(item: Item):
     if item.role in _CHOICE_TABLES:
         return _CHOICE_TABLES[item.role]
+    if item.role:      # another list (interests, social order, ...): no planted preferences
+        return []
     key = item.id.lower()
     if item.type == "ranking":
         return ROKEACH_INSTRUMENTAL if "instr" in key else ROKEACH_TERMINAL
@@ -86,6 +88,8 @@ def _construct_of(inst: Instrument, item: Item) -> tuple[str, str]:
     for s in item.scales:
         if s in inst.scales:
             return s, inst.scales[s].role or item.role
+    if item.role == "tension_group":   # a group's own conflict question follows its tension
+        return "tension", "tension"
     return (item.role or item.id), item.role
 
 
@@ -104,6 +108,8 @@ def _single_answers(st, group, item: Item, resp: pd.DataFrame) -> np.ndarray:
         lo, hi = item.min, item.max
         if iid == "experience":
             x = np.rint(rng.gamma(2.2, 9.0, n))
+        elif iid in WORKLOAD:
+            x = np.rint(rng.normal(*WORKLOAD[iid], n))
         elif iid in ("age",):
             x = np.rint(rng.normal(42, 9, n))
         else:
@@ -124,6 +130,8 @@ def _single_answers(st, group, item: Item, resp: pd.DataFrame) -> np.ndarray:
     if iid in ("own_room", "own_computer", "internet") and set(codes) >= {0, 1}:
         p = {"own_room": 0.2, "own_computer": 0.5, "internet": 1.6}[iid]
         return (rng.uniform(size=n) < norm.cdf(p + 0.7 * z)).astype(float)
+    if item.role == "home_language" and len(codes) == len(HOME_LANGUAGE):
+        return rng.choice(codes, n, p=HOME_LANGUAGE).astype(float)
     if iid == "relation" and len(codes) >= 3:
         return rng.choice(codes[:3], n, p=[0.76, 0.19, 0.05]).astype(float)
     if iid == "qual_category" and len(codes) >= 2:

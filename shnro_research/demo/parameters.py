@@ -152,6 +152,10 @@ SUCCESS_WAYS = [
     ("ладить|общени|люд", 0.90, 1.00, 1.10), ("инициатив|риск", 0.80, 0.60, 0.70),
     ("переезд|город", 0.80, 0.40, 0.20),
 ]
+#: home language (students, parents): P(only Russian, Russian and another, mostly another)
+HOME_LANGUAGE = (0.90, 0.07, 0.03)
+#: teachers' weekly hours ~ N(mean, sd), rounded and clipped to the item's bounds
+WORKLOAD = {"workload_hours": (22.0, 5.0), "work_hours_total": (44.0, 8.0)}
 MISSING_CODE_RATE, BLANK_RATE = 0.02, 0.005
 TEXT_ANSWERS = ("больше кружков и секций", "отремонтировать спортзал", "меньше домашних заданий",
                 "нужен психолог", "улучшить питание в столовой", "всё устраивает",
