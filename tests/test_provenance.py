@@ -152,3 +152,15 @@ def test_codebook_scales_sheet_and_methods_show_provenance():
                                                          "residual_sd": 1.0},
                      adjust="holm", alpha=0.05, index_weights="equal")
     assert m.endswith(en)
+
+
+def test_provenance_doc_lists_every_scale_and_block():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "PROVENANCE.md").read_text(
+        encoding="utf-8")
+    for name in GROUPS:
+        ins = load_instrument(name)
+        ids = list(ins.scales) + [s.id for s in ins.sections if s.provenance is not None]
+        for sid in ids:
+            row = next((ln for ln in doc.splitlines() if f"| `{sid}` |" in ln), None)
+            assert row is not None, (name, sid)
+            assert name in row.split("|")[4], (name, sid)
