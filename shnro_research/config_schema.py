@@ -203,6 +203,7 @@ class EngineBlock(_Strict):
     scheduler: Annotated[str, Field(min_length=1)] = "local"
     workers: int = Field(2, ge=1)
     chunk_schools: Literal["auto"] | Annotated[int, Field(ge=0)] = "auto"
+    partition_rows: int = Field(0, ge=0)
 
 
 class StudyConfig(_Strict):

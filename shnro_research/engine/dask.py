@@ -56,7 +56,7 @@ def dask_client(engine: dict):
                 Client(cluster) as client:
             yield client
     else:
-        with Client(sched) as client:
+        with Client(sched, timeout=engine.get("timeout", 30)) as client:
             yield client
 
 
@@ -69,6 +69,11 @@ def read_parquet(path: Path, partition_rows: int | None = None):
         n = max(1, -(-len(ddf) // partition_rows))
         ddf = ddf.repartition(npartitions=n)
     return ddf
+
+
+def _moments_part(part: pd.DataFrame, inst) -> pd.Series:
+    """The reliability sums of one partition, as a one-element object Series."""
+    return pd.Series([reliability_moments(part, inst)], dtype=object)
 
 
 def _score_part(part: pd.DataFrame, inst, group: str) -> pd.DataFrame:
@@ -84,17 +89,17 @@ def score_groups_dask(paths: dict[str, Path], groups: list[str], instrument: Cal
     with dask_client(engine):
         for g in groups:
             inst = instrument(g)
-            ddf = read_parquet(paths[g], engine.get("partition_rows"))
+            ddf = read_parquet(paths[g], engine.get("partition_rows") or None)
             meta = _score_part(ddf._meta, inst, g)
             sc = ddf.map_partitions(_score_part, inst, g, meta=meta)
-            parts = [dask.delayed(reliability_moments)(p, inst) for p in ddf.to_delayed()]
-            total = dask.delayed(sum)(parts, ReliabilityMoments(inst.scale_keys()))
+            mom = ddf.map_partitions(_moments_part, inst, meta=(None, object))
             cols = [c for c in dict.fromkeys(list(POOLED_IDS) + keep) if c in ddf.columns]
             sub = ddf[cols]
-            wanted = [sc, total, sub] + ([ddf] if g == "teachers" else [])
+            wanted = [sc, mom, sub] + ([ddf] if g == "teachers" else [])
             got = dask.compute(*wanted)
             scores.append(got[0].reset_index(drop=True))
-            rel.append(reliability_from_moments(got[1], inst, g))
+            rel.append(reliability_from_moments(sum(got[1], ReliabilityMoments(inst.scale_keys())),
+                                                inst, g))
             pooled.append(got[2].reset_index(drop=True).assign(group=g))
             if g == "teachers":
                 whole[g] = got[3].reset_index(drop=True)

@@ -17,19 +17,22 @@ from .chunks import chunk_size, school_estimates_in_chunks, score_in_chunks
 POOLED_IDS = ("resp_id", "school_id", "class_id", "wave", "group")
 
 
-def pooled_columns(instrument) -> list[str]:
+def pooled_columns(*instruments) -> list[str]:
     """Columns of the answers that the pooled tables of the scoring stage read (tension items,
-    Rokeach rankings, PVQ items, life success, ways to success, needs), besides the ids."""
+    Rokeach rankings, PVQ items, life success, ways to success, needs), besides the ids: the
+    union over the given instruments (each group keeps those it has)."""
     cols: list[str] = []
-    if "tension" in instrument.scales:
-        cols += list(instrument.scales["tension"].items)
-    for item_id in ("rok_term", "rok_instr", "life_success", "success_ways"):
-        try:
-            cols += list(instrument.item(item_id).columns)
-        except Exception:  # noqa: BLE001 - an instrument without this item: nothing to keep
-            pass
-    cols += [i for sc in instrument.scales.values() if sc.role == "pvq_value" for i in sc.items]
-    cols += [c for v in score.need_pairs(instrument).values() for c in v]
+    for instrument in instruments:
+        if "tension" in instrument.scales:
+            cols += list(instrument.scales["tension"].items)
+        for item_id in ("rok_term", "rok_instr", "life_success", "success_ways"):
+            try:
+                cols += list(instrument.item(item_id).columns)
+            except Exception:  # noqa: BLE001 - an instrument without this item: nothing to keep
+                pass
+        cols += [i for sc in instrument.scales.values() if sc.role == "pvq_value"
+                 for i in sc.items]
+        cols += [c for v in score.need_pairs(instrument).values() for c in v]
     return list(dict.fromkeys(cols))
 
 

@@ -125,8 +125,6 @@ def run(ctx: StageContext) -> None:
                                    where=f"design, municipal estimates of {g} {wave}")
             if eng["backend"] == "dask":
                 on_dask.append((g, wave, dw, variables))
-                est_all.append(None)
-                est_school.append(None)
             else:
                 est_all.append(estimate_by(des, variables).assign(group=g, wave=wave))
             labels = _code_labels(inst, ctx.lang)
@@ -149,11 +147,10 @@ def run(ctx: StageContext) -> None:
                     group=g, wave=wave))
     if on_dask:
         from ..engine.dask import design_estimates_dask
-        done = iter(design_estimates_dask(on_dask, lonely_psu=lonely, engine=eng))
-        for g, wave, _, _ in on_dask:
-            mun, est = next(done)
-            est_all[est_all.index(None)] = mun.assign(group=g, wave=wave)
-            est_school[est_school.index(None)] = est.assign(group=g, wave=wave)
+        done = design_estimates_dask(on_dask, lonely_psu=lonely, engine=eng)
+        for (g, wave, _, _), (mun, est) in zip(on_dask, done):
+            est_all.append(mun.assign(group=g, wave=wave))
+            est_school.append(est.assign(group=g, wave=wave))
     for est in est_school:
         one = est[est["n"] == 1]
         if len(one):

@@ -34,11 +34,11 @@ def run(ctx: StageContext) -> None:
         from ..engine.dask import score_groups_dask
         scores, rel, allg, clean = score_groups_dask(
             {g: ctx.table_path("responses", f"{g}_clean") for g in groups}, groups,
-            ctx.instrument, eng, pooled_columns(common))
+            ctx.instrument, eng, pooled_columns(*map(ctx.instrument, groups)))
     else:
         scores, rel, allg, clean = score_groups(
             lambda g: ctx.table("responses", f"{g}_clean", cache=False), groups, ctx.instrument,
-            eng, pooled_columns(common))
+            eng, pooled_columns(*map(ctx.instrument, groups)))
     ctx.write(scores, "respondent_scores")
     ctx.write(rel, "reliability")
 
