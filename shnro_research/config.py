@@ -35,7 +35,7 @@ from .errors import ConfigError, ParameterError
 
 GROUPS = ("students", "parents", "teachers")
 #: extra tables of the programme indicators (``indicators: {programme_data: {file: ...}}``)
-INDICATOR_TABLES = ("programme_data", "diagnostics", "region")
+INDICATOR_TABLES = ("programme_data", "diagnostics", "region", "programme_results", "action_plan")
 PARAM_BLOCKS = ("validation", "scoring", "design", "context", "typology", "dynamics",
                 "indicators", "breakdowns", "report", "engine")
 

@@ -174,10 +174,13 @@ class DynamicsBlock(_Strict):
 
 
 class IndicatorsBlock(_Strict):
+    """Programme catalogues (docs/INDICATORS.md) and the tables they read (stage dynamics)."""
     catalogue: str | None = None
     programme_data: File | None = None
     diagnostics: File | None = None
     region: File | None = None
+    programme_results: File | None = None
+    action_plan: File | None = None
 
 
 class BreakdownsBlock(_Strict):

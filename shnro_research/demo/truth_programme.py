@@ -1,10 +1,11 @@
 """The planted truth of the programme monitoring, the regional diagnostic work and the regional
-values, and which schools reach the catalogue's targets.
+values, and which schools reach the targets the programme catalogues state.
 
-Independence: the targets are read from the catalogue file itself (``surveys/indicators.yaml``,
-plain YAML: the catalogue is an input of the study, like the instruments) and every school's
-value, change and degree of achievement is computed here with pandas, by the definitions in
-the catalogue's header; :mod:`shnro_research.indicators` (the code under test) is not used.
+Independence: the targets are read from the catalogue files themselves (``surveys/indicators.yaml``
+and the programme catalogues it includes, plain YAML: the catalogues are inputs of the study,
+like the instruments) and every school's value, change and degree of achievement is computed here
+with pandas, by the definitions in docs/INDICATORS.md; :mod:`shnro_research.indicators` (the code
+under test) is not used.
 """
 from __future__ import annotations
 
@@ -15,49 +16,44 @@ import yaml
 from ..instruments import SURVEYS_DIR
 from .parameters import (ANXIETY_DIAG, DIAGNOSTICS, MISSED, PROGRAMME_DATA, PROGRAMME_MISSING,
                          REGION)
+from .programme import PROGRAMME_EXTRA
 
-#: the bundled indicator catalogue (its targets and definitions)
+#: the bundled index of the programme catalogues (their targets and definitions)
 CATALOGUE = SURVEYS_DIR / "indicators.yaml"
 _TARGET_KINDS = ("share", "mean", "share_of_schools_with_change")
 
 
 def _catalogue_indicators(path=CATALOGUE) -> list[dict]:
-    """The catalogue's indicators with the defaults its schema states filled in: ``filter``
-    values as lists, ``multiplier`` 100 for shares and 1 otherwise, ``tolerance`` 0,
-    ``compare_with`` previous, ``achievement`` from ``defaults`` ({partly: 0.8}), target years
-    as ints."""
+    """The indicators of the catalogues an index includes (or of one catalogue) that state a
+    target, with the defaults docs/INDICATORS.md states filled in: ``filter`` values as lists,
+    ``multiplier`` 100 for shares and 1 otherwise, ``tolerance`` 0, ``compare_with`` previous,
+    target years as ints. There is no partial achievement (no programme text defines one)."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    default_ach = dict((raw.get("defaults") or {}).get("achievement") or {"partly": 0.8})
+    files = [path.parent / f for f in raw["include"]] if "include" in raw else [path]
     out = []
-    for ind in raw["indicators"]:
-        p = dict(ind.get("params") or {})
-        p["filter"] = {str(k): (list(v) if isinstance(v, (list, tuple)) else [v])
-                       for k, v in (p.get("filter") or {}).items()}
-        p.setdefault("multiplier", 100.0 if ind["kind"] == "share" else 1.0)
-        if ind["kind"] == "share_of_schools_with_change":
-            p.setdefault("tolerance", 0.0)
-            p.setdefault("compare_with", "previous")
-        out.append(dict(id=ind["id"], kind=ind["kind"], source=ind["source"],
-                        better=ind["better"], params=p,
-                        achievement=dict(ind.get("achievement") or default_ach),
-                        targets={int(y): float(t) for y, t in (ind.get("targets") or {}).items()}))
+    for f in files:
+        cat = yaml.safe_load(f.read_text(encoding="utf-8"))
+        for ind in cat["indicators"]:
+            if not ind.get("targets") or ind["kind"] not in _TARGET_KINDS:
+                continue
+            p = dict(ind.get("params") or {})
+            p["filter"] = {str(k): (list(v) if isinstance(v, (list, tuple)) else [v])
+                           for k, v in (p.get("filter") or {}).items()}
+            p.setdefault("multiplier", 100.0 if ind["kind"] == "share" else 1.0)
+            if ind["kind"] == "share_of_schools_with_change":
+                p.setdefault("tolerance", 0.0)
+                p.setdefault("compare_with", "previous")
+            out.append(dict(id=ind["id"], kind=ind["kind"], source=ind["source"],
+                            better=ind["better"], params=p,
+                            targets={int(y): float(t) for y, t in ind["targets"].items()}))
     return out
 
 
-def _degree(value: np.ndarray, target: float, better: str, achievement: dict) -> np.ndarray:
-    """achieved / partly achieved / not achieved: ``partly`` is a share of the target
-    (value >= partly x target, or <= target / partly when lower is better), ``partly_within``
-    an absolute distance."""
+def _degree(value: np.ndarray, target: float, better: str) -> np.ndarray:
+    """achieved / not achieved: value >= target (higher is better) or <= target (lower)."""
     v = np.asarray(value, float)
-    d = achievement.get("partly_within")
-    if d is None:
-        share = float(achievement["partly"])
-        full, part = ((v >= target, v >= share * target) if better == "higher"
-                      else (v <= target, v <= target / share))
-    else:
-        full, part = ((v >= target, v >= target - d) if better == "higher"
-                      else (v <= target, v <= target + d))
-    return np.where(full, "achieved", np.where(part, "partly achieved", "not achieved"))
+    full = v >= target if better == "higher" else v <= target
+    return np.where(full, "achieved", "not achieved")
 
 
 def _weighted_school_values(df, p):
@@ -81,7 +77,10 @@ def _weighted_school_values(df, p):
 
 
 def _school_targets(tables, waves, programme_ids):
-    """Which schools reach the catalogue's targets (programme_data / diagnostics indicators)."""
+    """Which schools reach the catalogues' stated targets (programme_data / diagnostics
+    indicators), in the target years the data cover. A ``schools`` selection of the catalogue
+    (e.g. the register's low-result schools) chooses which schools count in the municipal value;
+    each school's own value does not depend on it, so every school is listed here."""
     out = {}
     for ind in _catalogue_indicators():
         src, p = ind["source"], ind["params"]
@@ -89,7 +88,7 @@ def _school_targets(tables, waves, programme_ids):
             continue
         df = tables[src]
         need = [p[k] for k in ("column", "weight", "numerator", "denominator") if k in p]
-        if p.get("schools") or any(col not in df.columns for col in need + list(p["filter"])):
+        if any(col not in df.columns for col in need + list(p["filter"])):
             continue
         wide = _weighted_school_values(df, p)
         entry = {}
@@ -114,11 +113,11 @@ def _school_targets(tables, waves, programme_ids):
                                               for s in programme_ids})
             else:
                 v = wide[y].dropna()
-                deg = _degree(v.to_numpy(float), t, ind["better"], ind["achievement"])
+                deg = _degree(v.to_numpy(float), t, ind["better"])
                 entry[str(y)] = dict(
                     target=t,
                     **{a: sorted(v.index[deg == a].astype(str))
-                       for a in ("achieved", "partly achieved", "not achieved")},
+                       for a in ("achieved", "not achieved")},
                     programme_schools_value={s: round(float(v.get(s, np.nan)), 2)
                                              for s in programme_ids})
         if entry:
@@ -138,7 +137,10 @@ def programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region,
     measures = {}
     units = {k: "% of pupils" for k in exp}
     units.update(n_teachers_trained="% of teachers", missed_lessons="lessons per pupil",
-                 n_anxiety_reduced="% of the pupils assessed")
+                 n_anxiety_reduced="% of the pupils assessed", n_teachers_methods="% of teachers",
+                 n_teachers_innovation="% of teachers",
+                 n_add_edu_tech="% of the pupils in additional education",
+                 n_olympiad_winners="% of the olympiad participants")
     for k, e in exp.items():
         direction = "decrease" if k in ("fail_pct", "missed_lessons") else "increase"
         measures[k] = dict(
@@ -151,7 +153,7 @@ def programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region,
             other_schools_expected_change=0.0)
     model = {k: dict(base_percent=b, logit_slope_context=cs, logit_slope_u_results=us,
                      village_shift=vs, school_sd=sd, programme_shift_last_year=d, year_sd=ys)
-             for k, (b, cs, us, vs, sd, d, ys) in PROGRAMME_DATA.items()}
+             for k, (b, cs, us, vs, sd, d, ys) in {**PROGRAMME_DATA, **PROGRAMME_EXTRA}.items()}
     tables = {"programme_data": pdata, "diagnostics": diag}
     # municipality minus region, participants-weighted over the municipality's rows
     gaps = {}
@@ -182,10 +184,12 @@ def programme_truth(schools, c, waves, ssets, pdata, pmeta, diag, dmeta, region,
             parameters=model, anxiety_diagnostics=dict(ANXIETY_DIAG), missed_lessons=dict(MISSED),
             measures=measures, planted_missing=pmeta["missing"],
             school_targets=_school_targets(tables, waves, prog_ids),
-            school_targets_note="computed on the generated tables with the bundled catalogue "
-                                "(surveys/indicators.yaml): per target year, the schools whose own "
-                                "value reaches / partly reaches / misses the target (share and "
-                                "mean kinds) or counts as positive dynamics (change kinds)"),
+            school_targets_note="computed on the generated tables with the bundled catalogues "
+                                "(surveys/indicators.yaml): for each indicator with a target the "
+                                "programme text states, per target year the data cover, the "
+                                "schools whose own value reaches / misses the target (share and "
+                                "mean kinds; no partial achievement: no text defines one) or "
+                                "counts as positive dynamics (change kinds)"),
         "diagnostics": dict(
             model="z = beta c_s + u_weight u_s + w_s (work effect) + v_sy (year, own noise: the "
                   "results' year effects are NOT shared) + programme path + e (row); "

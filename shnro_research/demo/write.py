@@ -147,6 +147,8 @@ def write_demo(study: DemoStudy, folder: str | Path, *, format: str = "xlsx"
           programme_data: {file: raw/programme_data.xlsx}
           diagnostics: {file: raw/diagnostics.csv}
           region: {file: raw/region.csv}
+          programme_results: {file: raw/programme_results.csv}   # statuses of the results
+          action_plan: {file: raw/action_plan.csv}               # execution of the plan
         truth: truth.json
         output: output
 
@@ -243,6 +245,15 @@ def write_demo(study: DemoStudy, folder: str | Path, *, format: str = "xlsx"
         p = raw / f"{name}.csv"
         getattr(study, name).to_csv(p, index=False, encoding="utf-8", lineterminator="\n")
         paths[name] = p
+    # statuses of the programmes' qualitative results and action plans (demo/programme.py)
+    from .programme import make_programme_status
+    from .base import Streams
+    status = make_programme_status(Streams(study.seed), study.waves,
+                                   SURVEYS_DIR / "indicators.yaml")
+    for name, d in zip(("programme_results", "action_plan"), status[:2]):
+        p = raw / f"{name}.csv"
+        d.to_csv(p, index=False, encoding="utf-8", lineterminator="\n")
+        paths[name] = p
     p = folder / "truth.json"
     p.write_text(json.dumps(study.truth, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
                  encoding="utf-8")
@@ -261,7 +272,8 @@ def write_demo(study: DemoStudy, folder: str | Path, *, format: str = "xlsx"
                         "results": inst_ref("results"),
                         # the other input tables' instruments (bundled): validation and forms
                         "frame": "sample_frame", "programme_data": "programme_data",
-                        "diagnostics": "diagnostics", "region": "region"},
+                        "diagnostics": "diagnostics", "region": "region",
+                        "programme_results": "programme_results", "action_plan": "action_plan"},
         "responses": responses,
         "design": {"frame": {"file": "raw/sample_frame.csv", "format": "csv",
                              "encoding": "utf-8", "sep": ",", "decimal": "."},
@@ -273,7 +285,9 @@ def write_demo(study: DemoStudy, folder: str | Path, *, format: str = "xlsx"
                                 "sep": ",", "decimal": "."}},
         "indicators": {"programme_data": programme_entry,
                        "diagnostics": {"file": "raw/diagnostics.csv"},
-                       "region": {"file": "raw/region.csv"}},
+                       "region": {"file": "raw/region.csv"},
+                       "programme_results": {"file": "raw/programme_results.csv"},
+                       "action_plan": {"file": "raw/action_plan.csv"}},
         "truth": "truth.json",
         "output": "output",
     }

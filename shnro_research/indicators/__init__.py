@@ -74,13 +74,19 @@ command ``shnro indicators`` is :mod:`shnro_research.cli.indicators`.
 from __future__ import annotations
 
 from .catalogue import (
-    ACHIEVEMENT, DEFAULT_CATALOGUE, KINDS, LABELS, SOURCES, Catalogue, CatalogueError, load_catalogue,
+    ACHIEVEMENT, DEFAULT_CATALOGUE, KINDS, LABELS, NOT_SET, PROGRAMMES_DIR, SOURCES, Catalogue,
+    CatalogueError, catalogue_files, load_catalogue,
 )
-from .compute import achievement_degree, compute_indicators
+from .compute import achievement_degree, compute_indicators, degree_of_achievement
+from .status import (
+    ACTION_STATUS, RESULT_STATUS, action_plan_table, result_status_table, status_summary,
+)
 from .tables import achievement_summary, achievement_table, region_comparison_table
 
 __all__ = [
-    "KINDS", "SOURCES", "ACHIEVEMENT", "LABELS", "CatalogueError", "Catalogue", "DEFAULT_CATALOGUE",
-    "load_catalogue", "achievement_degree", "compute_indicators",
+    "KINDS", "SOURCES", "ACHIEVEMENT", "LABELS", "NOT_SET", "CatalogueError", "Catalogue",
+    "DEFAULT_CATALOGUE", "PROGRAMMES_DIR", "load_catalogue", "catalogue_files",
+    "achievement_degree", "degree_of_achievement", "compute_indicators",
     "achievement_table", "achievement_summary", "region_comparison_table",
+    "RESULT_STATUS", "ACTION_STATUS", "result_status_table", "action_plan_table", "status_summary",
 ]

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import as_list, check_option
+from .._checks import as_list, check_option, public
 from ..errors import DataError, ParameterError
 from .catalogue import _OPS, SOURCES, Catalogue, _is_num, load_catalogue
 
-__all__ = ["achievement_degree", "compute_indicators"]
+__all__ = ["achievement_degree", "compute_indicators", "degree_of_achievement"]
 
 
 class _NoData(Exception):
@@ -20,7 +20,10 @@ class _NoData(Exception):
 
 
 def _match(series: pd.Series, values: list) -> pd.Series:
-    """Rows of ``series`` equal to one of ``values`` (numbers compared as numbers, else text)."""
+    """Rows of ``series`` equal to one of ``values`` (numbers compared as numbers, else text;
+    true / false count as 1 / 0)."""
+    if pd.api.types.is_bool_dtype(series) or series.map(type).eq(bool).any():
+        series = series.map(lambda x: int(x) if isinstance(x, (bool, np.bool_)) else x)
     num = pd.to_numeric(series, errors="coerce")
     nums = [float(v) for v in values if _is_num(v) or (isinstance(v, str) and _is_float(v))]
     texts = [str(v) for v in values]
@@ -37,8 +40,10 @@ def _is_float(s: str) -> bool:
 
 
 def _prepare(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict, source: str | None = None,
-             needed: Sequence[str] = (), missing_codes: Sequence[float] = (-9,)) -> tuple[pd.DataFrame, str, str, list]:
-    """Source table filtered by ``filter`` and ``schools``; returns (data, school, year, notes)."""
+             needed: Sequence[str] = (), missing_codes: Sequence[float] = (-9,)) -> tuple:
+    """Source table filtered by ``filter`` and ``schools``; returns (data, school, year, notes,
+    base_pairs): ``base_pairs`` are the (school, year) pairs selected for ``at: base`` (the
+    selection is applied to the year compared with), else None."""
     p = ind["params"]
     source = source or ind["source"]
     school = p.get("school", defaults["school"])
@@ -59,28 +64,47 @@ def _prepare(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict, sour
     for col, vals in p["filter"].items():
         mask &= _match(df[col], vals)
     df = df.loc[mask]
+    base_pairs = None
     if p.get("schools"):
         sch = p["schools"]
         if sch["source"] not in tables or tables[sch["source"]] is None:
             raise _NoData(f"table {sch['source']!r} (school selection) not provided")
         st = tables[sch["source"]]
-        if school not in st.columns or sch["column"] not in st.columns:
-            raise _NoData(f"column(s) {[c for c in (school, sch['column']) if c not in st.columns]} "
+        syear = defaults["year"] if defaults["year"] in st.columns else year
+        need = [school, sch["column"]] + ([syear] if sch["at"] != "any" else [])
+        if any(c not in st.columns for c in need):
+            raise _NoData(f"column(s) {[c for c in need if c not in st.columns]} "
                           f"not in table {sch['source']!r} (school selection)")
-        chosen = st.loc[_match(st[sch["column"]], sch["values"]), school].unique()
         if school not in df.columns:
             raise _NoData(f"column {school!r} not in table {source!r}")
-        df = df[df[school].isin(chosen)]
-        notes.append(f"{len(chosen)} schools with {sch['column']} in {sch['values']}")
+        hit = st.loc[_match(st[sch["column"]], sch["values"])]
+        what = f"{sch['source']}.{sch['column']} in {sch['values']}"
+        if sch["at"] == "any":
+            chosen = hit[school].unique()
+            df = df[df[school].isin(chosen)]
+            notes.append(f"{len(chosen)} schools with {what} (in any year)")
+        else:
+            pairs = pd.MultiIndex.from_arrays([hit[school].astype(str),
+                                               pd.to_numeric(hit[syear], errors="coerce").astype(float)])
+            if sch["at"] == "year":
+                rows = pd.MultiIndex.from_arrays([df[school].astype(str),
+                                                  pd.to_numeric(df[year], errors="coerce").astype(float)])
+                df = df[rows.isin(pairs)]
+                notes.append(f"schools with {what} in the year of the value")
+            else:
+                base_pairs = pairs
+                notes.append(f"schools with {what} in the year compared with")
     if missing_codes and len(needed):
         df = df.copy()
         for c in needed:
             if pd.api.types.is_numeric_dtype(df[c]):
                 df[c] = df[c].where(~df[c].isin(list(missing_codes)))
-    return df, school, year, notes
+    return df, school, year, notes, base_pairs
 
 
 def _value_columns(p: dict) -> list[str]:
+    if "where" in p:
+        return list(p["where"])
     if "column" in p:
         return [p["column"]] + ([p["weight"]] if "weight" in p else [])
     return [p["numerator"], p["denominator"]]
@@ -128,7 +152,8 @@ def _compute_one(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict,
     needed = _value_columns(p) if kind != "share" else [p["numerator"], p["denominator"]]
     if kind == "share_of_schools_with_change" and p.get("test"):
         needed = needed + [p["se"]]
-    df, school, year, notes = _prepare(ind, tables, defaults, needed=needed, missing_codes=missing_codes)
+    df, school, year, notes, base_pairs = _prepare(ind, tables, defaults, needed=needed,
+                                                   missing_codes=missing_codes)
     df = df.assign(**{year: pd.to_numeric(df[year], errors="coerce")})
     n_missing = int(df[needed].isna().any(axis=1).sum()) if needed else 0
     if n_missing:
@@ -138,6 +163,23 @@ def _compute_one(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict,
     if kind in ("share_of_schools_with_change", "share_of_schools"):
         if school not in df.columns:
             raise _NoData(f"column {school!r} not in table {ind['source']!r}")
+        if "where" in p:    # share of schools whose (non-missing) rows match every condition
+            d = df.dropna(subset=needed)
+            flag = np.ones(len(d), bool)
+            for col, vals in p["where"].items():
+                flag &= _match(d[col], vals).to_numpy()
+            g = pd.DataFrame({school: d[school].to_numpy(), year: d[year].to_numpy(), "f": flag}) \
+                .groupby([school, year])["f"].max().reset_index()
+            cond = " and ".join(f"{c} in {v}" for c, v in p["where"].items())
+            for y in (years if years is not None else data_years):
+                v = g[g[year] == y]
+                if v.empty:
+                    rows.append({"year": y, "est": np.nan, "n": 0,
+                                 "note": f"no data for {y} in {ind['source']!r}"})
+                    continue
+                rows.append({"year": y, "est": 100 * float(v["f"].mean()), "n": int(len(v)),
+                             "note": f"schools with {cond} / schools in {ind['source']!r}"})
+            return _with_notes(rows, notes)
         per_school = _aggregate(df, [school, year], p)
         per_school = per_school.dropna(subset=["est"])
         if kind == "share_of_schools":
@@ -167,6 +209,10 @@ def _compute_one(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict,
                 rows.append({"year": y, "est": np.nan, "n": 0, "note": why})
                 continue
             both = wide[[y0, y]].dropna()
+            if base_pairs is not None:   # the schools with the status in the year compared with
+                keep = pd.MultiIndex.from_arrays([both.index.astype(str),
+                                                  np.full(len(both), float(y0))]).isin(base_pairs)
+                both = both[keep]
             change = both[y] - both[y0]
             tol = float(p["tolerance"])
             moved = change > tol if p["direction"] == "increase" else change < -tol
@@ -256,21 +302,48 @@ def _comparison_year(cw: Any, y: Any, data_years: list) -> Any:
     return cw if cw < y else None
 
 
-def achievement_degree(value: Any, target: Any, better: str = "higher",
-                       partly: float | None = 0.8, partly_within: float | None = None) -> np.ndarray:
-    """Degree of achievement of a planned value: achieved / partly achieved / not achieved.
+@public
+def degree_of_achievement(value: Any, target: Any, baseline: Any) -> np.ndarray:
+    """Share of the way from the baseline to the target: (value - baseline) / (target - baseline),
+    capped to [0, 1].
+
+    The same formula serves "higher is better" and "lower is better" (both differences change
+    sign together). NaN when a value, the target or the baseline is missing or target = baseline.
+
+    Examples
+    --------
+    >>> degree_of_achievement([20, 30, 60, 5], 50, 10).round(2).tolist()
+    [0.25, 0.5, 1.0, 0.0]
+
+    R equivalent: ``pmin(pmax((v - b) / (t - b), 0), 1)``.
+    """
+    v, t, b = (np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(x), dtype=object), errors="coerce"),
+                          float) for x in (value, target, baseline))
+    v, t, b = np.broadcast_arrays(v, t, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = (v - b) / (t - b)
+    d = np.where(np.isfinite(d), np.clip(d, 0.0, 1.0), np.nan)
+    return d
+
+
+@public
+def achievement_degree(value: Any, target: Any, better: str = "higher", *, baseline: Any = None,
+                       partial: float | None = None) -> np.ndarray:
+    """Achieved / not achieved against a target the programme states; "no target" without one.
 
     Parameters
     ----------
     value, target : array-like
-        Observed and planned values (NaN value -> "no data"; NaN target -> "no target").
+        Observed and planned values (NaN value -> "no data"; NaN target -> "no target": a target
+        the programme does not state is never graded).
     better : {"higher", "lower"}
-        Which direction is an improvement.
-    partly : float in (0, 1), optional
-        "Partly achieved" when value >= partly x target (higher) or value <= target / partly
-        (lower); used when ``partly_within`` is None.
-    partly_within : float >= 0, optional
-        Absolute alternative: value >= target - d (higher) or value <= target + d (lower).
+        "achieved" when value >= target (higher) or value <= target (lower).
+    baseline : array-like, optional
+        Needed only with ``partial``.
+    partial : float in (0, 1), optional
+        Only where the programme text itself defines partial achievement: "partly achieved" when
+        not achieved and :func:`degree_of_achievement` >= ``partial``. No default: the texts
+        bundled here define none (an 80 % rule would be invented).
 
     Returns
     -------
@@ -278,52 +351,72 @@ def achievement_degree(value: Any, target: Any, better: str = "higher",
 
     Examples
     --------
-    >>> achievement_degree([60, 45, 30, None], [50, 50, 50, 50]).tolist()
-    ['achieved', 'partly achieved', 'not achieved', 'no data']
+    >>> achievement_degree([60, 45, None, 30], [50, 50, 50, None]).tolist()
+    ['achieved', 'not achieved', 'no data', 'no target']
 
-    R equivalent: ``ifelse(v >= t, "achieved", ifelse(v >= 0.8 * t, "partly achieved",
-    "not achieved"))``.
+    R equivalent: ``ifelse(is.na(t), "no target", ifelse(v >= t, "achieved", "not achieved"))``.
     """
     check_option(better, "better", ("higher", "lower"))
     v = np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(value), dtype=object), errors="coerce"), float)
     t = np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(target), dtype=object), errors="coerce"), float)
     v, t = np.broadcast_arrays(v, t)
-    if partly_within is None:
-        if partly is None or not 0 < partly < 1:
-            raise ParameterError(f"'partly' must be in (0, 1); got {partly!r}")
-        if better == "higher":
-            full, part = v >= t, v >= partly * t
-        else:
-            with np.errstate(divide="ignore"):
-                full, part = v <= t, v <= t / partly
-    else:
-        if partly_within < 0:
-            raise ParameterError(f"'partly_within' must be >= 0; got {partly_within!r}")
-        if better == "higher":
-            full, part = v >= t, v >= t - partly_within
-        else:
-            full, part = v <= t, v <= t + partly_within
-    out = np.where(full, "achieved", np.where(part, "partly achieved", "not achieved")).astype(object)
+    full = v >= t if better == "higher" else v <= t
+    out = np.where(full, "achieved", "not achieved").astype(object)
+    if partial is not None:
+        if not (_is_num(partial) and 0 < partial < 1):
+            raise ParameterError(f"'partial' must be in (0, 1); got {partial!r}")
+        if baseline is None:
+            raise ParameterError("'partial' needs 'baseline' (the degree is measured from it)")
+        d = degree_of_achievement(v, t, baseline)
+        out[(~full) & (d >= partial)] = "partly achieved"
     out[np.isnan(t)] = "no target"
     out[np.isnan(v)] = "no data"
     return out
 
 
+def _rule(ind: dict, target: float, baseline: float, bsource: str) -> tuple[str, str]:
+    """The rule of a row, stated in English and Russian."""
+    if not np.isfinite(target):
+        return ("target not set in the programme text: not graded",
+                "целевое значение в тексте программы не установлено: не оценивается")
+    op = ">=" if ind.get("better", "higher") == "higher" else "<="
+    b_en = {"stated": "baseline stated in the text", "observed": "baseline = first observed value "
+            "(the text states none)", "none": "no baseline: degree not computed"}[bsource]
+    b_ru = {"stated": "базовое значение — из текста", "observed": "базовое значение — первое "
+            "наблюдённое (текст его не называет)", "none": "нет базового значения: доля пути не "
+            "вычисляется"}[bsource]
+    part = ind.get("partial")
+    p_en = (f"; partly achieved if degree >= {part['degree']:g} (the text's rule)" if part else
+            "; no partial achievement (the text defines none)")
+    p_ru = (f"; частично — при доле пути ≥ {part['degree']:g} (правило текста)" if part else
+            "; частичное достижение текст не определяет")
+    return (f"achieved if value {op} target {target:g}; degree = (value - baseline) / (target - "
+            f"baseline), capped to [0, 1]; {b_en}{p_en}",
+            f"достигнуто, если значение {op.replace('>=', '≥').replace('<=', '≤')} {target:g}; "
+            f"доля пути = (значение − база) / (цель − база), в пределах [0, 1]; {b_ru}{p_ru}")
+
+
+_COLUMNS = ["programme", "indicator", "number", "part", "year", "est", "target", "baseline",
+            "degree", "achievement", "rule", "n", "note", "target_ratio", "rule_ru", "name_ru",
+            "name_en", "unit", "better", "kind", "source", "base"]
+
+
+@public
 def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
                        tables: Mapping[str, pd.DataFrame], years: Sequence[int] | None = None,
                        *, missing_codes: Sequence[float] = (-9,)) -> pd.DataFrame:
-    """Evaluate every indicator of a catalogue, with its target and achievement degree.
+    """Evaluate every indicator of a catalogue; grade only those with a target the text states.
 
     Parameters
     ----------
-    catalogue : Catalogue, path or mapping
-        The indicator catalogue (``None``: the bundled ``surveys/indicators.yaml``).
+    catalogue : Catalogue, path, programme id or mapping
+        The programme catalogue(s) (``None``: the bundled index of the five programmes).
     tables : dict of str -> DataFrame
         The study's tables by source name: ``results`` (school x year x procedure x subject x
         grade), ``passport`` (school x year), ``survey`` (design-based estimates: school_id,
-        group, wave, variable, est, se), ``programme_data`` (school x year counts of the
-        programme's monitoring), ``diagnostics`` (regional diagnostic work), ``region``
-        (regional values by year, procedure, subject).
+        group, wave, variable, est, se), ``programme_data`` (school x year), ``diagnostics``,
+        ``region`` (regional values) and ``register`` (school statuses per school x year:
+        ``low_results``, ``unfavourable_context``, ``resilient``, ...).
     years : list of int, optional
         Years to report (default: every year with data, plus every target year).
     missing_codes : sequence of numbers
@@ -332,21 +425,23 @@ def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
     Returns
     -------
     DataFrame
-        ``indicator, year, est, target, achievement, n, note`` then ``target_ratio`` (``est`` /
-        target, so 1 = on target and 1.1 = 10 % beyond it; for ``better: lower`` target / ``est``;
-        NaN under a ``partly_within`` rule, whose targets may be zero or negative), ``name_ru,
-        name_en, unit,
-        better, kind, source``. An indicator whose table or column is absent gives one row per
-        requested / target year with achievement "no data" and the reason in ``note``; no
-        indicator is ever dropped.
+        One row per indicator and year: ``programme, indicator, number, part, year, est, target,
+        baseline, degree, achievement, rule, n, note``, then ``target_ratio`` (est / target;
+        target / est when lower is better), ``rule_ru``, names, ``unit, better, kind, source,
+        base`` (the text's base). ``target`` is NaN where the text states none: the row's
+        achievement is "no target" and it is never graded. ``degree`` =
+        (est - baseline) / (target - baseline) capped to [0, 1] (:func:`degree_of_achievement`);
+        the baseline is the text's, else the first observed value (``rule`` says which).
+        Indicators of kind ``qualitative`` / ``not_computable`` and those whose table or column
+        is absent give rows with achievement "no data" and the reason in ``note``.
 
     Examples
     --------
-    >>> res = compute_indicators("surveys/indicators.yaml",
-    ...                          {"results": results, "passport": passport})  # doctest: +SKIP
+    >>> res = compute_indicators("minusinsk", {"programme_data": pdata,
+    ...                                        "register": register})   # doctest: +SKIP
 
-    R equivalent: none (a declarative monitoring table); each value is a ``dplyr``
-    summary, e.g. ``mean(diff(score) > tol)`` per school for the change kinds.
+    R equivalent: none (a declarative monitoring table); each value is a ``dplyr`` summary,
+    e.g. ``mean(diff(score) > 0)`` over the low-result schools for the change kinds.
     """
     cat = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
     if not isinstance(tables, Mapping):
@@ -360,35 +455,52 @@ def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
             else [int(years)]
     rows = []
     for ind in cat.indicators:
-        try:
-            got = _compute_one(ind, tables, cat.defaults, years, missing_codes)
-        except _NoData as exc:
+        if ind["kind"] in ("qualitative", "not_computable"):
             ys = years if years is not None else (sorted(ind["targets"]) or [np.nan])
-            got = [{"year": y, "est": np.nan, "n": 0, "note": str(exc)} for y in ys]
+            why = ("qualitative: status in the table programme_results" if ind["kind"] == "qualitative"
+                   else "not computable from data")
+            got = [{"year": y, "est": np.nan, "n": 0, "note": f"{why}: {ind['note']}"} for y in ys]
+        else:
+            try:
+                got = _compute_one(ind, tables, cat.defaults, years, missing_codes)
+            except _NoData as exc:
+                ys = years if years is not None else (sorted(ind["targets"]) or [np.nan])
+                got = [{"year": y, "est": np.nan, "n": 0, "note": str(exc)} for y in ys]
         if years is None:  # add target years without data
             have = {r["year"] for r in got}
             got += [{"year": y, "est": np.nan, "n": 0, "note": "no data for this target year"}
                     for y in sorted(ind["targets"]) if y not in have]
-        for r in got:
-            r["indicator"] = ind["id"]
-            r["target"] = ind["targets"].get(r["year"], np.nan)
-        ach = ind["achievement"]
+        if not got:          # no year with data and no target year: one row says so
+            got = [{"year": np.nan, "est": np.nan, "n": 0,
+                    "note": f"no rows of {ind.get('source')!r} match the indicator's filter"}]
+        got = sorted(got, key=lambda r: (np.inf if r["year"] != r["year"] else r["year"]))
         vals = np.array([r["est"] for r in got], float)
-        tars = np.array([r["target"] for r in got], float)
-        deg = achievement_degree(vals, tars, ind["better"], partly=ach.get("partly"),
-                                 partly_within=ach.get("partly_within"))
+        tars = np.array([ind["targets"].get(r["year"], np.nan) for r in got], float)
+        stated = (ind.get("baseline") or {}).get("value")
+        if stated is not None:
+            base, bsource = float(stated), "stated"
+        else:
+            fin = [r for r in got if np.isfinite(r["est"])]
+            base, bsource = (float(fin[0]["est"]), "observed") if fin else (np.nan, "none")
+        better = ind.get("better", "higher")
+        part = ind.get("partial")
+        ach = achievement_degree(vals, tars, better, baseline=np.full(len(got), base),
+                                 partial=part["degree"] if part else None)
+        deg = degree_of_achievement(vals, tars, base)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = vals / tars if ind["better"] == "higher" else tars / vals
-        ratio = np.where(np.isfinite(ratio), ratio, np.nan)
-        if "partly_within" in ach:   # signed targets (e.g. a gap to the region): no % of target
-            ratio = np.full(len(got), np.nan)
-        for r, a, dg in zip(got, deg, ratio):
-            r.update(achievement=a, target_ratio=dg, name_ru=ind["name"]["ru"], name_en=ind["name"]["en"],
-                     unit=ind["unit"], better=ind["better"], kind=ind["kind"], source=ind["source"])
-        rows += sorted(got, key=lambda r: (np.inf if r["year"] != r["year"] else r["year"]))
+            ratio = vals / tars if better == "higher" else tars / vals
+        ok = np.isfinite(ratio) & (tars > 0) & ((vals > 0) if better == "lower" else True)
+        ratio = np.where(ok, ratio, np.nan)      # a ratio to a zero or signed target means nothing
+        for r, a, dg, rt, t in zip(got, ach, deg, ratio, tars):
+            rule, rule_ru = _rule(ind, t, base, bsource)
+            r.update(programme=ind["programme"], indicator=ind["id"], number=ind["number"],
+                     part=ind.get("part", ""), target=t, baseline=base, degree=dg,
+                     achievement=a, rule=rule, rule_ru=rule_ru, target_ratio=rt,
+                     name_ru=ind["name"]["ru"], name_en=ind["name"]["en"], unit=ind["unit"],
+                     better=ind.get("better", ""), kind=ind["kind"], source=ind.get("source", ""),
+                     base=ind["base"]["text"])
+        rows += got
     out = pd.DataFrame(rows)
     out["year"] = pd.array(pd.to_numeric(out["year"], errors="coerce"), dtype="Int64")
     out["n"] = out["n"].astype(int)
-    cols = ["indicator", "year", "est", "target", "achievement", "n", "note", "target_ratio",
-            "name_ru", "name_en", "unit", "better", "kind", "source"]
-    return out[cols].reset_index(drop=True)
+    return out[_COLUMNS].reset_index(drop=True)

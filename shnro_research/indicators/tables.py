@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._checks import as_list, check_option
 from ..errors import DataError
-from .catalogue import ACHIEVEMENT, LABELS
+from .catalogue import ACHIEVEMENT, LABELS, NOT_SET
 from .compute import _aggregate
 
 __all__ = ["achievement_table", "achievement_summary", "region_comparison_table"]
@@ -30,15 +30,16 @@ def achievement_table(indicators: pd.DataFrame, *, lang: str = "ru",
     Returns
     -------
     DataFrame
-        One row per indicator x year: name, unit, year, value, target, % of target,
-        achievement (translated), n, note.
+        One row per indicator x year: programme, number, name, base, unit, year, value, target
+        («не установлено» / "not set" where the programme text states none), baseline, degree
+        (% of the way from the baseline to the target), achievement (translated), rule, n, note.
 
     Examples
     --------
     >>> achievement_table(res, lang="en")  # doctest: +SKIP
     """
     check_option(lang, "lang", ("ru", "en"))
-    check_columns_ = ["indicator", "year", "est", "target", "achievement", "n", "note", "target_ratio"]
+    check_columns_ = ["indicator", "year", "est", "target", "achievement", "n", "note"]
     missing = [c for c in check_columns_ if c not in indicators.columns]
     if missing:
         raise DataError(f"indicators: column(s) {missing} not found; expected the output of "
@@ -49,20 +50,33 @@ def achievement_table(indicators: pd.DataFrame, *, lang: str = "ru",
     i = 0 if lang == "ru" else 1
     name_col = "name_ru" if lang == "ru" else "name_en"
     head = {
-        "indicator": ("Код", "Code"), "name": ("Показатель", "Indicator"), "unit": ("Ед. изм.", "Unit"),
-        "year": ("Год", "Year"), "est": ("Значение", "Value"), "target": ("Целевое значение", "Target"),
-        "target_ratio": ("% от цели", "% of target"), "achievement": ("Степень достижения", "Achievement"),
+        "programme": ("Программа", "Programme"), "number": ("№", "No."),
+        "indicator": ("Код", "Code"), "name": ("Показатель", "Indicator"),
+        "base": ("База (как в тексте)", "Base (as in the text)"), "unit": ("Ед. изм.", "Unit"),
+        "year": ("Год", "Year"), "est": ("Значение", "Value"),
+        "target": ("Целевое значение", "Target"), "baseline": ("Базовое значение", "Baseline"),
+        "degree": ("Доля пути к цели, %", "Degree, % of the way"),
+        "achievement": ("Степень достижения", "Achievement"), "rule": ("Правило", "Rule"),
         "n": ("n", "n"), "note": ("Примечание", "Note"),
     }
+    col = lambda c, default="": d[c] if c in d.columns else default  # noqa: E731
+    target = pd.Series([f"{t:g}" if t == t else NOT_SET[lang] for t in d["target"]],
+                       index=d.index)
+    rule = col("rule_ru" if lang == "ru" else "rule")
     out = pd.DataFrame({
+        head["programme"][i]: col("programme"),
+        head["number"][i]: col("number"),
         head["indicator"][i]: d["indicator"],
         head["name"][i]: d[name_col] if name_col in d.columns else d["indicator"],
-        head["unit"][i]: d["unit"] if "unit" in d.columns else "",
+        head["base"][i]: col("base"),
+        head["unit"][i]: col("unit"),
         head["year"][i]: d["year"],
         head["est"][i]: d["est"].round(2),
-        head["target"][i]: d["target"],
-        head["target_ratio"][i]: (100 * d["target_ratio"]).round(1),
+        head["target"][i]: target,
+        head["baseline"][i]: pd.to_numeric(col("baseline", np.nan), errors="coerce").round(2),
+        head["degree"][i]: (100 * pd.to_numeric(col("degree", np.nan), errors="coerce")).round(1),
         head["achievement"][i]: d["achievement"].map(lambda a: LABELS.get(a, (a, a))[i]),
+        head["rule"][i]: rule,
         head["n"][i]: d["n"],
         head["note"][i]: d["note"],
     })
@@ -70,16 +84,17 @@ def achievement_table(indicators: pd.DataFrame, *, lang: str = "ru",
 
 
 def achievement_summary(indicators: pd.DataFrame) -> pd.DataFrame:
-    """Number of indicators per year and achievement degree (achieved / partly / not / ...).
+    """Number of indicator rows per year and achievement degree (rows without a year — the
+    qualitative and not computable indicators — under year NaN).
 
     Examples
     --------
-    R equivalent: ``table(res$year, res$achievement)``.
+    R equivalent: ``table(res$year, res$achievement, useNA = "ifany")``.
     """
     for c in ("year", "achievement"):
         if c not in indicators.columns:
             raise DataError(f"indicators: column {c!r} not found; expected the output of compute_indicators")
-    tab = pd.crosstab(indicators["year"], indicators["achievement"])
+    tab = indicators.groupby(["year", "achievement"], dropna=False).size().unstack(fill_value=0)
     tab = tab.reindex(columns=[a for a in ACHIEVEMENT if a in tab.columns])
     return tab.reset_index().rename_axis(columns=None)
 

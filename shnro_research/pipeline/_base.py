@@ -32,7 +32,9 @@ INPUT_KINDS = ("instruments", "responses", "frame", "passport", "results", "tabl
 TABLE_INSTRUMENTS = {"frame": ("frame", "sample_frame"), "passport": ("school", "school_passport"),
                      "results": ("results", "results"),
                      "programme_data": ("programme_data", "programme_data"),
-                     "diagnostics": ("diagnostics", "diagnostics"), "region": ("region", "region")}
+                     "diagnostics": ("diagnostics", "diagnostics"), "region": ("region", "region"),
+                     "programme_results": ("programme_results", "programme_results"),
+                     "action_plan": ("action_plan", "action_plan")}
 #: study-level config keys a stage may declare in ``CONFIG`` (besides the parameter blocks)
 STUDY_KEYS = ("study.id", "study.title", "study.seed", "study.lang", "study.waves")
 
@@ -101,8 +103,10 @@ def declared_files(study: Study, stage: Stage) -> dict[str, tuple[Path, dict[str
                 out[f"table:{name}"] = (f.file, f.options())
                 out[f"table:{name}:instrument"] = (table_instrument_file(study, name),
                                                    {"lang": study.lang})
-        elif kind == "catalogue":
-            out["catalogue"] = (catalogue_path(study), {})
+        elif kind == "catalogue":   # the catalogue and the files an index of catalogues includes
+            from ..indicators.catalogue import catalogue_files
+            for k, p in enumerate(catalogue_files(catalogue_path(study))):
+                out["catalogue" if k == 0 else f"catalogue:{p.name}"] = (p, {})
         else:
             f = getattr(study, kind)
             if f is not None:

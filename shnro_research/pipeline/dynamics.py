@@ -16,6 +16,11 @@ indicators.
   waves (strata, schools as PSUs re-surveyed in every wave, classes): the SE of a change has
   the between-wave covariance (:func:`shnro_research.dynamics.design_wave_change`, as R
   ``svycontrast(svyby(..., covmat = TRUE))``); Holm within group x measure.
+* ``indicators``: the programme catalogues' indicators (``indicators.catalogue``; default the
+  five bundled programmes) on the study's tables and the models stage's ``register``, graded only
+  against targets the programme texts state (docs/INDICATORS.md); ``indicator_catalogue`` the
+  catalogue itself; ``programme_results`` / ``action_plan`` the qualitative results and the
+  action plan with the recorded statuses, ``programme_status_summary`` their counts.
 * ``programme_effect``: difference-in-differences of programme vs other schools, pupils, last vs
   first wave, OLS with school-clustered CR2 SEs.
 """
@@ -28,13 +33,17 @@ from ..dynamics.measures import respondent_measures
 from ..design import svy_mean
 from ..design.frame import FrameSpec, attach_design, municipal_design
 from ..errors import DataError
-from ..indicators import compute_indicators, load_catalogue, region_comparison_table
+from ..indicators import (action_plan_table, compute_indicators, load_catalogue,
+                          region_comparison_table, result_status_table, status_summary)
 from ._base import StageContext
 
 INPUTS = ("results", "passport", "tables", "catalogue", "instruments", "frame")
 CONFIG = ("dynamics", "design")
-UPSTREAM = ("responses", "scoring", "design")
-OUTPUTS = ("trend_municipality", "indicators")
+UPSTREAM = ("responses", "scoring", "design", "models")
+OUTPUTS = ("trend_municipality", "indicators", "indicator_catalogue", "programme_results",
+           "action_plan", "programme_status_summary")
+#: input tables of the programme's qualitative results and action plan (not indicator sources)
+_STATUS_TABLES = ("programme_results", "action_plan")
 
 #: measures with no better direction (values, life success): a significant change is "changed"
 _VALUE_MEASURES = ("pvq", "rok_term", "rok_instr", "life_success", "success_ways")
@@ -158,7 +167,18 @@ def run(ctx: StageContext) -> None:
     tables = {"results": ctx.read("results") if ctx.has("results") else None,
               "passport": ctx.read("passport") if ctx.has("passport") else None,
               "survey": est, **ctx.read_tables()}
+    status = {k: tables.pop(k, None) for k in _STATUS_TABLES}
+    # the register of school statuses (models stage), when that stage writes it
+    tables["register"] = (ctx.table("models", "register") if ctx.has_table("models", "register")
+                          else None)
     if tables.get("region") is not None and tables.get("results") is not None:
         ctx.write(region_comparison_table(tables["results"], tables["region"]),
                   "region_comparison")
-    ctx.write(compute_indicators(load_catalogue(ctx.catalogue()), tables), "indicators")
+    cat = load_catalogue(ctx.catalogue())
+    ctx.write(compute_indicators(cat, tables), "indicators")
+    ctx.write(cat.table(), "indicator_catalogue")
+    res = result_status_table(cat, status["programme_results"])
+    plan = action_plan_table(cat, status["action_plan"])
+    ctx.write(res, "programme_results")
+    ctx.write(plan, "action_plan")
+    ctx.write(status_summary(res, plan), "programme_status_summary")
