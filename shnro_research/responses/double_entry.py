@@ -99,35 +99,57 @@ class DoubleEntry:
         return self.summary()
 
 
-def _canon(s: pd.Series) -> np.ndarray:
-    """Values as comparable text: numbers in one notation ('3', '3.5'), text stripped, blank ''."""
+def _canon(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column as ``(numbers, text)``: the number of each cell (NaN if blank or text; a decimal
+    comma and inner spaces allowed in text) and the stripped text of the cells that are not
+    numbers ('' elsewhere). Text work runs once per distinct value (``pd.factorize``)."""
     s = s.reset_index(drop=True)
-    out = np.full(len(s), "", dtype=object)
+    n = len(s)
     if pd.api.types.is_bool_dtype(s):
         s = s.astype(float)
     if pd.api.types.is_numeric_dtype(s):
-        num = s.to_numpy(dtype=float, na_value=np.nan)
-        txt_mask = np.zeros(len(s), dtype=bool)
-    else:
-        txt = s.astype(object).where(s.notna(), None)
-        stripped = txt.map(lambda x: x.strip() if isinstance(x, str) else x)
-        conv = stripped.map(lambda x: x.replace(",", ".").replace(" ", "")
-                            if isinstance(x, str) else x)
-        num = pd.to_numeric(conv, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        present = stripped.notna().to_numpy() & ~stripped.map(
-            lambda x: isinstance(x, str) and x == "").to_numpy(dtype=bool)
-        txt_mask = present & np.isnan(num)
-        out[txt_mask] = stripped[txt_mask].astype(str).to_numpy(dtype=object)
-    fin = np.isfinite(num)
-    if fin.any():
-        out[fin] = [format(v, ".15g") for v in num[fin]]
+        return s.to_numpy(dtype=float, na_value=np.nan), np.full(n, "", dtype=object)
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    unum = np.full(len(uniq) + 1, np.nan)             # [-1]: a missing cell
+    utxt = np.full(len(uniq) + 1, "", dtype=object)
+    for j, u in enumerate(np.asarray(uniq, dtype=object)):
+        if isinstance(u, str):
+            t = u.strip()
+            try:
+                unum[j] = float(t.replace(",", ".").replace(" ", "")) if t else np.nan
+            except ValueError:
+                utxt[j] = t
+        else:
+            try:
+                unum[j] = float(u)
+            except (TypeError, ValueError):
+                utxt[j] = str(u).strip()
+    bad = ~np.isfinite(unum) & ~np.isnan(unum)        # inf: keep as text
+    utxt[bad] = [str(v) for v in unum[bad]]
+    unum[bad] = np.nan
+    return unum[codes], utxt[codes]
+
+
+def _show(num: np.ndarray, txt: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The cells at ``pos`` as text: numbers in one notation ('3', '3.5'), text as typed."""
+    out = np.asarray(txt[pos], dtype=object).copy()
+    v = num[pos]
+    fin = np.isfinite(v)
+    out[fin] = [format(x, ".15g") for x in v[fin]]
     return out
 
 
-def _key_text(df: pd.DataFrame, keys: list[str]) -> pd.Series:
-    parts = [pd.Series(_canon(df[k]), dtype=object) for k in keys]
-    if len(parts) == 1:
-        return parts[0]
+def _key_columns(df: pd.DataFrame, keys: list[str]) -> dict[str, pd.Series]:
+    """Each key column as comparable text ('101' for 101, 101.0 and ' 101 ')."""
+    out = {}
+    for k in keys:
+        num, txt = _canon(df[k])
+        out[k] = pd.Series(_show(num, txt, np.arange(len(num))), dtype=object)
+    return out
+
+
+def _joined(cols: dict[str, pd.Series]) -> pd.Series:
+    parts = list(cols.values())
     out = parts[0]
     for p in parts[1:]:
         out = out + "\x1f" + p
@@ -230,9 +252,8 @@ def compare_entries(first: Any, second: Any, instrument: Instrument | str | None
         order = [c for c in order if c in set(columns)]
 
     rows: list[pd.DataFrame] = []
-    ka, kb = _key_text(a, keys), _key_text(b, keys)
-    key_cols_a = {k: pd.Series(_canon(a[k]), dtype=object) for k in keys}
-    key_cols_b = {k: pd.Series(_canon(b[k]), dtype=object) for k in keys}
+    key_cols_a, key_cols_b = _key_columns(a, keys), _key_columns(b, keys)
+    ka, kb = _joined(key_cols_a), _joined(key_cols_b)
 
     def emit(keysrc: dict, pos: np.ndarray, column: str | np.ndarray, v1, v2, r1, r2, kind):
         if len(pos) == 0:
@@ -277,14 +298,17 @@ def compare_entries(first: Any, second: Any, instrument: Instrument | str | None
                  KIND_COLUMN)
             notes.append(f"column {col!r} only in {'first' if in_a else 'second'} entry")
             continue
-        va = _canon(a[col])[pa]
-        vb = _canon(b[col])[pb]
-        diff = va != vb
+        na, ta = _canon(a[col])
+        nb, tb = _canon(b[col])
+        na, ta, nb, tb = na[pa], ta[pa], nb[pb], tb[pb]
+        same = (na == nb) | (np.isnan(na) & np.isnan(nb) & (ta == tb))
+        diff = ~same
         stats.append((col, len(pa), int(len(pa) - diff.sum()), int(diff.sum())))
         pos = np.flatnonzero(diff)
         if len(pos):
             emit({k: key_cols_a[k].iloc[pa].reset_index(drop=True) for k in keys}, pos, col,
-                 va[pos], vb[pos], pa[pos] + 1, pb[pos] + 1, KIND_DIFFERS)
+                 _show(na, ta, pos), _show(nb, tb, pos), pa[pos] + 1, pb[pos] + 1,
+                 KIND_DIFFERS)
 
     cols = keys + ["column", "first", "second", "row_first", "row_second", "kind"]
     if rows:

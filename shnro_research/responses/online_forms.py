@@ -281,8 +281,38 @@ def _parse_choices(text: str, options: dict[str, int], missing: dict[str, float]
     return chosen, miss, unknown
 
 
-def _blank(s: pd.Series) -> np.ndarray:
-    return (s.isna() | s.astype(str).str.strip().eq("")).to_numpy()
+class _Factor:
+    """A column as its distinct values and one code per row (``pd.factorize``): every text
+    operation runs once per distinct answer, not once per respondent."""
+
+    def __init__(self, s: pd.Series):
+        codes, uniq = pd.factorize(s.reset_index(drop=True), use_na_sentinel=True)
+        self.codes = codes
+        self.uniq = [u.item() if hasattr(u, "item") else u for u in np.asarray(uniq,
+                                                                               dtype=object)]
+        self.text = [("" if u is None else str(u).strip()) for u in self.uniq]
+        ublank = np.array([t == "" for t in self.text] + [True], dtype=bool)   # [-1]: NaN
+        self.blank = ublank[codes]
+
+    def take(self, per_unique: np.ndarray, fill=np.nan) -> np.ndarray:
+        """Per-row values from one value per distinct answer (``fill`` where blank)."""
+        per_unique = np.asarray(per_unique)
+        if per_unique.shape[0] == 0:
+            return np.full((len(self.codes),) + per_unique.shape[1:], fill,
+                           dtype=object if fill is None or isinstance(fill, str) else float)
+        out = per_unique[np.where(self.codes < 0, 0, self.codes)]
+        if per_unique.ndim == 1:
+            out = np.where(self.blank, fill, out)
+        else:
+            out = np.where(self.blank[:, None], fill, out)
+        return out
+
+
+def _number(t: str) -> float:
+    try:
+        return float(t.replace(",", ".").replace(" ", ""))
+    except ValueError:
+        return np.nan
 
 
 @public
@@ -418,9 +448,10 @@ def read_online_form(data: Any, instrument: Instrument | str, *,
         if isinstance(target, str):                     # an id column or a named answer column
             col = target
             if col in ins.id_columns:
-                v = s.astype(object).where(~_blank(s), None)
-                v = v.map(lambda x: x.strip() if isinstance(x, str) else x)
-                if put(col, v.to_numpy(dtype=object), header):
+                f = _Factor(s)
+                vals = np.array([u.strip() if isinstance(u, str) else u for u in f.uniq] or [None],
+                                dtype=object)
+                if put(col, f.take(vals, fill=None), header):
                     qrows.append(dict(header=header, status="id", item=col, columns=col,
                                       message=msg))
                 continue
@@ -484,32 +515,24 @@ def read_online_form(data: Any, instrument: Instrument | str, *,
                       [c for c in ins.columns if c not in out], source, fname)
 
 
-def _text_values(s: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series]:
-    """(blank mask, numeric view, normalised text) of a column."""
-    blank = _blank(s)
-    num = pd.to_numeric(s.astype(str).str.strip().str.replace(",", ".", regex=False)
-                        .where(~blank, None), errors="coerce").to_numpy(dtype=float,
-                                                                        na_value=np.nan)
-    txt = s.astype(str).where(~blank, "")
-    return blank, num, txt
-
-
 def _single(s: pd.Series, it: Item, log, header: str) -> np.ndarray:
     """One column of a single / likert / numeric / text item, coded."""
-    blank = _blank(s)
+    f = _Factor(s)
     if it.type == "text":
-        return s.astype(object).where(~blank, None).to_numpy(dtype=object)
+        return f.take(np.array(f.uniq, dtype=object), fill=None)
     codes = _answer_codes(it)
-    _, num, txt = _text_values(s)
-    uniq = pd.unique(txt[~blank])
-    table = {u: codes.get(norm_text(u), np.nan) for u in uniq}
-    coded = txt.map(table).to_numpy(dtype=float, na_value=np.nan)
-    out = np.where(np.isnan(coded), num, coded)
-    if it.type in ("single", "likert"):          # a number must be one of the codes
-        ok = np.isin(out, np.array(list(codes.values()), dtype=float))
-        out = np.where(ok, out, np.nan)
-    bad = ~blank & np.isnan(out)
-    log(bad, header, it.id, s, "unknown_answer" if it.type != "numeric" else "not_a_number")
+    valid = set(codes.values())
+    uv = np.full(len(f.uniq), np.nan)
+    for j, t in enumerate(f.text):
+        c = codes.get(norm_text(t))
+        if c is None:
+            c = _number(t)
+            if it.type in ("single", "likert") and c not in valid:   # a number must be a code
+                c = np.nan
+        uv[j] = c
+    out = f.take(uv)
+    log(~f.blank & np.isnan(out), header, it.id, s,
+        "unknown_answer" if it.type != "numeric" else "not_a_number")
     return out
 
 
@@ -533,20 +556,19 @@ def _choice_names(text: str, it: Item):
 
 def _multiple(s: pd.Series, it: Item, idx: _Index, log, header: str) -> np.ndarray:
     """The 0/1 columns of a multiple item answered in one column (joined option texts)."""
-    n, k = len(s), len(it.columns)
-    blank = _blank(s)
+    k = len(it.columns)
+    f = _Factor(s)
     opts = idx.options(it)
     miss = {norm_text(t.get(lang)): float(c) for c, t in it.missing.items()
             for lang in ("ru", "en")}
-    txt = s.astype(str).where(~blank, "")
-    uniq = pd.unique(txt[~blank])
-    parsed = {u: _choice_names(u, it) or _parse_choices(u, opts, miss) for u in uniq}
-    codes = {u: j for j, u in enumerate(uniq)}
-    block = np.full((len(uniq), k), np.nan)
-    unknown_any = np.zeros(len(uniq), dtype=bool)
-    nothing = np.zeros(len(uniq), dtype=bool)
-    for u, j in codes.items():
-        chosen, mcode, unknown = parsed[u]
+    block = np.full((len(f.uniq), k), np.nan)
+    unknown = np.zeros(len(f.uniq), dtype=bool)
+    nothing = np.zeros(len(f.uniq), dtype=bool)
+    shown = np.full(len(f.uniq), "", dtype=object)
+    for j, t in enumerate(f.text):
+        if t == "":
+            continue
+        chosen, mcode, unk = _choice_names(t, it) or _parse_choices(t, opts, miss)
         if mcode is not None and not chosen:
             block[j] = mcode
         elif chosen:
@@ -554,21 +576,16 @@ def _multiple(s: pd.Series, it: Item, idx: _Index, log, header: str) -> np.ndarr
             block[j, chosen] = 1.0
         else:
             nothing[j] = True
-        unknown_any[j] = bool(unknown)
-    pos = np.full(n, -1)
-    pos[~blank] = txt[~blank].map(codes).to_numpy()
-    out = np.full((n, k), np.nan)
-    has = pos >= 0
-    out[has] = block[pos[has]]
-    unk_rows = has & unknown_any[np.where(has, pos, 0)]
-    none_rows = has & nothing[np.where(has, pos, 0)]
-    if unk_rows.any():
-        shown = np.array(["; ".join(parsed[u][2]) for u in uniq], dtype=object)
-        vals = np.full(n, "", dtype=object)
-        vals[has] = shown[pos[has]]
-        log(unk_rows & ~none_rows, header, f"{it.columns[0]}..{it.columns[-1]}", vals,
-            "unknown_option", ACTION_IGNORED)
-        log(none_rows, header, f"{it.columns[0]}..{it.columns[-1]}", vals, "unknown_option")
+        unknown[j] = bool(unk)
+        shown[j] = "; ".join(unk)
+    out = f.take(block)
+    if unknown.any():
+        vals = f.take(shown, fill="")
+        unk_rows = f.take(unknown, fill=False).astype(bool)
+        none_rows = f.take(nothing, fill=False).astype(bool)
+        col = f"{it.columns[0]}..{it.columns[-1]}"
+        log(unk_rows & ~none_rows, header, col, vals, "unknown_option", ACTION_IGNORED)
+        log(none_rows, header, col, vals, "unknown_option")
     return out
 
 
@@ -576,53 +593,41 @@ def _rank_order(s: pd.Series, it: Item, log, header: str) -> np.ndarray:
     """The rank columns of a ranking answered in one column: the options in rank order (as ODK's
     ``rank`` widget exports them: choice names ``01 .. k`` separated by spaces, most important
     first). An answer that is not an order of all k options is set to missing and listed."""
-    n, k = len(s), len(it.columns)
-    blank = _blank(s)
-    txt = s.astype(str).where(~blank, "")
-    uniq = pd.unique(txt[~blank])
-    block = np.full((len(uniq), k), np.nan)
-    ok = np.zeros(len(uniq), dtype=bool)
-    for j, u in enumerate(uniq):
-        toks = re.split(r"[\s,;]+", str(u).strip())
-        try:
-            order = [int(t) for t in toks if t]
-        except ValueError:
+    k = len(it.columns)
+    f = _Factor(s)
+    block = np.full((len(f.uniq), k), np.nan)
+    ok = np.zeros(len(f.uniq), dtype=bool)
+    for j, t in enumerate(f.text):
+        toks = [x for x in re.split(r"[\s,;]+", t) if x]
+        if not toks or not all(x.isdigit() for x in toks):
             continue
+        order = [int(x) for x in toks]
         if sorted(order) == list(range(1, k + 1)):
             block[j, np.array(order) - 1] = np.arange(1, k + 1)
             ok[j] = True
-    pos = np.full(n, -1)
-    pos[~blank] = txt[~blank].map({u: j for j, u in enumerate(uniq)}).to_numpy()
-    out = np.full((n, k), np.nan)
-    has = pos >= 0
-    out[has] = block[pos[has]]
-    bad = has & ~ok[np.where(has, pos, 0)]
+    out = f.take(block)
+    bad = ~f.blank & ~f.take(ok, fill=False).astype(bool)
     log(bad, header, f"{it.columns[0]}..{it.columns[-1]}", s, "not_a_rank_order")
     return out
 
 
 def _grid_cell(s: pd.Series, it: Item, log, header: str, col: str) -> np.ndarray:
     """One option column of a ranking grid (ranks) or a checkbox grid (ticked -> 1)."""
-    blank, num, txt = _text_values(s)
+    f = _Factor(s)
     miss = {norm_text(t.get(lang)): float(c) for c, t in it.missing.items()
             for lang in ("ru", "en")}
-    uniq = pd.unique(txt[~blank])
-    table = {}
-    for u in uniq:
-        t = norm_text(u)
+    uv = np.full(len(f.uniq), np.nan)
+    for j, raw in enumerate(f.text):
+        t = norm_text(raw)
         if t in miss:
-            table[u] = miss[t]
+            uv[j] = miss[t]
         elif it.type == "ranking":
             m = _LEADING_INT.match(t + " ")
-            table[u] = float(m.group(1)) if m else np.nan
+            uv[j] = float(m.group(1)) if m else _number(t)
         else:   # checkbox grid: a ticked cell holds the column's text, "да", "yes" or 1
-            table[u] = 0.0 if t in ("0", "нет", "no", "не выбрано", "not chosen") else 1.0
-    out = txt.map(table).to_numpy(dtype=float, na_value=np.nan)
-    if it.type == "ranking":
-        out = np.where(np.isnan(out), num, out)
-    elif (~blank).any():      # a checkbox grid: an answered row with this option empty -> 0
-        out = np.where(blank, np.nan, out)
-    log(~blank & np.isnan(out), header, col, s, "unknown_answer")
+            uv[j] = 0.0 if t in ("0", "нет", "no", "не выбрано", "not chosen") else 1.0
+    out = f.take(uv)
+    log(~f.blank & np.isnan(out), header, col, s, "unknown_answer")
     return out
 
 
