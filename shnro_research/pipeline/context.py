@@ -7,7 +7,8 @@ The index is the weighted mean of the standardised passport shares, each signed 
 (``context.weights``); a school-year needs ``context.min_components`` of the components. By
 default (``context.standardise: reference_year``) the means, SDs and weights of the reference year
 (``context.reference_year``, default the first year) are used for every year and the index is in
-reference-year SD units, so it can show change; ``per_year`` standardises within each year.
+reference-year SD units, so it can show change; ``per_year`` standardises within each year (and
+the index to mean 0, SD 1 in every year: no change can show).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def run(ctx: StageContext) -> None:
                           standardise="within" if per_year else "reference_year",
                           by="year" if per_year else None,
                           reference_year=None if per_year else p.get("reference_year"),
-                          restandardise=not per_year,
+                          restandardise=True,
                           weights=p.get("weights", "equal"),
                           min_components=p.get("min_components", 0.75))
     ctx.write(idx.scores, "wellbeing_index")

@@ -71,7 +71,8 @@ def run(ctx: StageContext) -> None:
                               context_quantile=p.get("context_quantile", 1 / 3),
                               outcome_quantile=p.get("outcome_quantile", 0.5),
                               residual_sd=p.get("residual_sd", 1.0),
-                              residual_low_context_only=True)
+                              residual_low_context_only=True,
+                              context_cutoff=(p.get("register") or {}).get("low_context", -0.43))
     ctx.write(res, "resilient_schools")
     ctx.write(T.resilience_sensitivity(mean_years, outcome="result", context="wellbeing_index",
                                        rule="residual"), "resilience_sensitivity")
