@@ -495,14 +495,14 @@ def wellbeing_index(passport: pd.DataFrame, components: Mapping[str, int], *,
 
     >>> res = wellbeing_index(passport, PASSPORT_COMPONENTS, standardise="reference_year",
     ...                       weights="pca", min_components=0.75, restandardise=True)  # doctest: +SKIP
-    >>> res.weights[["component", "reference_year", "reference_mean", "reference_sd", "weight"]]  # doctest: +SKIP
+    >>> res.weights[["component", "reference_mean", "reference_sd", "weight"]]  # doctest: +SKIP
 
     R equivalent (equal weights)::
 
         z <- scale(passport[, comps]) %*% diag(directions)
         index <- rowMeans(z, na.rm = TRUE)     # plus the min_components rule
         # PCA weights: prcomp(z[complete.cases(z), ], scale. = TRUE)$rotation[, 1]
-        # reference year r: m <- colMeans(x[year == r, ], na.rm = TRUE); s <- apply(x[year == r, ], 2, sd, na.rm = TRUE)
+        # year r: m <- colMeans(x[year == r, ], na.rm = TRUE); s <- apply(x[year == r, ], 2, sd, na.rm = TRUE)
         # z <- sweep(sweep(x, 2, m), 2, s, "/") %*% diag(directions); PCA on z[year == r, ] only;
         # index <- (index - mean(index[year == r])) / sd(index[year == r])   # restandardise
         # (tests/reference/context_wellbeing.R)
