@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from .._checks import DataError, ParameterError, check_columns, check_option, public
 from .._summary import summary_text
 from ..errors import ConvergenceWarning
+from .reliability import _one_blas_thread
 
 ESTIMATORS = ("ML", "MLR")
 EQUAL = ("loadings", "intercepts")
@@ -143,24 +144,42 @@ def _build(spec: dict[str, list[str]], n_groups: int, meanstructure: bool, std_l
     return mod
 
 
+_MATS = ("lambda", "phi", "theta", "nu", "alpha")
+
+
+def _index(mod: _Model, g: int) -> dict:
+    """Per matrix of group ``g``: rows, columns, free index (-1 fixed) and fixed values, as
+    arrays (cached on the model): the matrices are filled and differentiated without loops."""
+    cache = mod.__dict__.setdefault("_idx", {})
+    if g not in cache:
+        out = {}
+        for mat in _MATS:
+            ps = [q for q in mod.pars if q.group == g and q.mat == mat]
+            out[mat] = (np.array([q.row for q in ps], int), np.array([q.col for q in ps], int),
+                        np.array([q.free for q in ps], int),
+                        np.array([q.fixed for q in ps], float))
+        cache[g] = out
+    return cache[g]
+
+
+def _values(theta: np.ndarray, free: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    return np.where(free >= 0, theta[np.maximum(free, 0)] if len(theta) else 0.0, fixed)
+
+
 def _matrices(mod: _Model, theta: np.ndarray, g: int):
     p, m = mod.p, mod.m
+    ix = _index(mod, g)
     lam, phi = np.zeros((p, m)), np.zeros((m, m))
     th, nu, al = np.zeros(p), np.zeros(p), np.zeros(m)
-    for par in mod.pars:
-        if par.group != g:
-            continue
-        v = theta[par.free] if par.free >= 0 else par.fixed
-        if par.mat == "lambda":
-            lam[par.row, par.col] = v
-        elif par.mat == "phi":
-            phi[par.row, par.col] = phi[par.col, par.row] = v
-        elif par.mat == "theta":
-            th[par.row] = v
-        elif par.mat == "nu":
-            nu[par.row] = v
-        else:
-            al[par.row] = v
+    r, c, f, x = ix["lambda"]
+    lam[r, c] = _values(theta, f, x)
+    r, c, f, x = ix["phi"]
+    v = _values(theta, f, x)
+    phi[r, c] = v
+    phi[c, r] = v
+    for arr, mat in ((th, "theta"), (nu, "nu"), (al, "alpha")):
+        r, _, f, x = ix[mat]
+        arr[r] = _values(theta, f, x)
     return lam, phi, th, nu, al
 
 
@@ -169,30 +188,38 @@ def _implied(mod: _Model, theta: np.ndarray, g: int):
     return lam @ phi @ lam.T + np.diag(th), nu + lam @ al
 
 
-def _derivatives(mod: _Model, theta: np.ndarray, g: int):
+def _derivatives(mod: _Model, theta: np.ndarray, g: int, mats=None):
     """dSigma/dtheta (K x p x p) and dmu/dtheta (K x p) of group ``g`` for every free parameter
-    (shared parameters add up)."""
-    lam, phi, _, _, al = _matrices(mod, theta, g)
+    (shared parameters add up); ``mats`` the group's matrices when already at hand."""
+    lam, phi, _, _, al = mats if mats is not None else _matrices(mod, theta, g)
     p, k_all = mod.p, mod.npar
     ds, dm = np.zeros((k_all, p, p)), np.zeros((k_all, p))
     lp = lam @ phi
-    for par in mod.pars:
-        if par.group != g or par.free < 0:
-            continue
-        k, r, c = par.free, par.row, par.col
-        if par.mat == "lambda":
-            ds[k, r, :] += lp[:, c]
-            ds[k, :, r] += lp[:, c]
-            dm[k, r] += al[c]
-        elif par.mat == "phi":
-            d = np.outer(lam[:, r], lam[:, c])
-            ds[k] += d if r == c else d + d.T
-        elif par.mat == "theta":
-            ds[k, r, r] += 1.0
-        elif par.mat == "nu":
-            dm[k, r] += 1.0
-        else:
-            dm[k] += lam[:, r]
+    ix = _index(mod, g)
+    r, c, f, _ = ix["lambda"]
+    sel = f >= 0
+    k, r, c = f[sel], r[sel], c[sel]
+    if len(k):
+        np.add.at(ds, (k, r), lp[:, c].T)
+        np.add.at(ds, (k, slice(None), r), lp[:, c].T)
+        np.add.at(dm, (k, r), al[c])
+    r, c, f, _ = ix["phi"]
+    sel = f >= 0
+    k, r, c = f[sel], r[sel], c[sel]
+    if len(k):
+        d = lam[:, r].T[:, :, None] * lam[:, c].T[:, None, :]
+        d = d + np.where((r != c)[:, None, None], d.transpose(0, 2, 1), 0.0)
+        np.add.at(ds, k, d)
+    r, _, f, _ = ix["theta"]
+    sel = f >= 0
+    np.add.at(ds, (f[sel], r[sel], r[sel]), 1.0)
+    r, _, f, _ = ix["nu"]
+    sel = f >= 0
+    np.add.at(dm, (f[sel], r[sel]), 1.0)
+    r, _, f, _ = ix["alpha"]
+    sel = f >= 0
+    if sel.any():
+        np.add.at(dm, f[sel], lam[:, r[sel]].T)
     return ds, dm
 
 
@@ -205,44 +232,52 @@ class _Data:
     n: np.ndarray
     raw: list[np.ndarray]         # complete cases of each group (for the robust estimator)
 
+    def __post_init__(self):
+        self.logdet = [float(np.linalg.slogdet(S)[1]) for S in self.S]
 
-def _objective(mod: _Model, dat: _Data, theta: np.ndarray, grad: bool = True):
-    """sum_g (n_g / N) F_g and its gradient; ``None`` when an implied matrix is not PD."""
+
+def _objective(mod: _Model, dat: _Data, theta: np.ndarray, grad: bool = True,
+               info: bool = False):
+    """sum_g (n_g / N) F_g, its gradient and (``info``) the unit expected information;
+    ``(None, None[, None])`` when an implied matrix is not positive definite."""
     w = dat.n / dat.n.sum()
-    f, gr = 0.0, np.zeros(mod.npar)
+    k = mod.npar
+    f, gr, inf = 0.0, np.zeros(k), np.zeros((k, k))
     for g in range(mod.n_groups):
-        sig, mu = _implied(mod, theta, g)
+        mats = _matrices(mod, theta, g)
+        lam, phi, th, nu, al = mats
+        sig = lam @ phi @ lam.T + np.diag(th)
         try:
             c = np.linalg.cholesky(sig)
         except np.linalg.LinAlgError:
-            return None, None
+            return (None, None, None) if info else (None, None)
         si = np.linalg.inv(sig)
-        d = dat.mean[g] - mu if mod.meanstructure else np.zeros(mod.p)
+        d = dat.mean[g] - (nu + lam @ al) if mod.meanstructure else np.zeros(mod.p)
         logdet = 2 * np.log(np.diag(c)).sum()
-        _, logdet_s = np.linalg.slogdet(dat.S[g])
         sid = si @ d
-        f += w[g] * (logdet + np.sum(si * dat.S[g]) - logdet_s - mod.p + d @ sid)
-        if grad:
-            ds, dm = _derivatives(mod, theta, g)
+        f += w[g] * (logdet + np.sum(si * dat.S[g]) - dat.logdet[g] - mod.p + d @ sid)
+        if grad or info:
+            ds, dm = _derivatives(mod, theta, g, mats)
             mmat = si - si @ (dat.S[g] + np.outer(d, d)) @ si
-            gr += w[g] * (np.einsum("ij,kij->k", mmat, ds) - 2 * dm @ sid)
-    return f, gr
+            gr += w[g] * (ds.reshape(k, -1) @ mmat.ravel() - 2 * dm @ sid)
+            if info:
+                inf += w[g] * _info_group(si, ds, dm, mod.meanstructure)
+    return (f, gr, inf) if info else (f, gr)
 
 
-def _expected_info(mod: _Model, dat: _Data, theta: np.ndarray, weights=None) -> np.ndarray:
+def _info_group(si, ds, dm, meanstructure: bool) -> np.ndarray:
+    """0.5 tr(P dS_a P dS_b) + dmu_a' P dmu_b of one group (P = Sigma^-1)."""
+    k = ds.shape[0]
+    a = np.matmul(si, ds)                                    # K x p x p: P dSigma_k
+    ig = 0.5 * (a.reshape(k, -1) @ a.transpose(0, 2, 1).reshape(k, -1).T)
+    if meanstructure:
+        ig = ig + dm @ si @ dm.T
+    return ig
+
+
+def _expected_info(mod: _Model, dat: _Data, theta: np.ndarray) -> np.ndarray:
     """Unit expected information sum_g w_g [0.5 tr(S^-1 dS_a S^-1 dS_b) + dmu_a' S^-1 dmu_b]."""
-    w = dat.n / dat.n.sum() if weights is None else weights
-    info = np.zeros((mod.npar, mod.npar))
-    for g in range(mod.n_groups):
-        sig, _ = _implied(mod, theta, g)
-        si = np.linalg.inv(sig)
-        ds, dm = _derivatives(mod, theta, g)
-        a = np.einsum("ij,kjl->kil", si, ds)
-        ig = 0.5 * np.einsum("aij,bji->ab", a, a)
-        if mod.meanstructure:
-            ig = ig + dm @ si @ dm.T
-        info += w[g] * ig
-    return info
+    return _objective(mod, dat, theta, grad=False, info=True)[2]
 
 
 def _start(mod: _Model, dat: _Data) -> np.ndarray:
@@ -279,15 +314,15 @@ def _start(mod: _Model, dat: _Data) -> np.ndarray:
 
 
 def _fit(mod: _Model, dat: _Data, tol: float = 1e-10, max_iter: int = 500):
+    """Fisher scoring with step halving (trial points cost the discrepancy only)."""
     theta = _start(mod, dat)
-    f, gr = _objective(mod, dat, theta)
+    f, gr, info = _objective(mod, dat, theta, info=True)
     if f is None:
         raise DataError("cfa: the starting values give an implied covariance matrix that is not "
                         "positive definite; check the items (constant or duplicated columns?)")
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        info = _expected_info(mod, dat, theta)
         try:
             step = np.linalg.solve(2 * info, gr)
         except np.linalg.LinAlgError:
@@ -295,13 +330,15 @@ def _fit(mod: _Model, dat: _Data, tol: float = 1e-10, max_iter: int = 500):
         t = 1.0
         while t > 1e-8:
             new = theta - t * step
-            f_new, gr_new = _objective(mod, dat, new)
+            f_new = _objective(mod, dat, new, grad=False)[0]
             if f_new is not None and f_new <= f + 1e-15:
                 break
             t /= 2
         else:
             break
-        theta, f_old, f, gr = new, f, f_new, gr_new
+        f_old = f
+        theta = new
+        f, gr, info = _objective(mod, dat, theta, info=True)
         if np.max(np.abs(gr)) < tol or abs(f_old - f) < 1e-16:
             converged = np.max(np.abs(gr)) < 1e-6
             break
@@ -331,8 +368,65 @@ def _casewise_scores(mod: _Model, dat: _Data, theta: np.ndarray, g: int) -> np.n
 
 
 def _observed_info(mod: _Model, dat: _Data, theta: np.ndarray) -> np.ndarray:
-    """Hessian of 0.5 sum_g w_g F_g (lavaan's observed information), by central differences of
-    the analytic gradient."""
+    """Hessian of 0.5 sum_g w_g F_g (lavaan's observed information), analytic.
+
+    With P = Sigma^-1, C = S + dd', M = P - PCP, B_k = P dSigma_k, R = PC:
+    d2F/dadb = -tr(B_a B_b) + 2 tr(B_a R B_b) + 2 dmu_a'B_b P d + 2 dmu_b'B_a P d
+    + 2 dmu_a'P dmu_b + tr(M d2Sigma_ab) - 2 d2mu_ab' P d; the second derivatives of
+    Sigma = Lambda Phi Lambda' + Theta and mu = nu + Lambda alpha are non-zero only for
+    (loading, loading), (loading, factor (co)variance) and (loading, factor mean) pairs."""
+    w = dat.n / dat.n.sum()
+    k_all = mod.npar
+    hess = np.zeros((k_all, k_all))
+    for g in range(mod.n_groups):
+        lam, phi, th, nu, al = _matrices(mod, theta, g)
+        sig = lam @ phi @ lam.T + np.diag(th)
+        P = np.linalg.inv(sig)
+        d = dat.mean[g] - (nu + lam @ al) if mod.meanstructure else np.zeros(mod.p)
+        C = dat.S[g] + np.outer(d, d)
+        M = P - P @ C @ P
+        R = P @ C
+        pd_ = P @ d
+        ds, dm = _derivatives(mod, theta, g)
+        B = np.einsum("ij,kjl->kil", P, ds)
+        RB = np.einsum("ij,kjl->kil", R, B)
+        h = -np.einsum("aij,bji->ab", B, B) + 2 * np.einsum("aij,bji->ab", B, RB)
+        if mod.meanstructure:
+            u = B @ pd_                                  # K x p: P dSigma_k P d
+            x = dm @ u.T
+            h += 2 * (x + x.T) + 2 * dm @ P @ dm.T
+        # second-derivative terms
+        ix = _index(mod, g)
+        lr, lc, lf, _ = ix["lambda"]
+        sel = lf >= 0
+        lk, li, lfac = lf[sel], lr[sel], lc[sel]
+        h2 = np.zeros((k_all, k_all))
+        if len(lk):
+            np.add.at(h2, (lk[:, None], lk[None, :]),
+                      2 * phi[np.ix_(lfac, lfac)] * M[np.ix_(li, li)])
+            ml = M @ lam                                  # p x m
+            pr, pc, pf, _ = ix["phi"]
+            ps = pf >= 0
+            for k2, f1, f2 in zip(pf[ps], pr[ps], pc[ps]):
+                if f1 == f2:
+                    v = np.where(lfac == f1, ml[li, f1], 0.0)
+                else:
+                    v = (np.where(lfac == f1, ml[li, f2], 0.0)
+                         + np.where(lfac == f2, ml[li, f1], 0.0))
+                np.add.at(h2, (lk, k2), 2 * v)
+                np.add.at(h2, (k2, lk), 2 * v)
+            ar, _, af, _ = ix["alpha"]
+            asel = af >= 0
+            for k2, f in zip(af[asel], ar[asel]):
+                v = np.where(lfac == f, -2 * pd_[li], 0.0)
+                np.add.at(h2, (lk, k2), v)
+                np.add.at(h2, (k2, lk), v)
+        hess += w[g] * 0.5 * (h + h2)
+    return (hess + hess.T) / 2
+
+
+def _observed_info_numeric(mod: _Model, dat: _Data, theta: np.ndarray) -> np.ndarray:
+    """The same Hessian by central differences of the analytic gradient (a check)."""
     k = mod.npar
     h = 1e-6 * np.maximum(1.0, np.abs(theta))
     hess = np.empty((k, k))
@@ -398,26 +492,32 @@ def _rmsea(x2: float, df: float, n: int, g: int) -> float:
 
 
 def _pchisq(x2: float, df: float, ncp: float) -> float:
-    return float(stats.chi2.cdf(x2, df) if ncp <= 0 else stats.ncx2.cdf(x2, df, ncp))
+    """P(X <= x2), X ~ chi-square(df, ncp) (scipy.special: the same as stats.ncx2, faster)."""
+    return float(special.chdtr(df, x2) if ncp <= 0 else special.chndtr(x2, df, ncp))
 
 
 def _rmsea_ci(x2: float, df: float, n: int, g: int, level: float = 0.90):
     """Browne--Cudeck interval: the non-centrality parameters that put T at the upper and lower
     (1 - level) / 2 quantiles (lavaan ``lav_fit_rmsea_ci``)."""
-    if df < 1 or not np.isfinite(x2):
+    if not (np.isfinite(x2) and np.isfinite(df)):
+        return float("nan"), float("nan")
+    if df < 1:
         return 0.0, 0.0
     up, lo = 1 - (1 - level) / 2, (1 - level) / 2
-    if _pchisq(x2, df, 0) - up < 0:
-        low = 0.0
-    else:
-        lam = optimize.brentq(lambda x: _pchisq(x2, df, x) - up, 0, x2, xtol=1e-12)
-        low = float(np.sqrt(lam / (n * df)) * np.sqrt(g))
+
+    def root(target, upper):
+        try:
+            lam = optimize.brentq(lambda x: _pchisq(x2, df, x) - target, 0, upper, xtol=1e-12)
+        except (ValueError, RuntimeError):      # lavaan: a failed uniroot gives NA
+            return float("nan")
+        return float(np.sqrt(lam / (n * df)) * np.sqrt(g))
+
+    low = 0.0 if _pchisq(x2, df, 0) - up < 0 else root(up, x2)
     n_rmsea = max(n, x2 * 4)
     if _pchisq(x2, df, n_rmsea) - lo > 0 or _pchisq(x2, df, 0) - lo < 0:
         high = 0.0
     else:
-        lam = optimize.brentq(lambda x: _pchisq(x2, df, x) - lo, 0, n_rmsea, xtol=1e-12)
-        high = float(np.sqrt(lam / (n * df)) * np.sqrt(g))
+        high = root(lo, n_rmsea)
     return low, high
 
 
@@ -475,7 +575,8 @@ def _loglik(mod: _Model, dat: _Data, theta: np.ndarray | None) -> float:
 
 # -- public -------------------------------------------------------------------------------------
 
-def _prepare(data, spec, group, meanstructure):
+def _prepare(data, spec, group):
+    """Complete answers of each level of ``group`` (order of appearance) as arrays."""
     items = [i for v in spec.values() for i in v]
     check_columns(data, items + ([group] if group else []), "cfa: data")
     sub = data[items + ([group] if group else [])]
@@ -484,25 +585,31 @@ def _prepare(data, spec, group, meanstructure):
         raise DataError(f"cfa: item column(s) {bad} are not numeric (dtype "
                         f"{[str(sub[c].dtype) for c in bad]}); expected numeric answer codes")
     sub = sub.dropna()
-    levels = list(pd.unique(sub[group])) if group else ["all"]
-    S, mean, n, raw = [], [], [], []
-    for lv in levels:
-        y = (sub.loc[sub[group] == lv, items] if group else sub[items]).to_numpy(float)
+    if not group:
+        return ["all"], [sub[items].to_numpy(float)]
+    levels = list(pd.unique(sub[group]))
+    y = sub[items].to_numpy(float)
+    g = sub[group].to_numpy()
+    return levels, [y[g == lv] for lv in levels]
+
+
+def _moments(ys: list[np.ndarray], levels, items, where: str) -> _Data:
+    S, mean, n = [], [], []
+    for lv, y in zip(levels, ys):
         if len(y) <= len(items):
-            raise DataError(f"cfa: {len(y)} complete answers in {group or 'data'} = {lv!r} for "
+            raise DataError(f"cfa: {len(y)} complete answers in {where} = {lv!r} for "
                             f"{len(items)} items; expected more answers than items")
         mu = y.mean(axis=0)
         c = y - mu
         s = c.T @ c / len(y)
         const = [items[j] for j in np.flatnonzero(np.diag(s) <= 0)]
         if const:
-            raise DataError(f"cfa: item(s) {const} do not vary in {group or 'data'} = {lv!r} "
+            raise DataError(f"cfa: item(s) {const} do not vary in {where} = {lv!r} "
                             "(variance 0); a CFA needs items that vary")
         S.append(s)
         mean.append(mu)
         n.append(len(y))
-        raw.append(y)
-    return levels, _Data(S, mean, np.array(n, float), raw)
+    return _Data(S, mean, np.array(n, float), list(ys))
 
 
 @public
@@ -554,22 +661,37 @@ def cfa(data: pd.DataFrame, model, *, group: str | None = None, estimator: str =
     R equivalent: ``lavaan::cfa("visual =~ x1 + x2 + x3 ...", data = df, estimator = "ML")``,
     ``parameterEstimates(fit, standardized = TRUE)``, ``fitMeasures(fit)``.
     """
+    # small matrices: one BLAS thread is faster, and much faster on a busy machine
+    with _one_blas_thread():
+        return _cfa(data, model, group, estimator, group_equal, std_lv, level)
+
+
+def _cfa(data, model, group, estimator, group_equal, std_lv, level) -> "CFAResult":
+    """:func:`cfa` without its BLAS-thread context (callers that fit many models hold one)."""
     check_option(estimator, "estimator", ESTIMATORS)
     equal = [check_option(e, "group_equal", EQUAL) for e in group_equal]
     if not 0 < level < 1:
         raise ParameterError(f"'level' must be in (0, 1); got {level!r}")
     spec = _parse_model(model)
+    levels, ys = _prepare(data, spec, group)
+    return _cfa_arrays(ys, levels, spec, estimator, equal, std_lv, level, group)
+
+
+def _cfa_arrays(ys, levels, spec, estimator, equal, std_lv=False, level=0.95, group=None):
+    """The fit from complete answers (one array per group, columns in the model's item order);
+    ``group`` is the name of the grouping (``None``: one group, no mean structure)."""
+    items = [i for v in spec.values() for i in v]
     ms = group is not None
-    levels, dat = _prepare(data, spec, group, ms)
-    mod = _build(spec, len(levels), ms, std_lv, equal if group else [])
+    dat = _moments(ys, levels, items, group or "data")
+    mod = _build(spec, len(levels), ms, std_lv, equal if ms else [])
     theta, f, converged, iters = _fit(mod, dat)
     if not converged:
         warnings.warn(ConvergenceWarning(
             f"cfa: the estimates did not converge in {iters} iterations (largest gradient "
-            f"element {np.max(np.abs(_objective(mod, dat, theta)[1])):.2g}); treat the fit as "
-            "unreliable"), stacklevel=3)
-    return CFAResult(spec, mod, dat, levels, theta, f, estimator, group, list(equal), std_lv,
-                     level, converged, iters)
+            f"element {np.max(np.abs(_objective(mod, dat, theta)[1])):.2g}); treat the fit "
+            "as unreliable"), stacklevel=4)
+    return CFAResult(spec, mod, dat, levels, theta, f, estimator, group, list(equal),
+                     std_lv, level, converged, iters)
 
 
 def _baseline(mod: _Model, dat: _Data, spec, h1: float | None):
@@ -600,7 +722,7 @@ class CFAResult:
         self.converged, self.iterations = converged, iterations
         self.n = int(dat.n.sum())
         g, p = mod.n_groups, mod.p
-        self.chi2 = float(self.n * fmin2)
+        self.chi2 = max(float(self.n * fmin2), 0.0)   # rounding can leave -1e-13
         self.df = int(g * (p * (p + 1) // 2 + (p if mod.meanstructure else 0)) - mod.npar)
         robust = estimator == "MLR"
         h1 = _h1_traces(mod, dat) if robust else None
@@ -621,6 +743,17 @@ class CFAResult:
     def implied(self, g: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Model-implied covariance matrix and means of group ``g`` (0-based)."""
         return _implied(self._mod, self.theta, g)
+
+    def std_loadings(self, g: int = 0) -> tuple[np.ndarray, list[str]]:
+        """Standardised loadings (std.all) of the items of group ``g`` on their factor, and the
+        names of the variables with a negative variance estimate (a Heywood case)."""
+        lam, phi, th, _, _ = _matrices(self._mod, self.theta, g)
+        sig, _ = _implied(self._mod, self.theta, g)
+        std = (lam * np.sqrt(np.clip(np.diag(phi), 0, None))).sum(axis=1) / np.sqrt(
+            np.diag(sig))
+        neg = ([self._mod.items[i] for i in np.flatnonzero(th < 0)]
+               + [self._mod.factors[f] for f in np.flatnonzero(np.diag(phi) < 0)])
+        return std, neg
 
     def tidy(self) -> pd.DataFrame:
         """One row per parameter (lavaan ``parameterEstimates(fit, standardized = TRUE)``):
@@ -693,6 +826,11 @@ class CFAResult:
                         "cfi_robust": _cfi(x2, c * df, x2b, cb * dfb),
                         "tli_robust": (float(1 - (x2 / df - c) / (x2b / dfb - cb))
                                        if df > 0 else 1.0)})
+            if df == 0:     # saturated: no test; the indices of a perfect fit, as ML's
+                out.update({"chi2_scaled": 0.0, "scaling_factor": np.nan, "cfi_scaled": 1.0,
+                            "tli_scaled": 1.0, "rmsea_scaled": 0.0, "rmsea_ci_low_scaled": 0.0,
+                            "rmsea_ci_high_scaled": 0.0, "rmsea_robust": 0.0,
+                            "cfi_robust": 1.0, "tli_robust": 1.0})
         out.update({"df": df, "n": n,
                     "p_value": float(stats.chi2.sf(x2, df)) if df > 0 else np.nan})
         return out
