@@ -64,3 +64,45 @@ def test_moments_add_over_any_split():
                                              cluster_moments(c.iloc[3:], ["y"])]), ["y"])
     np.testing.assert_allclose(two["M2__y"], one["M2__y"], rtol=1e-12, atol=0)
     np.testing.assert_allclose(two["Y__y"], one["Y__y"], rtol=1e-12, atol=0)
+
+
+def test_national_summary_instead_of_cards(demo_run, tmp_path):
+    """report.cards: none (or auto above cards_max) writes the summary tables and no card; the
+    recommendations log is the one the cards write."""
+    from shnro_research.report.cards import cards_wanted, write_cards
+    from shnro_research.report.tables import TableStyle
+    study, _ = demo_run
+    out = study.output
+    folder = {"models": "06_models", "scoring": "03_scoring", "design": "04_design",
+              "dynamics": "07_dynamics"}
+    names = [("models", "school_results"), ("models", "low_results"),
+             ("models", "resilient_schools"), ("models", "unfavourable_context"),
+             ("models", "typology"), ("scoring", "tension_by_school"),
+             ("scoring", "tension_group_comparison"), ("scoring", "teacher_agreement"),
+             ("design", "estimates_by_school"), ("design", "estimates_municipality"),
+             ("dynamics", "change_by_school")]
+    t = {n: pd.read_parquet(out / folder[s] / f"{n}.parquet") for s, n in names}
+    kw = dict(style=TableStyle(lang="en"), lang="en", last=max(study.waves), min_cell=5,
+              high_threshold=50.0, alpha=0.05, glossary={}, workers=1)
+    log_cards = write_cards(t, tmp_path / "cards", mode="all", **kw)
+    log_sum = write_cards(t, tmp_path / "summary", mode="auto", max_schools=10, **kw)
+    pd.testing.assert_frame_equal(log_cards, log_sum)
+    files = {p.name for p in (tmp_path / "summary").iterdir()}
+    assert not any(f.startswith("school_") for f in files)
+    assert {"summary.html", "summary.docx", "summary_distributions.csv",
+            "summary_top_bottom.parquet", "summary_by_type.csv"} <= files
+    n_schools = len(set(t["school_results"].school_id.astype(str))
+                    | set(t["estimates_by_school"].school_id.astype(str)))
+    assert cards_wanted("auto", n_schools, n_schools) and not cards_wanted("none", 1, 10)
+    dist = pd.read_parquet(tmp_path / "summary" / "summary_distributions.parquet")
+    e = t["estimates_by_school"]
+    e = e[(e.wave == max(study.waves)) & (e.n >= 5) & (e.group == "students")
+          & (e.variable == "tension")]
+    row = dist[(dist.group == "students") & (dist.variable == "tension")].iloc[0]
+    np.testing.assert_allclose([row["median"], row["min"], row["n_schools"]],
+                               [e.est.median(), e.est.min(), len(e)], rtol=1e-12, atol=0)
+    top = pd.read_parquet(tmp_path / "summary" / "summary_top_bottom.parquet")
+    best = top[(top.measure == "result") & (top.end == "top") & (top["rank"] == 1)].iloc[0]
+    sr = t["school_results"]
+    last = sr[sr.year == sr.year.max()]
+    assert best.school_id == str(last.loc[last.result.idxmax(), "school_id"])

@@ -1,5 +1,7 @@
 """Stage 8 — report: APA tables (DOCX, XLSX, LaTeX, HTML, Markdown), figures (PNG, SVG, PDF),
-the study report (HTML, DOCX) and one card per school with small cells suppressed.
+the study report (HTML, DOCX) and one card per school with small cells suppressed (above
+``report.cards_max`` schools with ``report.cards: auto``, or with ``none``: the national summary
+instead, ``schools/summary_*``).
 
 Labels come from the instruments in the study's language; every table the report shows is also
 exported on its own under ``tables/``.
@@ -56,4 +58,5 @@ def run(ctx: StageContext) -> None:
         typology=ctx.params("typology"), alpha=ctx.params("dynamics")["alpha"],
         adjust=ctx.params("dynamics")["adjust"], index_weights=ctx.params("context")["weights"],
         meaningful_sd=ctx.params("dynamics")["meaningful_change_sd"],
-        achievement=achievement_table(indicators, lang=ctx.lang))
+        achievement=achievement_table(indicators, lang=ctx.lang), cards=p["cards"],
+        cards_max=int(p["cards_max"]))

@@ -164,6 +164,15 @@ def _by_school(t: dict[str, pd.DataFrame]) -> tuple[dict, dict]:
     return split, whole
 
 
+_LOG_COLUMNS = ["school_id", "rule", "condition", "tension_students", "discrepancy",
+                "low_results", "resilient", "unfavourable", "rwg_pc_values", "motivation_below"]
+
+
+def _log_row(school: str, r: Rule, p: dict) -> dict:
+    return {"school_id": school, "rule": r.key, "condition": r.condition,
+            **{k: p[k] for k in _LOG_COLUMNS[3:]}}
+
+
 def _card(school: str, t: dict[str, pd.DataFrame], *, style: TableStyle, lang: str, last: int,
           min_cell: int, high_threshold: float, alpha: float, glossary: dict[str, str]):
     """The tables of one school's card and its log rows."""
@@ -171,10 +180,7 @@ def _card(school: str, t: dict[str, pd.DataFrame], *, style: TableStyle, lang: s
     p = school_profile(school, t, last=last, min_cell=min_cell,
                        high_threshold=high_threshold, alpha=alpha)
     recs = recommendations(p)
-    log = [{"school_id": school, "rule": r.key, "condition": r.condition,
-            **{k: p[k] for k in ("tension_students", "discrepancy", "low_results", "resilient",
-                                 "unfavourable", "rwg_pc_values", "motivation_below")}}
-           for r in recs]
+    log = [_log_row(school, r, p) for r in recs]
     sr = t["school_results"]
     res = sr[["year", "result", "below_min_pct", "high_pct", "wellbeing_index"]]
     est, mun = t["estimates_by_school"], t["estimates_municipality"]
@@ -208,10 +214,18 @@ def _write_batch(jobs: list, folder, min_cell: int, style: TableStyle) -> None:
         write_school_card(school, cards, folder, min_n=min_cell, style=style)
 
 
+def cards_wanted(mode: str, n_schools: int, max_schools: int) -> bool:
+    """Whether the report writes one card per school: ``all``, ``none``, or ``auto`` (cards
+    for at most ``max_schools`` schools; a national study gets :func:`write_national_summary`)."""
+    return mode == "all" or (mode == "auto" and n_schools <= max_schools)
+
+
 def write_cards(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: str,
                 last: int, min_cell: int, high_threshold: float, alpha: float,
-                glossary: dict[str, str], workers: int | None = None) -> pd.DataFrame:
-    """Write one card per school and return the recommendations log.
+                glossary: dict[str, str], workers: int | None = None, mode: str = "all",
+                max_schools: int = 1000) -> pd.DataFrame:
+    """Write one card per school (or, when :func:`cards_wanted` says no, the national summary)
+    and return the recommendations log (every school, either way).
 
     The tables are split by school once; the cards (python-docx is the slow part) are written by
     ``workers`` processes (default: the machine's cores for 50 schools or more, else one). The
@@ -220,14 +234,23 @@ def write_cards(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: 
     schools = sorted(set(t["school_results"].school_id.astype(str))
                      | set(t["estimates_by_school"].school_id.astype(str)))
     split, whole = _by_school(t)
+    write = cards_wanted(mode, len(schools), max_schools)
     jobs, log = [], []
     for school in schools:
         own = {name: parts.get(school, empty) for name, (parts, empty) in split.items()}
+        if not write:
+            p = school_profile(school, {**whole, **own}, last=last, min_cell=min_cell,
+                               high_threshold=high_threshold, alpha=alpha)
+            log += [_log_row(school, r, p) for r in recommendations(p)]
+            continue
         cards, rows = _card(school, {**whole, **own}, style=style, lang=lang, last=last,
                             min_cell=min_cell, high_threshold=high_threshold, alpha=alpha,
                             glossary=glossary)
         jobs.append((school, cards))
         log += rows
+    if not write:
+        write_national_summary(t, folder, style=style, lang=lang, last=last, min_cell=min_cell,
+                               glossary=glossary, log=pd.DataFrame(log, columns=_LOG_COLUMNS))
     if workers is None:
         workers = (os.cpu_count() or 1) if len(jobs) >= 50 else 1
     if workers > 1:
@@ -239,6 +262,115 @@ def write_cards(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: 
                 f.result()
     else:
         _write_batch(jobs, folder, min_cell, style)
-    return pd.DataFrame(log, columns=["school_id", "rule", "condition", "tension_students",
-                                      "discrepancy", "low_results", "resilient", "unfavourable",
-                                      "rwg_pc_values", "motivation_below"])
+    return pd.DataFrame(log, columns=_LOG_COLUMNS)
+
+
+# -- the national summary ------------------------------------------------------------------------
+_QUANTILES = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
+
+
+def _distribution(values: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
+    """Schools' values of ``col`` per ``by``: n_schools, min, deciles/quartiles, max, mean."""
+    g = values.groupby(by, sort=True)[col]
+    out = g.agg(n_schools="count", min="min", max="max", mean="mean")
+    for name, q in _QUANTILES.items():
+        out[name] = g.quantile(q)
+    return out[["n_schools", "min", *_QUANTILES, "max", "mean"]].reset_index()
+
+
+def national_tables(t: dict[str, pd.DataFrame], *, last: int, min_cell: int, top: int = 20,
+                    log: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The summary a study of many schools gets instead of one card per school.
+
+    * ``summary_distributions``: per group and survey measure of the last wave, the schools'
+      design-based means (cells of at least ``min_cell`` respondents) as quantiles;
+    * ``summary_results``: the schools' results (mean z-score) and shares below the minimum per
+      year, as quantiles;
+    * ``summary_top_bottom``: the ``top`` highest and lowest schools by result in the last year
+      and by students' tension in the last wave (cells of at least ``min_cell``);
+    * ``summary_by_type``: per group of schools by the stability of results (typology), the
+      number of schools and the shares with low results, resilient, in an unfavourable context;
+    * ``summary_recommendations``: how many schools each recommendation rule selects.
+    """
+    est = t["estimates_by_school"]
+    e = est[(est.wave == last) & (est.n >= min_cell)]
+    out = {"summary_distributions": _distribution(e, ["group", "variable"], "est")}
+    sr = t["school_results"]
+    res = _distribution(sr, ["year"], "result").assign(measure="result")
+    if "below_min_pct" in sr:
+        res = pd.concat([res, _distribution(sr, ["year"], "below_min_pct").assign(
+            measure="below_min_pct")], ignore_index=True)
+    out["summary_results"] = res[["measure", *[c for c in res.columns if c != "measure"]]]
+    ranked = []
+    lr = sr[sr.year == sr.year.max()][["school_id", "result"]].dropna()
+    ts = t["tension_by_school"]
+    tt = ts[(ts.group == "students") & (ts.wave == last) & (ts.n >= min_cell)]
+    for measure, d, col in (("result", lr, "result"), ("tension_students", tt, "est")):
+        d = d.sort_values([col, "school_id"], ascending=[False, True], kind="stable")
+        for end, part in (("top", d.head(top)), ("bottom", d.iloc[::-1].head(top))):
+            ranked.append(pd.DataFrame({"measure": measure, "end": end,
+                                        "rank": range(1, len(part) + 1),
+                                        "school_id": part["school_id"].astype(str).to_numpy(),
+                                        "est": part[col].to_numpy(float),
+                                        "n": part["n"].to_numpy() if "n" in part else pd.NA}))
+    out["summary_top_bottom"] = pd.concat(ranked, ignore_index=True)
+    last_year = sr.year.max()
+    status = pd.DataFrame({"school_id": sorted(set(sr.school_id.astype(str)))})
+    for name, table, col, year_col in (("low_results", "low_results", "flagged", "year"),
+                                       ("resilient", "resilient_schools", "resilient", None),
+                                       ("unfavourable", "unfavourable_context", "unfavourable",
+                                        "year")):
+        d = t[table]
+        if year_col:
+            d = d[d[year_col] == last_year]
+        flag = d.assign(school_id=d.school_id.astype(str)).groupby("school_id")[col].any()
+        status[name] = status.school_id.map(flag).fillna(False).astype(bool)
+    typ = t["typology"]
+    status["type"] = status.school_id.map(typ.assign(school_id=typ.school_id.astype(str))
+                                          .drop_duplicates("school_id")
+                                          .set_index("school_id")["type"]).fillna("—")
+    g = status.groupby("type", sort=True)
+    out["summary_by_type"] = pd.DataFrame({
+        "n_schools": g.size(), "low_results_share": g["low_results"].mean(),
+        "resilient_share": g["resilient"].mean(),
+        "unfavourable_share": g["unfavourable"].mean()}).reset_index()
+    if log is not None:
+        out["summary_recommendations"] = (log.groupby(["rule", "condition"], sort=False)
+                                          .size().rename("n_schools").reset_index())
+    return out
+
+
+def write_national_summary(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: str,
+                           last: int, min_cell: int, glossary: dict[str, str],
+                           log: pd.DataFrame | None = None) -> None:
+    """Write :func:`national_tables` as ``schools/summary_*.{parquet,csv}`` and one document
+    ``schools/summary.{html,docx}`` (no per-school card: ``report.cards: all`` asks for them)."""
+    from pathlib import Path
+
+    from .document import Section, write_report
+    from .privacy import escape_formulas
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tabs = national_tables(t, last=last, min_cell=min_cell, log=log)
+    ru = lang == "ru"
+    titles = {"summary_distributions": ("Распределение школ по показателям опроса, "
+                                        f"{last}", f"Schools' survey measures, {last}"),
+              "summary_results": ("Распределение школ по результатам", "Schools' results"),
+              "summary_top_bottom": ("Школы с наибольшими и наименьшими значениями",
+                                     "Highest and lowest schools"),
+              "summary_by_type": ("Группы школ по устойчивости результатов",
+                                  "Groups of schools by stability of results"),
+              "summary_recommendations": ("Сколько школ выбирает каждое правило рекомендаций",
+                                          "Schools selected by each recommendation rule")}
+    shown = []
+    for name, df in tabs.items():
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+        escape_formulas(df).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
+        shown.append(ReportTable(titles[name][0 if ru else 1], relabel(df, glossary, lang)))
+    head = "Сводка по школам" if ru else "Summary of the schools"
+    note = (f"Карточки школ не созданы: школ больше порога report.cards_max; "
+            f"report.cards: all создаёт их. Ячейки менее {min_cell} респондентов не входят."
+            if ru else f"No school cards: more schools than report.cards_max; report.cards: all "
+            f"writes them. Cells of fewer than {min_cell} respondents are left out.")
+    write_report([Section(head, [note], shown)], folder, name="summary", title=head,
+                 style=style)

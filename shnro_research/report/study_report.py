@@ -38,8 +38,10 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                        glossary: dict[str, str], min_cell: int,
                        thresholds: tuple[float, float, float], typology: dict,
                        alpha: float, adjust: str, index_weights: str, meaningful_sd: float,
-                       achievement: pd.DataFrame) -> None:
-    """Write the study report, its tables in every paper format, its figures and the cards.
+                       achievement: pd.DataFrame, cards: str = "all",
+                       cards_max: int = 1000) -> None:
+    """Write the study report, its tables in every paper format, its figures and the cards
+    (``cards``: all, none, or auto = cards up to ``cards_max`` schools, else the national summary).
 
     ``glossary`` maps the study's ids (scales, items, components, indicators) to their labels
     from the instruments; every table is relabelled with it before it is shown.
@@ -522,7 +524,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                        else pd.DataFrame(columns=["school_id", "variable"]))
     recs = write_cards(card_tables, out / "schools", style=style, lang=lang, last=last,
                        min_cell=min_cell, high_threshold=thresholds[1], alpha=alpha,
-                       glossary=glossary)
+                       glossary=glossary, mode=cards, max_schools=cards_max)
     escape_formulas(recs).to_csv(out / "schools" / "recommendations.csv", index=False,
                                  encoding="utf-8-sig")
 
