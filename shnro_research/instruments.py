@@ -17,9 +17,11 @@ YAML layout (see ``surveys/README.md`` for the full schema)::
       - id: tension
         title: {ru: ..., en: ...}
         items:
-          - {id: ten_01, text: {ru: ..., en: ...}, response: agree5, scales: [tension]}
+          - {id: ten_01, text: {ru: ..., en: ...}, response: agree5, scales: [tension],
+             parallel: conflict_students}       # comparable across groups; text_female too
     scales:
-      tension: {label: {ru: ..., en: ...}, method: mean, min_valid: 0.6, role: tension}
+      tension: {label: {ru: ..., en: ...}, method: mean, min_valid: 0.6, role: tension,
+                provenance: {source: null, items: project_authored, basis: ..., ...}}
 
 Item types and the data columns they produce:
 
