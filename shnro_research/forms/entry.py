@@ -237,6 +237,12 @@ def entry_columns(instrument: Any, lang: str = "ru") -> list[dict[str, Any]]:
         One dict per column: ``column``, ``item`` (None for id columns), ``label`` (question,
         with the option for multiple/ranking columns), ``rule`` (the data-validation
         specification, or None).
+
+    Examples
+    --------
+    >>> cols = entry_columns("students")
+    >>> cols[4]["column"], cols[4]["rule"]["type"]
+    ('sex', 'list')
     """
     ins = _instrument(instrument)
     lang = _lang(lang)

@@ -80,6 +80,14 @@ def xlsform_tables(instrument: Any, *, wave: int | None = None) -> dict[str, pd.
     dict of DataFrame
         ``{"survey": ..., "choices": ..., "settings": ...}`` with the columns
         :data:`SURVEY_COLUMNS`, :data:`CHOICE_COLUMNS`, :data:`SETTINGS_COLUMNS`.
+
+    Examples
+    --------
+    >>> t = xlsform_tables("students", wave=2025)
+    >>> t["settings"]["form_id"].item()
+    'shnro_students'
+
+    R equivalent: none (the XLSForm standard, https://xlsform.org, is tool-neutral).
     """
     ins = _instrument(instrument)
     if wave is not None and (isinstance(wave, bool) or not isinstance(wave, int)
@@ -278,6 +286,13 @@ def xlsform_to_xform(path: str | Path, *, validate: bool = False) -> str:
         If pyxform is not installed.
     InstrumentError
         If pyxform (or ODK Validate) refuses the form; the message is theirs.
+
+    Examples
+    --------
+    >>> xml = xlsform_to_xform(write_xlsform("parents", "x/parents.xlsx"),
+    ...                        validate=True)                           # doctest: +SKIP
+
+    Command-line equivalent: ``xls2xform x/parents.xlsx parents.xml`` (pyxform).
     """
     try:
         from pyxform.errors import PyXFormError
