@@ -205,4 +205,4 @@ def test_same_bytes_and_fast(tmp_path):
         f"entry/{n}.xlsx" for n in ALL]
     again = write_forms(ALL, tmp_path / "b", formats=["entry"])
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(paths, again))
-    assert elapsed < 4.0, elapsed          # the instruments stage writes them on every run
+    assert elapsed < 8.0, elapsed   # about 0.5 s on an idle machine; the stage writes them each run
