@@ -262,3 +262,19 @@ def test_cli_import_form(students, tmp_path, capsys):
     q = pd.read_csv(out / "form_questions.csv", encoding="utf-8-sig")
     assert (q["status"] == "personal data").sum() == 1
     assert (out / "clean.csv").exists() and (out / "problems.csv").exists()
+
+
+def test_question_numbers_and_linear_scale_numbers(students):
+    ins = students
+    sex, ten = ins.items[0], ins.item("ten_02")
+    female = [c for c, t in sex.codes.items() if t.ru.lower().startswith("жен")][0]
+    raw = pd.DataFrame({"Код школы": ["S01", "S01", "S01"], "Код класса": ["9А"] * 3,
+                        f"1. {sex.text.ru}": [sex.codes[female].ru, "", "женский "],
+                        f"12) {ten.text.ru}": ["4", 9, "7"]})
+    imp = read_online_form(raw, ins, fixed={"wave": 2024})
+    assert imp.questions["status"].tolist() == ["id", "id", "matched", "matched"]
+    np.testing.assert_array_equal(imp.data[sex.id].to_numpy(float), [female, np.nan, female])
+    np.testing.assert_array_equal(imp.data["ten_02"].to_numpy(float), [4, 9, np.nan])
+    p = imp.problems
+    assert p[["row", "column", "value", "problem"]].values.tolist() == [
+        [3, "ten_02", "7", "unknown_answer"]]

@@ -80,6 +80,7 @@ _SPACES = re.compile(r"\s+")
 _GRID = re.compile(r"^(.*\S)\s*\[([^\[\]]+)\]\s*$", re.S)
 _SEP = re.compile(r"\s*(?:,|;|\n)\s*")
 _PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:[/\-][A-Za-z0-9_]+)+$")
+_QNUM = re.compile(r"^\s*\d{1,3}\s*[.)]\s+")
 _NAMES = re.compile(r"^-?\d+(?:\s+-?\d+)*$")
 _LEADING_INT = re.compile(r"^\s*(-?\d+)(?:\s|$|[.,)\-])")
 
@@ -224,6 +225,11 @@ class _Index:
             return ("ambiguous", None, "the text belongs to items "
                     + ", ".join(it.id for it in items)
                     + "; ask it as a grid titled with the section's title")
+        num = _QNUM.match(header)
+        if num:                              # a question number copied from the printed form
+            status, target, msg = self.match(header[num.end():])
+            if status != "unmatched":
+                return status, target, msg
         return "unmatched", None, "no item of the instrument has this text"
 
 
