@@ -409,29 +409,36 @@ def _reliability(w: _Writer) -> Finding | None:
 
 def _indicators(w: _Writer) -> Finding | None:
     ind = w.get("dynamics", "indicators")
-    if ind is None or ind.year.dropna().empty:
-        return None
-    last = int(ind.year.max())
-    base = f"year == {last} and target == target"       # indicators with a stated target
-    d = ind.query(base)
-    if d.empty:
+    if ind is None or ind.empty:
         return None
     f = Finding("indicators", "indicators", "indicators")
-    m = f.quote("with_target", len(d), str(len(d)), Source("dynamics", "indicators", base,
-                                                           "indicator", "count"))
-    k = int((d.achievement == "achieved").sum())
+    n = f.quote("indicators", ind.indicator.nunique(), str(ind.indicator.nunique()),
+                Source("dynamics", "indicators", "", "indicator", "nunique"))
+    q_t = "target == target"                              # a target the programme text states
+    t = ind.query(q_t, engine="python")
+    nt = f.quote("with_target", t.indicator.nunique(), str(t.indicator.nunique()),
+                 Source("dynamics", "indicators", q_t, "indicator", "nunique"))
+    q_g = q_t + " and achievement in ['achieved', 'not achieved', 'partly achieved']"
+    g = ind.query(q_g, engine="python")
+    m = f.quote("graded", len(g), str(len(g)), Source("dynamics", "indicators", q_g, "indicator",
+                                                     "count"))
+    k = int((g.achievement == "achieved").sum())
     kq = f.quote("achieved", k, str(k), Source("dynamics", "indicators",
-                                               base + " and achievement == 'achieved'",
+                                               q_g + " and achievement == 'achieved'",
                                                "indicator", "count"))
     f.text = w.ru(
-        f"В {last} г. достигнуто {kq} из {m} целевых показателей программы, для которых задано "
-        f"целевое значение; показатели без цели не оцениваются. Вывод имеет смысл, только если "
-        f"целевые значения каталога взяты из текста программы (ключ indicators.catalogue): во "
-        f"встроенном каталоге большинство из них — примеры.",
-        f"In {last}, {kq} of {m} programme indicators with a stated target were achieved; "
-        f"indicators without a target are not graded. This means something only when the "
-        f"catalogue's targets come from the programme's text (key indicators.catalogue): most "
-        f"targets of the bundled catalogue are examples.")
+        f"Показателей в каталогах программ: {n} (номер, формулировка и база — как в тексте "
+        f"программы; доли групп реестра добавлены исследованием). Целевое значение тексты "
+        f"устанавливают для {nt} из них. Сочетаний «показатель × год цели», для которых есть и "
+        f"цель из текста, и данные: {m}; из них достигнуто: {kq}. Показатели без установленной "
+        f"цели не оцениваются — по ним приведены значения по годам; частичное достижение тексты "
+        f"не определяют.",
+        f"The programme catalogues hold {n} indicators (number, wording and base as in the "
+        f"programme text; the register's group shares added by the study). The texts set a "
+        f"target for {nt} of them. {m} indicator × target-year pairs have both a target from the "
+        f"text and data, and {kq} of them were achieved. Indicators without a target set are not "
+        f"graded — their values are shown by "
+        f"year; the texts define no partial achievement.")
     return f
 
 

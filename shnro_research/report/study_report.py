@@ -476,14 +476,61 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         dyn_tables, dyn_figs))
     ind = tables.table("dynamics", "indicators")
     at = achievement
-    ind_fig = figure("indicators", plot_achievement(ind, lang=lang),
-                     _ru(lang, "Достижение целевых показателей", "Achievement of target indicators"))
+    graded = ind[ind["target"].notna()]      # only targets the programme texts state are graded
+    ind_figs = [figure("indicators", plot_achievement(graded, lang=lang, partly=1.0),
+                       _ru(lang, "Показатели с целевым значением из текста программы",
+                           "Indicators with a target stated by the programme text"))] \
+        if len(graded) else []
     ind_tables = [table("indicators", at, _ru(
-        lang, "Целевые показатели и степень их достижения", "Target indicators and their achievement"))]
+        lang, "Показатели программ: значения, цели из текстов и степень их достижения",
+        "Programme indicators: values, targets from the texts and their achievement"),
+        note=_ru(lang, "Номер, формулировка и база — как в тексте программы; цель, которую текст "
+                       "не устанавливает, — «не установлено», такой показатель не оценивается. "
+                       "Достигнуто — значение не ниже цели (не выше, если лучше меньше); доля "
+                       "пути = (значение − база) / (цель − база), в пределах [0, 1]; частичного "
+                       "достижения тексты не определяют.",
+                 "Number, wording and base as in the programme text; a target the text does not "
+                 "set is 'not set' and the indicator is not graded. Achieved: the value reaches "
+                 "the target; degree = (value − baseline) / (target − baseline), within [0, 1]; "
+                 "the texts define no partial achievement."))]
+    if tables.has_table("dynamics", "programme_status_summary"):
+        ss = tables.table("dynamics", "programme_status_summary")
+        if len(ss) and ss["year"].notna().any():
+            last_y = ss["year"].max()
+            ss = ss[ss["year"] == last_y]
+            st_col = "status_ru" if lang == "ru" else "status_en"
+            piv = ss.pivot_table(index=["programme", "table"], columns=st_col, values="n",
+                                 aggfunc="sum", fill_value=0).reset_index()
+            piv["table"] = piv["table"].map({"results": _ru(lang, "качественные результаты",
+                                                            "qualitative results"),
+                                             "action_plan": _ru(lang, "план мероприятий",
+                                                                "action plan")})
+            piv = piv.rename(columns={"programme": _ru(lang, "Программа", "Programme"),
+                                      "table": _ru(lang, "Раздел", "Part")})
+            ind_tables.append(table("programme_status", piv, _ru(
+                lang, f"Качественные результаты и исполнение плана мероприятий, {int(last_y)} г.",
+                f"Qualitative results and execution of the action plan, {int(last_y)}"),
+                note=_ru(lang, "Число пунктов программы по статусу, записанному муниципалитетом "
+                               "(таблицы programme_results и action_plan).",
+                         "Items of each programme by the status the municipality recorded "
+                         "(tables programme_results and action_plan).")))
+    if tables.has_table("dynamics", "action_plan"):
+        ap = tables.table("dynamics", "action_plan")
+        ap = ap[ap["status"].isin([2, 3])]
+        if len(ap):
+            ap = ap[ap["year"] == ap["year"].max()]
+            cols = {"programme": ("Программа", "Programme"), "number": ("№", "No."),
+                    "text": ("Мероприятие", "Item"), "status_ru" if lang == "ru" else "status_en":
+                    ("Исполнение", "Execution"), "reason": ("Причина", "Reason")}
+            i = 0 if lang == "ru" else 1
+            ind_tables.append(table("action_plan_not_done",
+                                    ap[list(cols)].rename(columns={k: v[i] for k, v in cols.items()}),
+                                    _ru(lang, "Невыполненные и частично выполненные мероприятия и "
+                                              "причины", "Items not or partly done and the reasons")))
     if tables.has_table("dynamics", "region_comparison"):
         ind_tables.append(table("region_comparison", tables.table("dynamics", "region_comparison"),
                                 _ru(lang, "Муниципалитет и регион", "Municipality and region")))
-    sections.append(Section(t["indicators"], [], ind_tables, [ind_fig]))
+    sections.append(Section(t["indicators"], [], ind_tables, ind_figs))
 
     found = build_findings(tables, lang=lang, waves=waves, min_cell=min_cell,
                            thresholds=thresholds, typology=typology, alpha=alpha)
