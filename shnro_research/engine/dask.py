@@ -20,6 +20,7 @@ The numbers equal the pandas engine's up to the order of floating-point addition
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,6 +59,16 @@ def dask_client(engine: dict):
     else:
         with Client(sched, timeout=engine.get("timeout", 30)) as client:
             yield client
+
+
+def map_tasks(fn: Callable, jobs: list[tuple], engine: dict) -> list:
+    """``[fn(*job) for job in jobs]`` as tasks of the distributed scheduler (one task a job; the
+    results come back in the order of ``jobs``). On a cluster ``fn`` must be importable on the
+    workers (the package installed there) and the files it reads on the shared storage."""
+    with dask_client(engine) as client:
+        # arguments bound in a partial: dask would unpack dataclass arguments (files, instruments)
+        futures = [client.submit(functools.partial(fn, *job), pure=False) for job in jobs]
+        return client.gather(futures)
 
 
 def read_parquet(path: Path, partition_rows: int | None = None):

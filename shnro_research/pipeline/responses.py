@@ -30,7 +30,7 @@ from ..responses.read import require_columns
 from ._base import StageContext
 
 INPUTS = ("instruments", "responses", "frame")
-CONFIG = ("validation", "design", "study.lang")
+CONFIG = ("validation", "design", "engine", "study.lang")
 UPSTREAM = ()
 OUTPUTS = ("problems", "exclusions", "row_counts", "read_report")   # + <group>_clean.{parquet,sav}
 
@@ -102,35 +102,58 @@ def sav_names(columns) -> dict[str, str]:
     return out
 
 
+def read_and_validate(r, inst, group: str, sample: pd.DataFrame | None, rules, lang: str
+                      ) -> dict:
+    """Read one raw response file and validate it (one task of the engine: a file is validated
+    whole, as duplicated ids are looked for within it); returns its clean rows, problems,
+    exclusions, what the reader found and the row counts."""
+    rr = read_responses(r.file, inst, encoding=r.encoding, sep=r.sep, sheet=r.sheet,
+                        decimal=r.decimal)
+    require_columns(rr.report, inst, r.file.name)
+    lines = rr.report.lines
+    check_wave(rr.data, r.wave, r.file.name, group, lines)
+    data = rr.data if "wave" in rr.data else rr.data.assign(wave=r.wave)
+    res = validate_responses(data, inst, sample=sample, rules=rules, lang=lang)
+    tag = dict(group=group, wave=r.wave, file=r.file.name)
+    fields = rr.report.to_frame().set_index("field")["value"].to_dict()
+    return {"problems": _with_lines(res.problems, lines).assign(**tag),
+            "exclusions": _with_lines(res.exclusions, lines).assign(**tag),
+            "read": {**tag, **{k: v for k, v in fields.items() if k != "file"}},
+            "counts": dict(tag, raw_rows=len(data), clean_rows=len(res.clean),
+                           excluded_rows=len(res.exclusions)),
+            "clean": res.clean.assign(wave=r.wave)}
+
+
 def run(ctx: StageContext) -> None:
     frame = ctx.read("frame") if ctx.has("frame") else None
     spec = FrameSpec.from_config(ctx.params("design"))
     rules = ctx.params("validation") or None
+    eng = ctx.params("engine")
+    jobs = [(r, ctx.instrument(g), g,
+             sampled_units(frame, g, r.wave, spec) if frame is not None else None, rules,
+             ctx.lang) for g in ctx.groups for r in ctx.responses(g)]
+    if eng["backend"] == "dask":                 # one task per raw file on the cluster
+        from ..engine.dask import map_tasks
+        done = iter(map_tasks(read_and_validate, jobs, eng))
+    else:
+        done = (read_and_validate(*job) for job in jobs)
     problems, exclusions, counts, reads = [], [], [], []
     for g in ctx.groups:
         inst = ctx.instrument(g)
         clean = []
-        for r in ctx.responses(g):
-            rr = read_responses(r.file, inst, encoding=r.encoding, sep=r.sep, sheet=r.sheet,
-                                decimal=r.decimal)
-            require_columns(rr.report, inst, r.file.name)
-            lines = rr.report.lines
-            check_wave(rr.data, r.wave, r.file.name, g, lines)
-            data = rr.data if "wave" in rr.data else rr.data.assign(wave=r.wave)
-            sample = sampled_units(frame, g, r.wave, spec) if frame is not None else None
-            res = validate_responses(data, inst, sample=sample, rules=rules, lang=ctx.lang)
-            tag = dict(group=g, wave=r.wave, file=r.file.name)
-            problems.append(_with_lines(res.problems, lines).assign(**tag))
-            exclusions.append(_with_lines(res.exclusions, lines).assign(**tag))
-            fields = rr.report.to_frame().set_index("field")["value"].to_dict()
-            reads.append({**tag, **{k: v for k, v in fields.items() if k != "file"}})
-            counts.append(dict(tag, raw_rows=len(data), clean_rows=len(res.clean),
-                               excluded_rows=len(res.exclusions)))
-            clean.append(res.clean.assign(wave=r.wave))
+        for _ in ctx.responses(g):
+            one = next(done)
+            problems.append(one["problems"])
+            exclusions.append(one["exclusions"])
+            reads.append(one["read"])
+            counts.append(one["counts"])
+            clean.append(one["clean"])
         df = pd.concat(clean, ignore_index=True)
+        del clean
         ctx.write(df, f"{g}_clean", csv=False)
         write_clean_sav(df.rename(columns=sav_names(df.columns)), inst,
                         ctx.out / f"{g}_clean.sav", ctx.lang)
+        del df
     ctx.write(pd.concat(problems, ignore_index=True).astype({"value": str}), "problems")
     ctx.write(pd.concat(exclusions, ignore_index=True), "exclusions")
     ctx.write(pd.DataFrame(counts), "row_counts")
