@@ -329,13 +329,23 @@ class StageContext:
         return write_table(df, self.out, name, csv=csv)
 
 
+#: rows of an Excel sheet (1,048,576) less the header: a longer CSV would not open in Excel
+EXCEL_MAX_ROWS = 1_048_575
+
+
 def write_table(df: pd.DataFrame, folder: Path, name: str, *, csv: bool = True) -> Path:
-    """Write a data product as parquet (exact types) and CSV (UTF-8 with BOM, for Excel)."""
+    """Write a data product as parquet (exact types) and CSV (UTF-8 with BOM, for Excel).
+
+    A table longer than an Excel sheet (:data:`EXCEL_MAX_ROWS`, e.g. the respondent scores of a
+    national study) is written as parquet only: its CSV would be cut when opened in Excel, and
+    writing it is the slowest part of a stage at that size.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     df = df.reset_index(drop=True)
     p = folder / f"{name}.parquet"
     df.to_parquet(p, index=False)
-    if csv:   # for Excel: text that would start a formula is escaped (parquet keeps it exact)
+    if csv and len(df) <= EXCEL_MAX_ROWS:   # for Excel: text that would start a formula is
+        # escaped (parquet keeps it exact)
         escape_formulas(df).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8-sig")
     return p
 
