@@ -239,12 +239,15 @@ def test_share_mean_region_and_share_of_schools(tables):
     assert_allclose(r.loc[("iom", 2023), "est"], 100 * 140 / 700)
     assert r.loc[("iom", 2023), "n"] == 3 and r.loc[("iom", 2023), "achievement"] == "not achieved"
     assert_allclose(r.loc[("iom", 2023), "target_ratio"], 20 / 25)
-    # degree from the first observed value (10 % in 2022; the text states no baseline): 2022 is
-    # achieved (10 >= 10) but its degree is undefined (target = baseline); 2023: (20-10)/(25-10)
+    # degree from the first value observed before the year (10 % in 2022; the text states no
+    # baseline): 2022 is achieved (10 >= 10) but has no earlier value, so no degree;
+    # 2023: (20 - 10) / (25 - 10)
     assert r.loc[("iom", 2022), "achievement"] == "achieved"
     assert np.isnan(r.loc[("iom", 2022), "degree"])
+    assert "no baseline" in r.loc[("iom", 2022), "rule"]
+    assert_allclose(r.loc[("iom", 2023), "baseline"], 10.0)
     assert_allclose(r.loc[("iom", 2023), "degree"], (20 - 10) / (25 - 10))
-    assert "first observed value" in r.loc[("iom", 2023), "rule"]
+    assert "first value observed before this year" in r.loc[("iom", 2023), "rule"]
     assert "no partial achievement" in r.loc[("iom", 2023), "rule"]
     assert_allclose(r.loc[("fail", 2023), "est"], (400 + 1200 + 2400 + 2400) / 1000)
     assert r.loc[("fail", 2023), "achievement"] == "not achieved"      # 6.4 > 5

@@ -380,11 +380,12 @@ def _rule(ind: dict, target: float, baseline: float, bsource: str) -> tuple[str,
         return ("target not set in the programme text: not graded",
                 "целевое значение в тексте программы не установлено: не оценивается")
     op = ">=" if ind.get("better", "higher") == "higher" else "<="
-    b_en = {"stated": "baseline stated in the text", "observed": "baseline = first observed value "
-            "(the text states none)", "none": "no baseline: degree not computed"}[bsource]
+    b_en = {"stated": "baseline stated in the text", "observed": "baseline = first value observed "
+            "before this year (the text states none)", "none": "no baseline (none stated, none "
+            "observed before this year): degree not computed"}[bsource]
     b_ru = {"stated": "базовое значение — из текста", "observed": "базовое значение — первое "
-            "наблюдённое (текст его не называет)", "none": "нет базового значения: доля пути не "
-            "вычисляется"}[bsource]
+            "наблюдённое до этого года (текст его не называет)", "none": "нет базового значения "
+            "(текст не называет, раньше не наблюдалось): доля пути не вычисляется"}[bsource]
     part = ind.get("partial")
     p_en = (f"; partly achieved if degree >= {part['degree']:g} (the text's rule)" if part else
             "; no partial achievement (the text defines none)")
@@ -431,7 +432,8 @@ def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
         base`` (the text's base). ``target`` is NaN where the text states none: the row's
         achievement is "no target" and it is never graded. ``degree`` =
         (est - baseline) / (target - baseline) capped to [0, 1] (:func:`degree_of_achievement`);
-        the baseline is the text's, else the first observed value (``rule`` says which).
+        the baseline is the text's, else the first value observed before the row's year
+        (``rule`` says which; none: degree NaN).
         Indicators of kind ``qualitative`` / ``not_computable`` and those whose table or column
         is absent give rows with achievement "no data" and the reason in ``note``.
 
@@ -477,24 +479,29 @@ def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
         vals = np.array([r["est"] for r in got], float)
         tars = np.array([ind["targets"].get(r["year"], np.nan) for r in got], float)
         stated = (ind.get("baseline") or {}).get("value")
-        if stated is not None:
-            base, bsource = float(stated), "stated"
-        else:
-            fin = [r for r in got if np.isfinite(r["est"])]
-            base, bsource = (float(fin[0]["est"]), "observed") if fin else (np.nan, "none")
+        fin = [r for r in got if np.isfinite(r["est"]) and r["year"] == r["year"]]
+        bases, bsources = [], []
+        for r in got:          # the text's baseline, else the first value observed BEFORE the year
+            if stated is not None:
+                bases.append(float(stated)), bsources.append("stated")
+                continue
+            before = [f for f in fin if r["year"] == r["year"] and f["year"] < r["year"]]
+            bases.append(float(before[0]["est"]) if before else np.nan)
+            bsources.append("observed" if before else "none")
+        base = np.array(bases, float)
         better = ind.get("better", "higher")
         part = ind.get("partial")
-        ach = achievement_degree(vals, tars, better, baseline=np.full(len(got), base),
+        ach = achievement_degree(vals, tars, better, baseline=base,
                                  partial=part["degree"] if part else None)
         deg = degree_of_achievement(vals, tars, base)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = vals / tars if better == "higher" else tars / vals
         ok = np.isfinite(ratio) & (tars > 0) & ((vals > 0) if better == "lower" else True)
         ratio = np.where(ok, ratio, np.nan)      # a ratio to a zero or signed target means nothing
-        for r, a, dg, rt, t in zip(got, ach, deg, ratio, tars):
-            rule, rule_ru = _rule(ind, t, base, bsource)
+        for r, a, dg, rt, t, b, bs in zip(got, ach, deg, ratio, tars, base, bsources):
+            rule, rule_ru = _rule(ind, t, b, bs)
             r.update(programme=ind["programme"], indicator=ind["id"], number=ind["number"],
-                     part=ind.get("part", ""), target=t, baseline=base, degree=dg,
+                     part=ind.get("part", ""), target=t, baseline=b, degree=dg,
                      achievement=a, rule=rule, rule_ru=rule_ru, target_ratio=rt,
                      name_ru=ind["name"]["ru"], name_en=ind["name"]["en"], unit=ind["unit"],
                      better=ind.get("better", ""), kind=ind["kind"], source=ind.get("source", ""),
