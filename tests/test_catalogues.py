@@ -310,3 +310,41 @@ def test_demo_run_writes_catalogue_results_and_action_plan(demo_run):
     assert len(bad) and (bad["reason"] != "").all()
     cat_tab = pd.read_parquet(d / "indicator_catalogue.parquet")
     assert (cat_tab.loc[cat_tab["targets"] == "не установлено", "target_text"] == "не установлено").all()
+
+
+@pytest.mark.parametrize("name", ["programme_results", "action_plan", "programme_data", "diagnostics"])
+def test_forms_of_the_tables_the_catalogues_read(name, tmp_path):
+    """Printable form, SPSS codebook and Excel entry template of every table a catalogue reads."""
+    from shnro_research.forms import write_forms
+    from shnro_research.instruments import load_instrument
+    inst = load_instrument(name)
+    assert inst.columns and inst.id_columns
+    paths = write_forms([name], tmp_path, lang="ru")
+    assert {p.suffix for p in paths} == {".html", ".docx", ".sav", ".xlsx"}
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_status_tables_are_validated_and_checked(tmp_path):
+    from shnro_research.responses import validate_table
+    ok = pd.DataFrame({"programme": ["minusinsk", "minusinsk"], "item": ["1", "ОКР 2"],
+                       "year": [2023, 2023], "status": [4, -9], "evidence": ["приказ", ""],
+                       "date": ["2023-06-30", ""]})
+    res = validate_table(ok, "programme_results", file="programme_results.csv")
+    assert len(res.exclusions) == 0
+    bad = ok.assign(status=[4, 12])
+    res = validate_table(bad, "programme_results", file="programme_results.csv")
+    assert (res.problems["column"] == "status").any()
+    # an item the catalogue does not have, and items read as decimals, are errors
+    from shnro_research.errors import DataError
+    with pytest.raises(DataError, match="not an item of the catalogue"):
+        ind.result_status_table("minusinsk", ok.assign(item=["99", "1"]))
+    with pytest.raises(DataError, match="read as decimal numbers"):
+        ind.action_plan_table("smolensk", pd.DataFrame({"programme": ["smolensk"], "item": [2.1],
+                                                        "year": [2018], "status": [1]}))
+    t = ind.result_status_table("minusinsk", ok)
+    assert len(t) == len(cats_items := [r for r in ind.load_catalogue("minusinsk").results]) + \
+        sum(i["kind"] == "qualitative" for i in ind.load_catalogue("minusinsk").indicators)
+    row = t[t["number"] == "1"].iloc[0]
+    assert row["status"] == 4 and row["status_ru"] == "реализуется" and row["evidence"] == "приказ"
+    assert (t.loc[t["number"] != "1", "status_ru"] == "нет сведений").all()
+    assert len(cats_items) == 6
