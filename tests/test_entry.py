@@ -206,3 +206,18 @@ def test_same_bytes_and_fast(tmp_path):
     again = write_forms(ALL, tmp_path / "b", formats=["entry"])
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(paths, again))
     assert elapsed < 8.0, elapsed   # about 0.5 s on an idle machine; the stage writes them each run
+
+
+def test_instruments_stage_writes_entry_templates_and_xlsforms(demo_run):
+    from shnro_research.pipeline.runner import stage_dir
+    study, _ = demo_run
+    folder = stage_dir(study, "instruments")
+    names = sorted(p.stem for p in (folder / "entry").glob("*.xlsx"))
+    assert names == sorted(p.stem for p in (folder / "xlsform").glob("*.xlsx"))
+    assert {"students", "parents", "teachers", "school_passport", "results"} <= set(names)
+    ins = load_instrument("students")
+    header = [c.value for c in openpyxl.load_workbook(folder / "entry" / "students.xlsx",
+                                                      read_only=True).worksheets[0][1]]
+    assert header == list(ins.id_columns) + ins.columns
+    from shnro_research.forms import xlsform_to_xform
+    assert "ten_01" in xlsform_to_xform(folder / "xlsform" / "students.xlsx")
