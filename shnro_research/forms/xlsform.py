@@ -40,7 +40,7 @@ import pandas as pd
 
 from .._checks import ParameterError, public
 from .._reproducible import fix_zip
-from ..instruments import Instrument, Item, Text
+from ..instruments import Item, Text
 from ._common import _id_label, _instrument, _path
 from .entry import is_count
 
@@ -296,6 +296,7 @@ def xlsform_to_xform(path: str | Path, *, validate: bool = False) -> str:
     """
     try:
         from pyxform.errors import PyXFormError
+        from pyxform.validators.odk_validate import ODKValidateError
         from pyxform.xls2xform import convert
     except ImportError:  # pragma: no cover - pyxform is a dependency
         raise ParameterError("xlsform_to_xform needs pyxform (pip install pyxform)") from None
@@ -305,7 +306,7 @@ def xlsform_to_xform(path: str | Path, *, validate: bool = False) -> str:
         raise ParameterError(f"'path': file not found: {p}")
     try:
         res = convert(xlsform=str(p), validate=validate, pretty_print=True)
-    except (PyXFormError, Exception) as exc:   # ODKValidateError and pyxform's own errors
+    except (PyXFormError, ODKValidateError) as exc:
         raise InstrumentError(f"{p.name}: the XLSForm does not convert to an XForm: "
                               f"{type(exc).__name__}: {exc}") from None
     return res.xform
