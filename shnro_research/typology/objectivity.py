@@ -234,8 +234,8 @@ def objectivity_screen(results: pd.DataFrame, region: pd.DataFrame | None = None
     judged = (n >= min_n) & ~np.isnan(ref).any(1)
     d = _distribution_signs(m, ref, judged, high_excess, alpha)
     # the same signs on the school's ВПР rows of the year pooled (small classes gain power)
-    key = pd.Series(list(zip(r["school_id"].astype(str), r["year"])), index=r.index)
-    codes, uniq = pd.factorize(key)
+    codes = r.groupby(["school_id", "year"], sort=False).ngroup().to_numpy()
+    uniq = np.arange(codes.max() + 1)
     ok = ~np.isnan(ref).any(1)
     pm = np.zeros((len(uniq), 4))
     pr = np.zeros((len(uniq), 4))
@@ -250,7 +250,7 @@ def objectivity_screen(results: pd.DataFrame, region: pd.DataFrame | None = None
     # the year x subject x grade) or the mean gap; on the row and on the school's year pooled
     a_n = above * n
     has_a = ~np.isnan(a_n)
-    grp = r[["year", "subject", "grade"]].astype(str).agg("|".join, axis=1).to_numpy()
+    grp = r.groupby(["year", "subject", "grade"], sort=False).ngroup().to_numpy()
     ga = pd.Series(np.where(has_a, a_n, 0.0)).groupby(grp).transform("sum").to_numpy()
     gn = pd.Series(np.where(has_a, n, 0.0)).groupby(grp).transform("sum").to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
