@@ -289,9 +289,14 @@ def test_demo_run_writes_catalogue_results_and_action_plan(demo_run):
     assert len(m10) and (m10["n"] <= (reg.groupby("year")["low_results"].sum().max())).all()
     # only a stated target is graded
     assert r.loc[r["target"].isna(), "achievement"].isin(["no target", "no data"]).all()
-    # the qualitative results and the action plan carry the statuses of the raw files
+    # the qualitative results and the action plan carry the statuses of the raw files, which
+    # pass their forms' validation (the -9 «нет сведений» codes are logged, nothing else)
+    from shnro_research.responses import validate_table
     for name, table in (("programme_results", "results"), ("action_plan", "action_plan")):
         raw = read_table(study.tables[name].file).data
+        val = validate_table(raw, name, file=f"{name}.csv")
+        assert set(val.problems["problem"]) <= {"missing_code"} and len(val.exclusions) == 0
+        assert (d / f"{name}_row_counts.parquet").exists()
         out = pd.read_parquet(d / f"{name}.parquet")
         assert out["year"].notna().all()
         m = out.merge(raw.assign(item=raw["item"].astype(str)),
@@ -348,3 +353,26 @@ def test_status_tables_are_validated_and_checked(tmp_path):
     assert row["status"] == 4 and row["status_ru"] == "реализуется" and row["evidence"] == "приказ"
     assert (t.loc[t["number"] != "1", "status_ru"] == "нет сведений").all()
     assert len(cats_items) == 6
+
+
+def test_cli_indicators_with_one_programme_and_the_register(tmp_path):
+    import argparse
+    from shnro_research.cli import indicators as cli_indicators
+    t = _all_tables()
+    paths = {}
+    for k in ("programme_data", "register", "passport"):
+        paths[k] = tmp_path / f"{k}.csv"
+        t[k].to_csv(paths[k], index=False)
+    parser = argparse.ArgumentParser()
+    cli_indicators.add_arguments(parser)
+    args = parser.parse_args(["--catalogue", "minusinsk", "--programme-data",
+                              str(paths["programme_data"]), "--register", str(paths["register"]),
+                              "--passport", str(paths["passport"]), "--out", str(tmp_path / "o"),
+                              "--no-figure"])
+    assert cli_indicators.run(args) == 0
+    out = pd.read_csv(tmp_path / "o" / "indicators.csv")
+    assert set(out["programme"]) == {"minusinsk"}
+    m10 = out[out["indicator"] == "minusinsk_10"]
+    assert m10["est"].notna().all() and len(m10) == 3
+    r4 = out[out["indicator"] == "minusinsk_result_4"].set_index("year")["achievement"]
+    assert r4[2022] in ("achieved", "not achieved") and (r4.drop(2022) == "no target").all()

@@ -16,13 +16,15 @@ from .validate import add_input_arguments, read_input
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``shnro indicators``."""
     parser.add_argument("--catalogue", default=None,
-                        help="indicator catalogue (default: surveys/indicators.yaml)")
+                        help="programme catalogue, index or bundled id such as minusinsk "
+                             "(default: surveys/indicators.yaml, all five programmes)")
     parser.add_argument("--results", help="school results (ВПР/ОГЭ/ЕГЭ) table")
     parser.add_argument("--passport", help="school social passports table")
     parser.add_argument("--survey", help="design-based survey estimates (school_id, group, wave, variable, est, se)")
     parser.add_argument("--programme-data", dest="programme_data", help="programme monitoring data (school x year)")
     parser.add_argument("--diagnostics", help="regional diagnostic work results (reading / science literacy)")
     parser.add_argument("--region", help="regional values (year, procedure, subject, shares)")
+    parser.add_argument("--register", help="register of school statuses (06_models/register.parquet)")
     parser.add_argument("--years", nargs="*", type=int, default=None, help="years to report")
     parser.add_argument("--lang", default="ru", choices=["ru", "en"])
     parser.add_argument("--out", required=True, help="output folder")
