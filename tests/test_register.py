@@ -116,6 +116,9 @@ def test_resilient_and_unfavourable_share_one_cutoff(data):
     # every resilient school-year is in unfavourable context; the four groups agree
     res = reg["resilient"].fillna(False)
     assert reg.loc[res, "unfavourable_context"].all()
+    assert reg.loc[res, "status"].str.contains("unfavourable_context,resilient").all()
+    assert (reg["status"] == "").sum() == (~reg[list(REGISTER_STATUSES)].fillna(False)
+                                           .astype(bool).any(axis=1)).sum()
     assert (reg.loc[res, "four_group"] == "low_context_only").all()
     uc = reg["unfavourable_context"].fillna(False)
     assert reg.loc[uc, "four_group"].isin(["low_results_low_context", "low_context_only"]).all()

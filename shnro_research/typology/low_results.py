@@ -165,8 +165,8 @@ def low_results_threshold(results: pd.DataFrame, *, share_below: str, school: st
     df["_repeat"] = rep
     agg = df.groupby([school, year], sort=True).agg(
         n_procedures=("_judged", "sum"), n_rows=("_judged", "size"), n_failed=("_fail", "sum"))
-    failed = df[df["_fail"]].groupby([school, year])[procedure].agg(lambda v: ",".join(map(str, sorted(v))))
-    repeated = df[df["_repeat"]].groupby([school, year])[procedure].agg(lambda v: ",".join(map(str, sorted(v))))
+    failed = _joined(df[df["_fail"]], [school, year], procedure)
+    repeated = _joined(df[df["_repeat"]], [school, year], procedure)
     out = agg.join(failed.rename("procedures_failed")).join(repeated.rename("procedures_repeat")).reset_index()
     out["n_not_judged"] = (out["n_rows"] - out["n_procedures"]).astype(int)
     out["procedures_failed"] = out["procedures_failed"].fillna("")
@@ -185,6 +185,15 @@ def low_results_threshold(results: pd.DataFrame, *, share_below: str, school: st
     out["n_procedures"] = out["n_procedures"].astype(int)
     out["n_failed"] = out["n_failed"].astype(int)
     return out
+
+
+def _joined(d: pd.DataFrame, keys: list[str], col: str) -> pd.Series:
+    """The sorted values of ``col`` per ``keys`` group, comma-joined (vectorised: a string sum)."""
+    if d.empty:
+        return pd.Series(dtype=object, index=pd.MultiIndex.from_arrays([[], []], names=keys))
+    d = d.sort_values(col, kind="mergesort")
+    return ((d[col].astype(str) + ",").groupby([d[k] for k in keys], sort=True).sum()
+            .str[:-1])
 
 
 def unfavourable_context(data: pd.DataFrame, *, value: str = "est", school: str = "school_id",

@@ -340,7 +340,10 @@ def school_register(shares: pd.DataFrame, index: pd.DataFrame, context: pd.DataF
     grp = np.select([lo & uc, lo & ~uc, ~lo & uc], list(FOUR_GROUPS[:3]), default=FOUR_GROUPS[3])
     out["four_group"] = pd.Series(grp, index=out.index).where(has_low & has_ctx)
     flags = out[list(REGISTER_STATUSES)].fillna(False).to_numpy(bool)
-    out["status"] = [",".join(n for n, f in zip(REGISTER_STATUSES, row) if f) for row in flags]
+    status = np.full(len(out), "", dtype=object)
+    for j, name in enumerate(REGISTER_STATUSES):
+        status = status + np.where(flags[:, j], name + ",", "")
+    out["status"] = pd.Series(status, index=out.index).str.rstrip(",")
     return out
 
 
