@@ -12,6 +12,7 @@ import pandas as pd
 from ..scoring import DEFAULT_THRESHOLDS, compare_groups, tension_summary
 from ..engine.stages import pooled_columns, score_groups
 from ..scoring import instrument as score
+from ..scoring.invariance import scale_invariance, scale_measurement
 from ._base import StageContext
 
 INPUTS = ("instruments",)
@@ -19,7 +20,8 @@ CONFIG = ("scoring", "engine", "study.lang")
 UPSTREAM = ("responses",)
 OUTPUTS = ("respondent_scores", "reliability", "tension_by_school", "tension_by_group",
            "tension_group_comparison", "tension_balance", "rok_term_hierarchy",
-           "rok_instr_hierarchy", "life_success", "success_ways")
+           "rok_instr_hierarchy", "life_success", "success_ways", "measurement",
+           "measurement_invariance")
 
 
 def run(ctx: StageContext) -> None:
@@ -68,3 +70,13 @@ def run(ctx: StageContext) -> None:
         tinst = ctx.instrument("teachers")
         ctx.write(score.teacher_agreement(clean["teachers"], tinst), "teacher_agreement")
         ctx.write(score.teacher_icc(scores[scores.group == "teachers"], tinst), "teacher_icc")
+
+    # measurement: one-factor CFA (MLR) of every scale per group and wave, and invariance across
+    # groups (parallel items) and waves; only the scales' item columns are read
+    items = {g: list(dict.fromkeys(i for sc in ctx.instrument(g).scales.values()
+                                   for i in sc.items)) for g in groups}
+    answers = {g: pd.read_parquet(ctx.table_path("responses", f"{g}_clean"),
+                                  columns=["wave", *items[g]]) for g in groups}
+    insts = {g: ctx.instrument(g) for g in groups}
+    ctx.write(scale_measurement(answers, insts, lang=ctx.lang), "measurement")
+    ctx.write(scale_invariance(answers, insts, lang=ctx.lang), "measurement_invariance")

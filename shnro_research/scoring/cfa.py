@@ -1,33 +1,19 @@
 """Confirmatory factor analysis by maximum likelihood, with lavaan's conventions.
 
-:func:`cfa` fits a measurement model (each item loads on one declared factor; factor variances
-and covariances free; residual variances free and uncorrelated), in one group or several
-(``group=``, with a mean structure and optional equality of loadings and intercepts, as lavaan's
-``group.equal``). Estimators:
-
-* ``"ML"`` -- normal-theory maximum likelihood; standard errors from the expected information
-  (lavaan ``estimator = "ML"``, ``information = "expected"``); test statistic ``T = N F_ML``
-  (lavaan ``likelihood = "normal"``: sample covariances divided by ``N``).
-* ``"MLR"`` -- the same estimates; Huber--White sandwich standard errors with the observed
-  information, and the Yuan--Bentler scaled test in its Mplus form (lavaan ``estimator = "MLR"``,
-  ``test = "yuan.bentler.mplus"``). Meant for 5-point Likert items, whose distribution is not
-  normal.
-
-The discrepancy function of group ``g`` (``n_g`` respondents, ``N`` in all, ``p`` items) is
-
-    F_g = log|Sigma_g| + tr(S_g Sigma_g^-1) - log|S_g| - p + (m_g - mu_g)' Sigma_g^-1 (m_g - mu_g)
-
-with ``Sigma = Lambda Phi Lambda' + Theta`` and ``mu = nu + Lambda alpha``; the estimate minimises
-``sum_g n_g F_g`` (Fisher scoring with the analytic gradient and step halving). Fit indices follow
-lavaan's ``fitMeasures`` (docs/METHODS.md, "Confirmatory factor analysis and measurement
-invariance"): chi-square ``T = sum n_g F_g``; CFI and TLI against the independence model;
-``RMSEA = sqrt(max(T/N/df - 1/N, 0)) * sqrt(G)`` with its 90 % interval and the test of close fit
-(H0: RMSEA <= .05); SRMR as Bentler's (residuals scaled by the sample standard deviations, the
-mean residuals included when there is a mean structure, groups weighted by ``n_g / N``).
+:func:`cfa` fits a measurement model (each item on one declared factor; factor variances and
+covariances free; residual variances free and uncorrelated) in one group or several (``group=``:
+a mean structure, loadings and intercepts optionally equal, lavaan's ``group.equal``).
+``"ML"``: expected-information SEs, ``T = N F_ML`` (``likelihood = "normal"``). ``"MLR"``: the
+same estimates, Huber--White sandwich SEs (observed information) and the Yuan--Bentler scaled
+test in its Mplus form, for Likert items. Minimised: ``sum_g n_g F_g``,
+``F_g = log|Sigma_g| + tr(S_g Sigma_g^-1) - log|S_g| - p + (m_g - mu_g)' Sigma_g^-1 (m_g - mu_g)``,
+``Sigma = Lambda Phi Lambda' + Theta``, ``mu = nu + Lambda alpha``. Fit indices as lavaan's
+``fitMeasures``: docs/METHODS.md § 22, "Confirmatory factor analysis and measurement invariance".
 """
 from __future__ import annotations
 
 import warnings
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -46,18 +32,9 @@ EQUAL = ("loadings", "intercepts")
 
 # -- the model ----------------------------------------------------------------------------------
 
-@dataclass
-class _Par:
-    """One parameter of one group (a row of lavaan's parameter table)."""
-    group: int
-    mat: str            # lambda, phi, theta, nu, alpha
-    row: int
-    col: int
-    free: int           # index into the free-parameter vector, -1 when fixed
-    fixed: float
-    lhs: str
-    op: str
-    rhs: str
+#: one parameter of one group (a row of lavaan's parameter table): matrix (lambda, phi, theta,
+#: nu, alpha), row, column, index into the free parameters (-1 fixed), fixed value, lavaan names
+_Par = namedtuple("_Par", "group mat row col free fixed lhs op rhs")
 
 
 @dataclass
@@ -70,13 +47,8 @@ class _Model:
     pars: list[_Par] = field(default_factory=list)
     npar: int = 0
 
-    @property
-    def p(self) -> int:
-        return len(self.items)
-
-    @property
-    def m(self) -> int:
-        return len(self.factors)
+    def __post_init__(self):
+        self.p, self.m = len(self.items), len(self.factors)
 
 
 def _parse_model(model) -> dict[str, list[str]]:
@@ -275,11 +247,6 @@ def _info_group(si, ds, dm, meanstructure: bool) -> np.ndarray:
     return ig
 
 
-def _expected_info(mod: _Model, dat: _Data, theta: np.ndarray) -> np.ndarray:
-    """Unit expected information sum_g w_g [0.5 tr(S^-1 dS_a S^-1 dS_b) + dmu_a' S^-1 dmu_b]."""
-    return _objective(mod, dat, theta, grad=False, info=True)[2]
-
-
 def _start(mod: _Model, dat: _Data) -> np.ndarray:
     """Starting values: first principal component of each factor's items, scaled to the
     marker; residual variances half the item variances; means the sample means."""
@@ -300,10 +267,9 @@ def _start(mod: _Model, dat: _Data) -> np.ndarray:
             val, vec = np.linalg.eigh(r)
             load = np.sqrt(max(val[-1], 1e-3)) * vec[:, -1] * np.sign(vec[:, -1].sum() or 1.0)
             raw = load * sd[mem]
-            marker = next((q for q in mod.pars if q.group == par.group and q.mat == "lambda"
-                           and q.col == f and q.row == mem[0]), None)
-            scale = raw[0] if marker is not None and marker.free < 0 else 1.0
-            scale = scale if abs(scale) > 1e-8 else 1.0
+            marker = any(q.group == par.group and q.mat == "lambda" and q.col == f
+                         and q.row == mem[0] and q.free < 0 for q in mod.pars)
+            scale = raw[0] if marker and abs(raw[0]) > 1e-8 else 1.0
             if par.mat == "lambda":
                 theta[par.free] = raw[mem.index(par.row)] / scale
             elif par.row == par.col:
@@ -358,7 +324,7 @@ def _casewise_scores(mod: _Model, dat: _Data, theta: np.ndarray, g: int) -> np.n
     r = y - (mu if mod.meanstructure else dat.mean[g])
     z = r @ si
     tr = np.einsum("ij,kji->k", si, ds)
-    ri, ci = _vech_idx(mod.p)
+    ri, ci = np.tril_indices(mod.p)
     mult = np.where(ri == ci, 1.0, 2.0)
     # z' dS_k z = sum over the lower triangle (off-diagonal twice) of z_i z_j dS_k[i, j]
     sc = 0.5 * ((z[:, ri] * z[:, ci]) @ (ds[:, ri, ci] * mult).T) - 0.5 * tr
@@ -425,31 +391,13 @@ def _observed_info(mod: _Model, dat: _Data, theta: np.ndarray) -> np.ndarray:
     return (hess + hess.T) / 2
 
 
-def _observed_info_numeric(mod: _Model, dat: _Data, theta: np.ndarray) -> np.ndarray:
-    """The same Hessian by central differences of the analytic gradient (a check)."""
-    k = mod.npar
-    h = 1e-6 * np.maximum(1.0, np.abs(theta))
-    hess = np.empty((k, k))
-    for j in range(k):
-        e = np.zeros(k)
-        e[j] = h[j]
-        gp = _objective(mod, dat, theta + e)[1]
-        gm = _objective(mod, dat, theta - e)[1]
-        hess[:, j] = (gp - gm) / (4 * h[j])
-    return (hess + hess.T) / 2
-
-
-def _vech_idx(p: int):
-    return np.tril_indices(p)
-
-
 def _h1_trace(S: np.ndarray, mean: np.ndarray, y: np.ndarray, meanstructure: bool) -> float:
     """tr(A1^-1 B1) of the unrestricted model of one group: A1 the (unstructured) information,
     B1 the first-order information at the sample moments."""
     p = S.shape[0]
     si = np.linalg.inv(S)
     z = (y - mean) @ si
-    ri, ci = _vech_idx(p)
+    ri, ci = np.tril_indices(p)
     mult = np.where(ri == ci, 1.0, 2.0)
     sc = 0.5 * mult * (z[:, ri] * z[:, ci] - si[ri, ci])
     # information of vech(Sigma): 0.5 D'(S^-1 x S^-1)D
@@ -486,9 +434,7 @@ def _robust(mod: _Model, dat: _Data, theta: np.ndarray, h1: float):
 # -- fit indices --------------------------------------------------------------------------------
 
 def _rmsea(x2: float, df: float, n: int, g: int) -> float:
-    if df <= 0:
-        return 0.0
-    return float(np.sqrt(max((x2 / n) / df - 1.0 / n, 0.0)) * np.sqrt(g))
+    return float(np.sqrt(max((x2 / n) / df - 1.0 / n, 0.0)) * np.sqrt(g)) if df > 0 else 0.0
 
 
 def _pchisq(x2: float, df: float, ncp: float) -> float:
@@ -514,17 +460,12 @@ def _rmsea_ci(x2: float, df: float, n: int, g: int, level: float = 0.90):
 
     low = 0.0 if _pchisq(x2, df, 0) - up < 0 else root(up, x2)
     n_rmsea = max(n, x2 * 4)
-    if _pchisq(x2, df, n_rmsea) - lo > 0 or _pchisq(x2, df, 0) - lo < 0:
-        high = 0.0
-    else:
-        high = root(lo, n_rmsea)
-    return low, high
+    no_high = _pchisq(x2, df, n_rmsea) - lo > 0 or _pchisq(x2, df, 0) - lo < 0
+    return low, (0.0 if no_high else root(lo, n_rmsea))
 
 
 def _rmsea_pclose(x2: float, df: float, n: int, g: int, h0: float = 0.05) -> float:
-    if df <= 0:
-        return float("nan")
-    return 1.0 - _pchisq(x2, df, n * df * h0 ** 2 / g)
+    return 1.0 - _pchisq(x2, df, n * df * h0 ** 2 / g) if df > 0 else float("nan")
 
 
 def _cfi(x2, df, x2b, dfb) -> float:
@@ -534,9 +475,7 @@ def _cfi(x2, df, x2b, dfb) -> float:
 
 
 def _tli(x2, df, x2b, dfb) -> float:
-    if df <= 0:
-        return 1.0
-    return float((x2b / dfb - x2 / df) / (x2b / dfb - 1))
+    return float((x2b / dfb - x2 / df) / (x2b / dfb - 1)) if df > 0 else 1.0
 
 
 def _srmr(mod: _Model, dat: _Data, theta: np.ndarray) -> float:
@@ -544,7 +483,7 @@ def _srmr(mod: _Model, dat: _Data, theta: np.ndarray) -> float:
     sqrt(s_ii) when the model has a mean structure; groups weighted by n_g / N."""
     w = dat.n / dat.n.sum()
     out = 0.0
-    ri, ci = _vech_idx(mod.p)
+    ri, ci = np.tril_indices(mod.p)
     for g in range(mod.n_groups):
         sig, mu = _implied(mod, theta, g)
         sd = np.sqrt(np.diag(dat.S[g]))
@@ -647,11 +586,9 @@ def cfa(data: pd.DataFrame, model, *, group: str | None = None, estimator: str =
 
     Notes
     -----
-    ``F_ML = log|Sigma| + tr(S Sigma^-1) - log|S| - p`` (+ the mean term per group), minimised
-    over ``sum_g n_g F_g`` with ``S`` divided by ``n_g`` (lavaan ``likelihood = "normal"``).
-    Fit indices as lavaan's ``fitMeasures``; docs/METHODS.md "Confirmatory factor analysis and
-    measurement invariance". References: Joreskog (1969); Bollen (1989) ch. 7; Hu & Bentler
-    (1999); Yuan & Bentler (2000); Rosseel (2012), lavaan.
+    Minimises ``sum_g n_g F_g`` (module docstring; ``S`` divided by ``n_g``); fit indices as
+    lavaan's ``fitMeasures``, docs/METHODS.md § 22. References: Joreskog (1969); Bollen (1989)
+    ch. 7; Hu & Bentler (1999); Yuan & Bentler (2000); Rosseel (2012), lavaan.
 
     Examples
     --------
@@ -686,10 +623,9 @@ def _cfa_arrays(ys, levels, spec, estimator, equal, std_lv=False, level=0.95, gr
     mod = _build(spec, len(levels), ms, std_lv, equal if ms else [])
     theta, f, converged, iters = _fit(mod, dat)
     if not converged:
-        warnings.warn(ConvergenceWarning(
-            f"cfa: the estimates did not converge in {iters} iterations (largest gradient "
-            f"element {np.max(np.abs(_objective(mod, dat, theta)[1])):.2g}); treat the fit "
-            "as unreliable"), stacklevel=4)
+        warnings.warn(f"cfa: the estimates did not converge in {iters} iterations (largest "
+                      f"gradient element {np.max(np.abs(_objective(mod, dat, theta)[1])):.2g});"
+                      " treat the fit as unreliable", ConvergenceWarning, stacklevel=4)
     return CFAResult(spec, mod, dat, levels, theta, f, estimator, group, list(equal),
                      std_lv, level, converged, iters)
 
@@ -731,7 +667,7 @@ class CFAResult:
             self.vcov = nvcov / self.n
             self.scaling_factor = trace / self.df if self.df > 0 else float("nan")
         else:
-            self.vcov = np.linalg.inv(_expected_info(mod, dat, theta)) / self.n
+            self.vcov = np.linalg.inv(_objective(mod, dat, theta, False, True)[2]) / self.n
             self.scaling_factor = None
         self.baseline_chi2, self.baseline_df, btrace = _baseline(mod, dat, spec, h1)
         self.baseline_scaling_factor = (btrace / self.baseline_df if robust else None)
@@ -743,17 +679,6 @@ class CFAResult:
     def implied(self, g: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Model-implied covariance matrix and means of group ``g`` (0-based)."""
         return _implied(self._mod, self.theta, g)
-
-    def std_loadings(self, g: int = 0) -> tuple[np.ndarray, list[str]]:
-        """Standardised loadings (std.all) of the items of group ``g`` on their factor, and the
-        names of the variables with a negative variance estimate (a Heywood case)."""
-        lam, phi, th, _, _ = _matrices(self._mod, self.theta, g)
-        sig, _ = _implied(self._mod, self.theta, g)
-        std = (lam * np.sqrt(np.clip(np.diag(phi), 0, None))).sum(axis=1) / np.sqrt(
-            np.diag(sig))
-        neg = ([self._mod.items[i] for i in np.flatnonzero(th < 0)]
-               + [self._mod.factors[f] for f in np.flatnonzero(np.diag(phi) < 0)])
-        return std, neg
 
     def tidy(self) -> pd.DataFrame:
         """One row per parameter (lavaan ``parameterEstimates(fit, standardized = TRUE)``):
@@ -863,10 +788,9 @@ class CFAResult:
         blocks = list(t.block.unique())
         tables = [(f"Group: {b}" if len(blocks) > 1 else None, t.loc[t.block == b, cols],
                    "parameter") for b in blocks]
-        notes = ["Fit indices as lavaan's fitMeasures (likelihood = 'normal'; SRMR Bentler)."]
-        if not self.converged:
-            notes.append("The estimates did not converge.")
         neg = t[(t.op == "~~") & (t.lhs == t.rhs) & (t.est < 0)]
-        if len(neg):
-            notes.append("Negative variance(s) (Heywood case): " + ", ".join(neg.parameter))
+        notes = (["Fit indices as lavaan's fitMeasures (likelihood = 'normal'; SRMR Bentler)."]
+                 + ([] if self.converged else ["The estimates did not converge."])
+                 + (["Negative variance (Heywood case): " + ", ".join(neg.parameter)]
+                    if len(neg) else []))
         return summary_text("Confirmatory factor analysis", head, tables, notes)

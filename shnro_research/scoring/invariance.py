@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import ParameterError, check_option, public, tidy
-from .cfa import _cfa_arrays, _parse_model, _prepare
+from .cfa import _cfa_arrays, _implied, _matrices, _parse_model, _prepare
 from .reliability import _one_blas_thread
 
 LEVELS = ("configural", "metric", "scalar")
@@ -216,6 +216,17 @@ def _keyed_array(data: pd.DataFrame, instrument, items: Sequence[str]) -> np.nda
     return x
 
 
+def _std_loadings(fit, g: int = 0) -> tuple[np.ndarray, list[str]]:
+    """Standardised loadings (std.all) of the items of group ``g`` on their factor, and the
+    variables with a negative variance estimate (a Heywood case)."""
+    lam, phi, th, _, _ = _matrices(fit._mod, fit.theta, g)
+    sig, _ = _implied(fit._mod, fit.theta, g)
+    std = (lam * np.sqrt(np.clip(np.diag(phi), 0, None))).sum(axis=1) / np.sqrt(np.diag(sig))
+    neg = ([fit._mod.items[i] for i in np.flatnonzero(th < 0)]
+           + [fit._mod.factors[f] for f in np.flatnonzero(np.diag(phi) < 0)])
+    return std, neg
+
+
 def _fit_verdict(fm: dict, negative: list[str], robust: bool, converged: bool) -> str:
     cfi = fm["cfi_robust"] if robust else fm["cfi"]
     rmsea = fm["rmsea_robust"] if robust else fm["rmsea"]
@@ -260,7 +271,7 @@ def _one_scale(x: np.ndarray, items: list[str], estimator: str) -> dict:
         return {**row, "status": "not estimated", "verdict": f"not estimated: {e}"}
     fm = fit.fit_measures()
     robust = estimator == "MLR"
-    lam, negative = fit.std_loadings()
+    lam, negative = _std_loadings(fit)
     j = int(np.argmin(lam))
     return {**row, "status": "estimated",
             "chi2": fm["chi2_scaled"] if robust else fm["chi2"],
