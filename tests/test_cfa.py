@@ -218,3 +218,130 @@ def test_observed_information_analytic_equals_numeric(hs, lk):
             gm = mod._objective(fit._mod, fit._dat, th - e)[1]
             b[:, j] = (gp - gm) / (4 * h[j])
         assert_allclose(a, (b + b.T) / 2, rtol=0, atol=1e-7 * np.abs(b).max())
+
+
+# -- the instrument-level tables of the scoring stage ------------------------------------------
+
+class _Text:
+    def __init__(self, s):
+        self.s = s
+
+    def get(self, lang="ru"):
+        return self.s
+
+
+class _Item:
+    def __init__(self, iid, reverse=False, parallel=""):
+        self.id, self.reverse, self.parallel = iid, reverse, parallel
+        self.codes = {c: _Text(str(c)) for c in range(1, 6)}
+
+
+class _Scale:
+    def __init__(self, items, role=""):
+        self.items, self.role, self.label = tuple(items), role, _Text("scale")
+
+
+class _Instrument:
+    """Just what scale_measurement / scale_invariance read of an Instrument."""
+
+    def __init__(self, items, scales):
+        self._items = {i.id: i for i in items}
+        self.scales = scales
+
+    def item(self, iid):
+        return self._items[iid]
+
+    def item_bounds(self):
+        return {i: (1, 5) for i in self._items}
+
+
+def _likert(rng, n, loadings, shift=None, reverse=()):
+    eta = rng.normal(size=n)
+    lat = eta[:, None] * np.asarray(loadings) + rng.normal(0, 0.8, (n, len(loadings)))
+    if shift is not None:
+        lat = lat + shift
+    x = 1 + (lat[:, :, None] > np.array([-1.5, -0.5, 0.5, 1.5])).sum(axis=2).astype(float)
+    for j in reverse:
+        x[:, j] = 6 - x[:, j]
+    return x
+
+
+def _two_groups():
+    from shnro_research.scoring.invariance import keyed_items  # noqa: F401 (public helper)
+    rng = np.random.default_rng(11)
+    load = [0.9, 0.8, 0.7, 0.8, 0.6]
+    data, inst = {}, {}
+    for g, prefix, shift in (("students", "s", 0.0), ("teachers", "t", 0.7)):
+        parts = []
+        for w in (2023, 2024):
+            sh = np.zeros(5)
+            sh[2] = shift                          # item 3 works differently for teachers
+            x = _likert(rng, 400, load, sh, reverse=[1])
+            d = pd.DataFrame(x, columns=[f"{prefix}{j}" for j in range(5)])
+            d["two_a"], d["two_b"] = x[:, 0], x[:, 3]
+            parts.append(d.assign(wave=w))
+        d = pd.concat(parts, ignore_index=True)
+        d.loc[d.index[:3], f"{prefix}0"] = 9                # an undeclared code: missing
+        items = [_Item(f"{prefix}{j}", reverse=(j == 1), parallel=f"par{j}") for j in range(5)]
+        items += [_Item("two_a"), _Item("two_b")]
+        inst[g] = _Instrument(items, {"climate": _Scale([f"{prefix}{j}" for j in range(5)]),
+                                      "pair": _Scale(["two_a", "two_b"])})
+        data[g] = d
+    return data, inst
+
+
+def test_scale_measurement_keys_items_and_says_why_not():
+    from shnro_research.scoring.invariance import keyed_items, scale_measurement
+    data, inst = _two_groups()
+    m = scale_measurement(data, inst)
+    assert len(m) == 2 * 2 * 2                                # scale x group x wave
+    est = m[m.variable == "climate"]
+    assert (est.status == "estimated").all() and (est.loading_min > 0.4).all()
+    assert est.verdict.str.startswith("fit acceptable").all()
+    pair = m[m.variable == "pair"]
+    assert (pair.status == "not estimated").all()
+    assert pair.verdict.str.contains("2 item").all()
+    # the same numbers as cfa(MLR) on the keyed items (reversed item 1, code 9 missing)
+    s = data["students"]
+    k = keyed_items(s[s.wave == 2023], inst["students"], [f"s{j}" for j in range(5)])
+    assert k["s0"].isna().sum() == 3 and k["s1"].max() == 5
+    fm = cfa(k, list(k.columns), estimator="MLR").fit_measures()
+    row = est[(est.group == "students") & (est.wave == 2023)].iloc[0]
+    assert_allclose([row.chi2, row.cfi, row.rmsea, row.srmr, row.n],
+                    [fm["chi2_scaled"], fm["cfi_robust"], fm["rmsea_robust"], fm["srmr"],
+                     fm["n"]], rtol=1e-12)
+    # too few answers: a row saying why, not a silent drop
+    small = {"students": data["students"].head(90)}
+    m2 = scale_measurement(small, {"students": inst["students"]})
+    assert m2.loc[m2.variable == "climate", "verdict"].str.contains("fewer than 100").all()
+
+
+def test_scale_invariance_across_groups_on_parallel_items_and_across_waves():
+    from shnro_research.scoring.invariance import scale_invariance
+    data, inst = _two_groups()
+    t = scale_invariance(data, inst)
+    g = t[(t.variable == "climate") & (t.across == "group")]
+    assert set(g.wave) == {2023, 2024} and (g["items"] == "par0, par1, par2, par3, par4").all()
+    for _, w in g.groupby("wave"):
+        # the planted intercept shift of item 3: metric holds, scalar does not
+        assert list(w.model) == ["configural", "metric", "scalar"]
+        assert list(w.holds) == [True, True, False]
+    # the same numbers as measurement_invariance on the stacked keyed items
+    from shnro_research.scoring.invariance import keyed_items
+    parts = []
+    for grp, pre in (("students", "s"), ("teachers", "t")):
+        d = data[grp][data[grp].wave == 2023]
+        k = keyed_items(d, inst[grp], [f"{pre}{j}" for j in range(5)])
+        k.columns = [f"par{j}" for j in range(5)]
+        parts.append(k.assign(group=grp))
+    direct = measurement_invariance(pd.concat(parts, ignore_index=True),
+                                    [f"par{j}" for j in range(5)], group="group",
+                                    estimator="MLR")
+    mine = g[g.wave == 2023]
+    assert_allclose(mine[["chi2", "cfi", "delta_chi2"]].to_numpy(float),
+                    direct[["chi2", "cfi", "delta_chi2"]].to_numpy(float), rtol=1e-12)
+    wv = t[(t.variable == "climate") & (t.across == "wave")]
+    assert set(wv.group) == {"students", "teachers"} and (wv.compared == "2023, 2024").all()
+    assert wv.holds.all()                                   # nothing planted between waves
+    pair = t[t.variable == "pair"]
+    assert (pair.status == "not estimated").all() and pair.verdict.str.contains("item").all()
