@@ -376,3 +376,48 @@ def test_cli_indicators_with_one_programme_and_the_register(tmp_path):
     assert m10["est"].notna().all() and len(m10) == 3
     r4 = out[out["indicator"] == "minusinsk_result_4"].set_index("year")["achievement"]
     assert r4[2022] in ("achieved", "not achieved") and (r4.drop(2022) == "no target").all()
+
+
+def test_against_r():
+    """tests/reference/indicators.R (base R, the data written out in the script)."""
+    import json
+    ref = json.loads((Path(__file__).parent / "reference" / "indicators.json").read_text())
+    school = np.repeat(list("ABCDEF"), 3)
+    year = np.tile([2021, 2022, 2023], 6)
+    prog = pd.DataFrame({
+        "school_id": school, "year": year,
+        "n_students": [100, 110, 120, 200, 200, 210, 300, 290, 280, 150, 160, 170, 250, 240, 230,
+                       90, 95, 100],
+        "n_iom": [10, 20, 30, 5, 15, 25, 30, 20, 60, 0, 8, 17, 25, 24, 46, 9, 19, 30],
+        "fail_pct": [8, 6, 5, 4, 5, 3, 10, 9, 9, 6, 6, 4, 2, 3, 2, 7, 5, 6]})
+    low = [1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0, 0, 1, np.nan, 1]
+    unf = [1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 1]
+    reg = pd.DataFrame({"school_id": school, "year": year,
+                        "low_results": pd.array([None if v != v else bool(v) for v in low],
+                                                dtype="boolean"),
+                        "unfavourable_context": np.array(unf, bool)})
+    sel = {"source": "register", "column": "low_results", "values": [1]}
+    common = {"wording": "«x»", "unit": "%", "better": "higher", "name": {"ru": "x", "en": "x"},
+              "base": {"numerator": "a", "denominator": "b", "text": "от общего числа"}}
+    cat = ind.load_catalogue({"programme": {"id": "r"}, "indicators": [
+        dict(common, id="iom", number="1", kind="share", source="programme_data",
+             params={"numerator": "n_iom", "denominator": "n_students", "schools": dict(sel, at="year")},
+             targets={2023: 30}, target_text="«30 %»"),
+        dict(common, id="fell", number="2", kind="share_of_schools_with_change",
+             source="programme_data", params={"column": "fail_pct", "direction": "decrease",
+                                              "schools": dict(sel, at="base")}),
+        dict(common, id="both", number="3", kind="share_of_schools", source="register",
+             params={"where": {"low_results": [1], "unfavourable_context": [1]}})]})
+    r = ind.compute_indicators(cat, {"programme_data": prog, "register": reg}) \
+        .set_index(["indicator", "year"])
+    np.testing.assert_allclose(r.loc["iom", "est"].loc[[2021, 2022, 2023]], ref["iom_share"],
+                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(r.loc["fell", "est"].loc[[2022, 2023]], ref["fail_fell"],
+                               rtol=1e-12, atol=0)
+    assert r.loc["fell", "n"].loc[[2022, 2023]].tolist() == ref["fail_fell_n"]
+    np.testing.assert_allclose(r.loc["both", "est"].loc[[2021, 2022, 2023]],
+                               ref["low_and_unfavourable"], rtol=1e-12, atol=0)
+    assert r.loc["both", "n"].loc[[2021, 2022, 2023]].tolist() == ref["low_and_unfavourable_n"]
+    np.testing.assert_allclose(r.loc[("iom", 2023), "degree"], ref["iom_degree_2023"],
+                               rtol=1e-12, atol=0)
+    assert (r.loc[("iom", 2023), "achievement"] == "achieved") == ref["iom_achieved_2023"]
