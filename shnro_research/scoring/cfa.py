@@ -247,47 +247,46 @@ def _info_group(si, ds, dm, meanstructure: bool) -> np.ndarray:
     return ig
 
 
-def _start(mod: _Model, dat: _Data) -> np.ndarray:
-    """Starting values: first principal component of each factor's items, scaled to the
-    marker; residual variances half the item variances; means the sample means."""
+def _start(mod: _Model, dat: _Data, prev=None) -> np.ndarray:
+    """Starting values: the estimates of ``prev`` (a nested model, same data) where it has the
+    parameter, else the first principal component of each factor's items scaled to the marker,
+    half the item variances, the sample means."""
     theta = np.zeros(mod.npar)
-    for par in mod.pars:
-        if par.free < 0:
-            continue
-        S, mean = dat.S[par.group], dat.mean[par.group]
-        sd = np.sqrt(np.diag(S))
-        if par.mat == "theta":
+    known = {} if prev is None else {(q.group, q.mat, q.row, q.col): (
+        prev.theta[q.free] if q.free >= 0 else q.fixed) for q in prev._mod.pars}
+    pcs: dict = {}
+    for par in (q for q in mod.pars if q.free >= 0):
+        key, S = (par.group, par.mat, par.row, par.col), dat.S[par.group]
+        if key in known:
+            theta[par.free] = known[key]
+        elif par.mat == "theta":
             theta[par.free] = 0.5 * S[par.row, par.row]
         elif par.mat == "nu":
-            theta[par.free] = mean[par.row]
-        elif par.mat in ("lambda", "phi"):
+            theta[par.free] = dat.mean[par.group][par.row]
+        elif par.mat == "lambda" or (par.mat == "phi" and par.row == par.col):
             f = par.col if par.mat == "lambda" else par.row
-            mem = mod.members[f]
-            r = S[np.ix_(mem, mem)] / np.outer(sd[mem], sd[mem])
-            val, vec = np.linalg.eigh(r)
-            load = np.sqrt(max(val[-1], 1e-3)) * vec[:, -1] * np.sign(vec[:, -1].sum() or 1.0)
-            raw = load * sd[mem]
-            marker = any(q.group == par.group and q.mat == "lambda" and q.col == f
-                         and q.row == mem[0] and q.free < 0 for q in mod.pars)
-            scale = raw[0] if marker and abs(raw[0]) > 1e-8 else 1.0
-            if par.mat == "lambda":
-                theta[par.free] = raw[mem.index(par.row)] / scale
-            elif par.row == par.col:
-                theta[par.free] = scale ** 2
-            else:
-                theta[par.free] = 0.0
+            if (par.group, f) not in pcs:
+                mem = mod.members[f]
+                sd = np.sqrt(np.diag(S))[mem]
+                val, vec = np.linalg.eigh(S[np.ix_(mem, mem)] / np.outer(sd, sd))
+                raw = np.sqrt(max(val[-1], 1e-3)) * vec[:, -1] * np.sign(vec[:, -1].sum() or 1) * sd
+                marker = any(q.group == par.group and q.mat == "lambda" and q.col == f
+                             and q.row == mem[0] and q.free < 0 for q in mod.pars)
+                pcs[par.group, f] = raw, (raw[0] if marker and abs(raw[0]) > 1e-8 else 1.0)
+            raw, scale = pcs[par.group, f]
+            theta[par.free] = (raw[mod.members[f].index(par.row)] / scale
+                               if par.mat == "lambda" else scale ** 2)
     return theta
 
 
-def _fit(mod: _Model, dat: _Data, tol: float = 1e-10, max_iter: int = 500):
+def _fit(mod: _Model, dat: _Data, tol: float = 1e-10, max_iter: int = 500, prev=None):
     """Fisher scoring with step halving (trial points cost the discrepancy only)."""
-    theta = _start(mod, dat)
+    theta = _start(mod, dat, prev)
     f, gr, info = _objective(mod, dat, theta, info=True)
     if f is None:
         raise DataError("cfa: the starting values give an implied covariance matrix that is not "
                         "positive definite; check the items (constant or duplicated columns?)")
-    converged = False
-    it = 0
+    converged, it = False, 0
     for it in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(2 * info, gr)
@@ -592,8 +591,8 @@ def cfa(data: pd.DataFrame, model, *, group: str | None = None, estimator: str =
 
     Examples
     --------
-    >>> fit = cfa(df, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})  # doctest: +SKIP
-    >>> fit.glance()[["chi2", "df", "cfi", "rmsea", "srmr"]]                          # doctest: +SKIP
+    >>> fit = cfa(df, {"visual": ["x1", "x2", "x3"], "text": ["x4", "x5"]})  # doctest: +SKIP
+    >>> fit.glance()[["chi2", "df", "cfi", "rmsea", "srmr"]]                # doctest: +SKIP
 
     R equivalent: ``lavaan::cfa("visual =~ x1 + x2 + x3 ...", data = df, estimator = "ML")``,
     ``parameterEstimates(fit, standardized = TRUE)``, ``fitMeasures(fit)``.
@@ -614,20 +613,22 @@ def _cfa(data, model, group, estimator, group_equal, std_lv, level) -> "CFAResul
     return _cfa_arrays(ys, levels, spec, estimator, equal, std_lv, level, group)
 
 
-def _cfa_arrays(ys, levels, spec, estimator, equal, std_lv=False, level=0.95, group=None):
+def _cfa_arrays(ys, levels, spec, estimator, equal, std_lv=False, level=0.95, group=None,
+                prev=None):
     """The fit from complete answers (one array per group, columns in the model's item order);
-    ``group`` is the name of the grouping (``None``: one group, no mean structure)."""
+    ``group`` is the name of the grouping (``None``: one group, no mean structure); ``prev`` a
+    nested model of the same data, whose moments, baseline and estimates (as a start) are reused."""
     items = [i for v in spec.values() for i in v]
     ms = group is not None
-    dat = _moments(ys, levels, items, group or "data")
+    dat = prev._dat if prev is not None else _moments(ys, levels, items, group or "data")
     mod = _build(spec, len(levels), ms, std_lv, equal if ms else [])
-    theta, f, converged, iters = _fit(mod, dat)
+    theta, f, converged, iters = _fit(mod, dat, prev=prev)
     if not converged:
         warnings.warn(f"cfa: the estimates did not converge in {iters} iterations (largest "
                       f"gradient element {np.max(np.abs(_objective(mod, dat, theta)[1])):.2g});"
                       " treat the fit as unreliable", ConvergenceWarning, stacklevel=4)
     return CFAResult(spec, mod, dat, levels, theta, f, estimator, group, list(equal),
-                     std_lv, level, converged, iters)
+                     std_lv, level, converged, iters, prev)
 
 
 def _baseline(mod: _Model, dat: _Data, spec, h1: float | None):
@@ -651,7 +652,7 @@ class CFAResult:
     """Result of :func:`cfa`: ``.tidy()``, ``.glance()``, ``.summary()``, ``.implied()``."""
 
     def __init__(self, spec, mod, dat, levels, theta, fmin2, estimator, group, equal, std_lv,
-                 level, converged, iterations):
+                 level, converged, iterations, prev=None):
         self.model, self._mod, self._dat = spec, mod, dat
         self.levels, self.theta, self.estimator, self.group = levels, theta, estimator, group
         self.group_equal, self.std_lv, self.level = equal, std_lv, level
@@ -661,7 +662,9 @@ class CFAResult:
         self.chi2 = max(float(self.n * fmin2), 0.0)   # rounding can leave -1e-13
         self.df = int(g * (p * (p + 1) // 2 + (p if mod.meanstructure else 0)) - mod.npar)
         robust = estimator == "MLR"
-        h1 = _h1_traces(mod, dat) if robust else None
+        same = prev is not None and prev.estimator == estimator   # same data: reuse
+        h1 = (prev._h1 if same else _h1_traces(mod, dat)) if robust else None
+        self._h1 = h1
         if robust:
             nvcov, trace = _robust(mod, dat, theta, h1)
             self.vcov = nvcov / self.n
@@ -669,13 +672,14 @@ class CFAResult:
         else:
             self.vcov = np.linalg.inv(_objective(mod, dat, theta, False, True)[2]) / self.n
             self.scaling_factor = None
-        self.baseline_chi2, self.baseline_df, btrace = _baseline(mod, dat, spec, h1)
+        self.baseline_chi2, self.baseline_df, btrace = (
+            prev._baseline if same else _baseline(mod, dat, spec, h1))
+        self._baseline = self.baseline_chi2, self.baseline_df, btrace
         self.baseline_scaling_factor = (btrace / self.baseline_df if robust else None)
         self.srmr = _srmr(mod, dat, theta)
         self.loglik = _loglik(mod, dat, theta)
-        self.loglik_unrestricted = _loglik(mod, dat, None)
+        self.loglik_unrestricted = prev.loglik_unrestricted if same else _loglik(mod, dat, None)
 
-    # -- tables --------------------------------------------------------------------------------
     def implied(self, g: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Model-implied covariance matrix and means of group ``g`` (0-based)."""
         return _implied(self._mod, self.theta, g)

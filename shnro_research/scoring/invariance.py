@@ -129,8 +129,10 @@ def _invariance_table(ys, values, spec, group, levels=LEVELS, estimator="ML",
     levels = sorted(levels, key=LEVELS.index)
     check_option(rule, "rule", RULES)
     robust = estimator == "MLR"
-    fits = {lv: _cfa_arrays(ys, values, spec, estimator, list(EQUALITY[lv]), group=group)
-            for lv in levels}
+    fits: dict = {}
+    for lv in levels:          # each model starts from the one before (same data, nested)
+        fits[lv] = _cfa_arrays(ys, values, spec, estimator, list(EQUALITY[lv]), group=group,
+                               prev=fits[levels[levels.index(lv) - 1]] if fits else None)
     text = (f"configural holds if CFI >= {cfi_min:g} and RMSEA <= {rmsea_max:g} (Hu & Bentler "
             f"1999); each further level holds if the one before holds and delta CFI > "
             f"{delta_cfi:g} (Cheung & Rensvold 2002)"
@@ -359,7 +361,7 @@ def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def _shared_items(instruments: Mapping[str, object], groups: Sequence[str], sid: str):
     """Items of scale ``sid`` that every group in ``groups`` answers: matched by their
     ``parallel`` id where the scale's items carry one (same wording pattern), else by item id.
-    Returns ``{group: {key: item id}}`` restricted to the shared keys, in the first group's order."""
+    Returns ``{group: {key: item id}}`` of the shared keys, in the first group's order."""
     maps = {}
     for g in groups:
         inst = instruments[g]
