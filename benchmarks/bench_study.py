@@ -46,12 +46,10 @@ import argparse
 import json
 import math
 import platform
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -62,50 +60,48 @@ STEPS = ("generate", "write", "instruments", "responses", "scoring", "design", "
          "models", "dynamics", "report")
 
 
-def _watch_stages(output: Path, t0: float, stop) -> None:
-    """Print ``{"stage_done": name, "at": seconds}`` when a stage's ``_stage.json`` appears, so a
-    size stopped by ``--max-minutes`` still reports the stages it finished (approximate:
-    polled every second, the stage key computation included)."""
-    seen: set[str] = set()
-    while not stop.wait(1.0):
-        for marker in sorted(output.glob("*/_stage.json")):
-            name = marker.parent.name.split("_", 1)[-1]
-            if name not in seen and marker.stat().st_mtime >= time.time() - (
-                    time.perf_counter() - t0):
-                seen.add(name)
-                print(json.dumps({"stage_done": name, "at": time.perf_counter() - t0}),
-                      flush=True)
+def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int, waves=None,
+             engine: dict | None = None) -> dict:
+    """Generate, write and run the study of ``n`` schools in this process, one stage at a time;
+    seconds and peak memory (RSS of this process and its children, sampled every 0.2 s) of
+    every step."""
+    import yaml
 
-
-def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int) -> dict:
-    """Generate, write and run the study of ``n`` schools in this process; timings + memory."""
+    from profile_stages import TreeRSS
     from shnro_research.demo import generate_demo, write_demo
+    from shnro_research.pipeline.registry import STAGES as ALL
     from shnro_research.pipeline.runner import run_study
 
     sec: dict[str, float] = {}
+    mem: dict[str, float] = {}
     t0 = time.perf_counter()
-    study = generate_demo(seed, n_schools=n, n_sampled=sampled)
-    sec["generate"] = time.perf_counter() - t0
+    kw = {"waves": tuple(waves)} if waves else {}
+    with TreeRSS() as m:
+        study = generate_demo(seed, n_schools=n, n_sampled=sampled, **kw)
+    sec["generate"], mem["generate"] = time.perf_counter() - t0, m.peak / 2**20
     rows = {g: len(getattr(study, g)) for g in ("students", "parents", "teachers")}
     t0 = time.perf_counter()
-    write_demo(study, folder, format=fmt)
-    sec["write"] = time.perf_counter() - t0
+    with TreeRSS() as m:
+        write_demo(study, folder, format=fmt)
+    sec["write"], mem["write"] = time.perf_counter() - t0, m.peak / 2**20
     del study
+    cfg = folder / "study.yaml"
+    if engine:
+        raw = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+        for block, values in engine.items():
+            raw.setdefault(block, {}).update(values)
+        cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     print(json.dumps({"partial": sec}), flush=True)
-    t0 = time.perf_counter()
-    stop = threading.Event()
-    watcher = threading.Thread(target=_watch_stages, args=(folder / "output", t0, stop),
-                               daemon=True)
-    watcher.start()
-    results = run_study(folder / "study.yaml", force=True, progress=False)
-    total_run = time.perf_counter() - t0
-    stop.set()
-    watcher.join()
-    for r in results:
-        sec[r.stage] = r.seconds
-    sec["run_study"] = total_run
+    t_run = time.perf_counter()
+    for s in ALL:
+        t0 = time.perf_counter()
+        with TreeRSS() as m:
+            run_study(cfg, stages=[s], force=True, progress=False)
+        sec[s], mem[s] = time.perf_counter() - t0, m.peak / 2**20
+        print(json.dumps({"stage_done": s, "at": time.perf_counter() - t_run}), flush=True)
+    sec["run_study"] = time.perf_counter() - t_run
     return {"n": n, "sampled": sampled, "format": fmt, "seconds": sec, "rows": rows,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": mem, "peak_rss_mb": max(mem.values())}
 
 
 def run_size(n: int, args, workdir: Path) -> dict | None:
@@ -113,7 +109,10 @@ def run_size(n: int, args, workdir: Path) -> dict | None:
     fmt = args.format if args.format != "auto" else ("xlsx" if n <= 400 else "parquet")
     folder = workdir / f"study_{n}"
     cmd = [sys.executable, __file__, "--one", str(n), "--sampled", str(sampled),
-           "--format", fmt, "--folder", str(folder), "--seed", str(args.seed)]
+           "--format", fmt, "--folder", str(folder), "--seed", str(args.seed),
+           "--config", json.dumps(config_of(args))]
+    if args.waves:
+        cmd += ["--waves", *map(str, args.waves)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True,
@@ -148,6 +147,13 @@ def run_size(n: int, args, workdir: Path) -> dict | None:
     return res
 
 
+def config_of(args) -> dict:
+    """The study.yaml blocks the benchmark sets: engine and report.cards."""
+    chunk = args.chunk_schools if args.chunk_schools == "auto" else int(args.chunk_schools)
+    return {"engine": {"backend": args.engine, "chunk_schools": chunk},
+            "report": {"cards": args.cards}}
+
+
 def exponent(t1: float, t2: float, n1: int, n2: int) -> float:
     if t1 <= 0 or t2 <= 0:
         return float("nan")
@@ -173,6 +179,11 @@ def print_table(runs: list[dict]) -> None:
             flag = " *" if e > 1.2 and val(b) > 1 else "  "
             line += f"{e:>14.2f}{flag}"
         print(line)
+    print("peak RSS of the process tree, MB:")
+    for step in STEPS:
+        line = f"{step:<12}" + "".join(f"{r.get('peak_mb', {}).get(step, float('nan')):>12.0f}"
+                                       for r in runs)
+        print(line)
     line = f"{'peak RSS MB':<12}" + "".join(f"{r['peak_rss_mb']:>12.0f}" for r in runs)
     for a, b in pairs:
         line += f"{exponent(a['peak_rss_mb'], b['peak_rss_mb'], a['n'], b['n']):>14.2f}  "
@@ -194,12 +205,21 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the generated study folders")
     ap.add_argument("--json", help="also write the measurements to this JSON file")
     # internal: one size in this process
+    ap.add_argument("--waves", type=int, nargs="+",
+                    help="survey waves (default the demo's three; the national run: one or two)")
+    ap.add_argument("--engine", default="pandas", choices=["pandas", "dask"])
+    ap.add_argument("--chunk-schools", default="auto",
+                    help="engine.chunk_schools: auto, 0 (never) or schools per chunk")
+    ap.add_argument("--cards", default="auto", choices=["all", "auto", "none"],
+                    help="report.cards (auto: cards up to 1,000 schools, else the summary)")
+    ap.add_argument("--config", help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--sampled", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:
-        res = one_size(args.one, args.sampled, args.format, Path(args.folder), args.seed)
+        res = one_size(args.one, args.sampled, args.format, Path(args.folder), args.seed,
+                       args.waves, json.loads(args.config) if args.config else None)
         print(json.dumps(res))
         return
     sizes = sorted(set(args.sizes + ([40000] if args.national else [])))
