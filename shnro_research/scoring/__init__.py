@@ -18,12 +18,13 @@ caller. Modules:
 * :mod:`.agreement` - :func:`rwg`, :func:`rwg_j`, :func:`ad_index`, :func:`icc_anova`,
   :func:`uniform_null_variance`
 * :mod:`.cfa` - :func:`cfa` (confirmatory factor analysis, ML / MLR, as lavaan);
-  :mod:`.invariance` - :func:`measurement_invariance` (configural, metric, scalar)
+  :mod:`.invariance` - :func:`measurement_invariance` (configural, metric, scalar);
+  by the instruments: :func:`scale_measurement`, :func:`scale_invariance`
 * ``shnro score``: :mod:`shnro_research.cli.score`
 """
 from .agreement import ad_index, icc_anova, rwg, rwg_j, uniform_null_variance
 from .cfa import CFAResult, cfa
-from .invariance import measurement_invariance
+from .invariance import measurement_invariance, scale_invariance, scale_measurement
 from .multiresponse import chi_square_test, crosstab, multiple_response, multiple_response_test
 from .needs import needs_gap
 from .reliability import cronbach_alpha, factor_ml1, item_analysis, omega_total, reliability
@@ -45,5 +46,5 @@ __all__ = [
     "multiple_response", "multiple_response_test", "crosstab", "chi_square_test",
     "needs_gap",
     "rwg", "rwg_j", "ad_index", "icc_anova", "uniform_null_variance",
-    "cfa", "CFAResult", "measurement_invariance",
+    "cfa", "CFAResult", "measurement_invariance", "scale_measurement", "scale_invariance",
 ]
