@@ -186,7 +186,7 @@ class IndicatorsBlock(_Strict):
 class BreakdownsBlock(_Strict):
     """Design-based breakdowns of the design stage (group means and cross-tables by factors)."""
     by: list[Annotated[str, Field(min_length=1)]] = ["sex", "grade", "plans", "ses_group",
-                                                     "family_income"]
+                                                     "family_income", "home_language"]
     measures: list[Annotated[str, Field(min_length=1)]] = ["tension", "rel_satisfaction",
                                                            "motivation", "anxiety"]
     categorical: list[Annotated[str, Field(min_length=1)]] = ["plans", "marks"]

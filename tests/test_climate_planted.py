@@ -15,7 +15,7 @@ def _focal(study):
 
 def test_planted_climate_effect_in_the_focal_interval(demo_run):
     study, _ = demo_run
-    truth = json.loads((study.folder / "truth.json").read_text())["results"]["climate_effect"]
+    truth = json.loads((study.root / "truth.json").read_text())["results"]["climate_effect"]
     assert truth["tension_std_coef"] < -0.1          # planted: more tension, lower results
     cm, f = _focal(study)
     assert len(f) == 1 and f.iloc[0]["group"] == "students" and f.iloc[0]["variable"] == "tension"

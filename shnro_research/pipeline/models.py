@@ -76,8 +76,10 @@ def run(ctx: StageContext) -> None:
     ctx.write(res, "resilient_schools")
     ctx.write(T.resilience_sensitivity(mean_years, outcome="result", context="wellbeing_index",
                                        rule="residual"), "resilience_sensitivity")
+    # ШФНСУ with the same low-context cut-off as the resilient schools and the register
     unf = T.unfavourable_context(idx, value="wellbeing_index", year="year",
-                                 quantile=p.get("unfavourable_quantile", 0.25))
+                                 quantile=p.get("unfavourable_quantile", 0.25),
+                                 cutoff=(p.get("register") or {}).get("low_context", -0.43))
     ctx.write(unf, "unfavourable_context")
     # objectivity screen of ВПР; optionally without the flagged rows before low results
     op = dict(p.get("objectivity") or {})

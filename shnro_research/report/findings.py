@@ -316,13 +316,21 @@ def _resilient(w: _Writer, typology: dict) -> Finding | None:
                                                 "school_id", "count"))
     ids = ", ".join(sorted(res.loc[res.resilient, "school_id"].astype(str)))
     rules = rule_names(typology["resilience_rules"], w.lang)
+    if "context_cutoff" in res and res["context_cutoff"].notna().any():
+        cut = f.quote("context_cutoff", float(res["context_cutoff"].iloc[0]),
+                      w.num(float(res["context_cutoff"].iloc[0]), 2),
+                      Source("models", "resilient_schools", "", "context_cutoff", "max"))
+        where_ru = f"индекс благополучия не выше общего порога {cut}, как у ШФНСУ"
+        where_en = f"well-being index at or below the shared cut-off {cut}, as for ШФНСУ"
+    else:
+        where_ru = ("индекс благополучия ниже квантиля "
+                    f"{w.num(typology['context_quantile'], 2)}")
+        where_en = f"well-being index below its {w.num(typology['context_quantile'], 2)} quantile"
     f.text = w.ru(
-        f"Из {low} школ с неблагоприятным контекстом (индекс благополучия ниже квантиля "
-        f"{w.num(typology['context_quantile'], 2)}) {kq} резильентны — их результаты выше, чем "
+        f"Из {low} школ с неблагоприятным контекстом ({where_ru}) {kq} резильентны — их результаты выше, чем "
         f"предсказывает контекст (правила: {rules}): {ids or '—'}. Именно их опыт стоит изучать "
         f"и переносить.",
-        f"Of {low} schools in an unfavourable context (well-being index below its "
-        f"{w.num(typology['context_quantile'], 2)} quantile), {kq} are resilient — their results "
+        f"Of {low} schools in an unfavourable context ({where_en}), {kq} are resilient — their results "
         f"are better than the context predicts (rules: {rules}): {ids or '—'}. Their practice is "
         f"the one to study and share.")
     return f

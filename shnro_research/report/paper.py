@@ -141,7 +141,8 @@ def methods_text(*, lang: str, groups: dict[str, int], waves: list[int], n_schoo
     w = ", ".join(map(str, waves))
     sep = "," if lang == "ru" else "."
     lo, mid, hi = (f"{x:g}".replace(".", sep) for x in thresholds)
-    cq = f"{typology['context_quantile']:.2f}".replace(".", sep)
+    cut = (typology.get("register") or {}).get("low_context")
+    cq = f"{cut:g}".replace(".", sep) if cut is not None else None
     rsd = f"{typology['residual_sd']:g}".replace(".", sep)
     a = f"{alpha:g}".replace(".", sep)
     holm = " [@holm1979]" if adjust in ("holm", "Holm", "Холма") else ""
@@ -165,7 +166,9 @@ def methods_text(*, lang: str, groups: dict[str, int], waves: list[int], n_schoo
             f"[@oecd2020]). Связь результатов (средний z-балл ВПР, ОГЭ, ЕГЭ) с индексом оценена "
             f"регрессией по годам со стандартными ошибками HC1 [@white1980] и двухуровневой "
             f"моделью со случайным интерсептом школы (REML) [@bates2015]; резильентные школы — "
-            f"индекс ниже квантиля {cq} и остаток выше "
+            + (f"индекс благополучия не выше общего порога неблагоприятного контекста ({cq} SD "
+               f"базового года; тот же порог, что для ШФНСУ) и остаток выше "
+               if cq is not None else "индекс в нижней части распределения и остаток выше ") +
             f"{rsd} SD. Изменения между волнами проверены с поправкой "
             f"{adjust}{holm} при α = {a}; величина эффекта — g Хеджеса [@hedges1981] и "
             f"δ Клиффа [@cliff1993]. Уровни напряжённости (< {lo}, {lo}–{mid}, {mid}–{hi}, "
@@ -191,8 +194,10 @@ def methods_text(*, lang: str, groups: dict[str, int], waves: list[int], n_schoo
         f" mean of standardised social-passport indicators (after ESCS [@oecd2020]). Results "
         f"(mean z-score of ВПР, ОГЭ, ЕГЭ) were related to the index by yearly regressions with "
         f"HC1 standard errors [@white1980] and a two-level random-intercept model (REML) "
-        f"[@bates2015]; resilient schools have an index below its {cq} "
-        f"quantile and a residual above {rsd} SD. Changes between waves were "
+        f"[@bates2015]; resilient schools have an index at or below the shared "
+        + (f"low-context cut-off ({cq} SD of the reference year, the same as for ШФНСУ)"
+           if cq is not None else "low-context cut-off")
+        + f" and a residual above {rsd} SD. Changes between waves were "
         f"tested with the {adjust} adjustment{holm} at α = {a}; effect sizes are "
         f"Hedges' g [@hedges1981] and Cliff's δ [@cliff1993]. Tension levels (< {lo}, "
         f"{lo}–{mid}, {mid}–{hi}, ≥ {hi}) are this project's convention. Cells of fewer "

@@ -109,7 +109,12 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     sections.append(Section(_ru(lang, "Описательные статистики", "Descriptive statistics"), [],
                             [table("descriptives", desc,
                                    _ru(lang, f"Шкалы по группам респондентов (без весов), {last}",
-                                       f"Scales by respondent group (unweighted), {last}"))]))
+                                       f"Scales by respondent group (unweighted), {last}"),
+                                   note=_ru(lang, "Без весов и без проверки гипотез; выборочные "
+                                                  "оценки по муниципалитету — в таблице оценок с "
+                                                  "учётом дизайна.",
+                                            "Unweighted, no test; the municipality's "
+                                            "design-based estimates are in the design table."))]))
 
     # reliability -------------------------------------------------------------------------
     rel = tables.table("scoring", "reliability")
@@ -128,7 +133,13 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
             "Cronbach's α (raw and standardised; listwise as SPSS, pairwise as psych::alpha) and "
             "McDonald's ω total (one-factor model); n = complete cases.")],
         [table("reliability", reltab, _ru(lang, "Надёжность шкал по группам респондентов",
-                                          "Reliability of scales by respondent group"))]))
+                                          "Reliability of scales by respondent group"),
+               note=_ru(lang, "α Кронбаха: listwise — как SPSS, pairwise — как psych::alpha; "
+                              "ω total — однофакторная модель; n — полные наблюдения; все волны "
+                              "вместе. Порог 0,70 — соглашение (Nunnally 1978), не норма шкалы.",
+                        "Cronbach's α: listwise as SPSS, pairwise as psych::alpha; ω total from "
+                        "a one-factor model; n = complete cases; all waves pooled. The 0.70 "
+                        "cut-off is a convention (Nunnally 1978), not a norm of the scale."))]))
 
     # 3. tension -----------------------------------------------------------------------------
     tg = tables.table("scoring", "tension_by_group")
@@ -159,12 +170,25 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
             f"≥ {g(hi)} critical. Balance = % negative − % positive answers.")],
         [table("tension_by_group", tg[["group", "wave", "est", "ci_low", "ci_high", "n",
                                        "tension_level"]],
-               _ru(lang, "Индекс напряжённости по группам и волнам", "Tension index by group and wave")),
+               _ru(lang, "Индекс напряжённости по группам и волнам", "Tension index by group and wave"),
+               note=_ru(lang, "Средние респондентов без весов; 95% ДИ — t-интервал, "
+                              "респонденты считаются независимыми (кластеры классов и школ не "
+                              "учтены, интервал узок); оценки с учётом многоступенчатой выборки "
+                              "— в разделе о выборке. Уровни — соглашение проекта, не норма.",
+                        "Unweighted respondents' means; 95% CI = t interval treating "
+                        "respondents as independent (class and school clusters ignored, so too "
+                        "narrow); design-based estimates are in the design section. Levels are "
+                        "this project's convention, not a norm.")),
          table("tension_high_schools",
                ts_pub[ts_pub.tension_level.isin(["high", "critical"])][
                    ["school_id", "group", "est", "ci_low", "ci_high", "n", "tension_level"]],
                _ru(lang, f"Школы с высокой напряжённостью (индекс ≥ {g(mid)}), {last}",
-                   f"Schools with high tension (index ≥ {g(mid)}), {last}"), note=small_note),
+                   f"Schools with high tension (index ≥ {g(mid)}), {last}"),
+               note=_ru(lang, "Средние респондентов школы без весов; 95% ДИ — t-интервал "
+                              "(респонденты независимы); без поправки на множественные "
+                              "сравнения. ", "Unweighted means of the school's respondents; 95% "
+                              "CI = t interval (respondents independent); no adjustment for "
+                              "multiple comparisons. ") + small_note),
          table("tension_discrepancies", disc,
                _ru(lang, f"Расхождения оценок напряжённости между группами внутри школы, {last}",
                    f"Within-school differences in tension between groups, {last}"),
@@ -197,10 +221,18 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         [table("values_terminal", wide, _ru(lang, f"Средние ранги терминальных ценностей, {last}",
                                             f"Mean ranks of terminal values, {last}")),
          table("values_kendall_w", kw, _ru(lang, "Согласованность иерархий (W Кендалла)",
-                                           "Concordance of hierarchies (Kendall's W)")),
+                                           "Concordance of hierarchies (Kendall's W)"),
+               note=_ru(lang, "W Кендалла; p — χ²-критерий Фридмана (df = число ценностей − 1), "
+                              "без поправки на множественные сравнения; без весов.",
+                        "Kendall's W; p from Friedman's χ² test (df = values − 1), no "
+                        "adjustment for multiple comparisons; unweighted.")),
          table("values_group_correlation", hc[hc.wave == last],
                _ru(lang, "Корреляции иерархий ценностей между группами",
-                   "Correlations of value hierarchies between groups")),
+                   "Correlations of value hierarchies between groups"),
+               note=_ru(lang, "Ранговые корреляции средних рангов (Спирмен, Кендалл) между "
+                              "группами (ранги без весов); n — число ценностей; p без поправки.",
+                        "Rank correlations of mean ranks (Spearman, Kendall) between groups "
+                        "(unweighted ranks); n = number of values; p unadjusted.")),
          table("values_pvq", pvq[["group", "wave"] + pvq_cols],
                _ru(lang, "Ценности Шварца (PVQ-21), центрированные на среднем ответе респондента",
                    "Schwartz values (PVQ-21), centred on the respondent's mean answer"))],
@@ -232,7 +264,13 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                                  "mean_realisation", "est", "ci_low", "ci_high",
                                                  "n", "p_value"]],
                _ru(lang, f"Важность и реализованность потребностей, {last}",
-                   f"Importance and realisation of needs, {last}"))]))
+                   f"Importance and realisation of needs, {last}"),
+               note=_ru(lang, "Разрыв = важность − реализованность; парный t-критерий по "
+                              "респондентам без весов (кластеры не учтены); p без поправки на "
+                              "множественные сравнения.",
+                        "Gap = importance − realisation; paired t test over respondents, "
+                        "unweighted (clusters ignored); p not adjusted for multiple "
+                        "comparisons."))]))
 
     # 7. teachers' community ---------------------------------------------------------------------
     ag = tables.table("scoring", "teacher_agreement")
@@ -263,7 +301,14 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         [table("estimates_municipality",
                em[em.wave == last][["group", "variable", "est", "se", "ci_low", "ci_high", "n",
                                     "deff"]],
-               _ru(lang, f"Оценки по муниципалитету, {last}", f"Municipality estimates, {last}")),
+               _ru(lang, f"Оценки по муниципалитету, {last}", f"Municipality estimates, {last}"),
+               note=_ru(lang, "С учётом многоступенчатой выборки: страты, школы, классы, веса "
+                              "1/(p_школы·p_класса·p_ученика); линеаризация Тейлора (как R "
+                              "survey::svymean); 95% ДИ по t с числом ст. св. дизайна; без "
+                              "проверки гипотез; deff — относительно простой случайной выборки.",
+                        "Design-based: strata, schools, classes, weights 1/(p_school p_class "
+                        "p_unit); Taylor linearisation (as R survey::svymean); 95% CI from t "
+                        "with the design's df; no test; deff against simple random sampling.")),
          table("weight_diagnostics", wd[["group", "wave", "n", "weight_sum", "cv", "n_eff", "deff"]],
                _ru(lang, "Диагностика весов", "Weight diagnostics"))]))
 
@@ -290,10 +335,22 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                         "variable", "by", "by_category_label", "est", "ci_low",
                                         "ci_high", "n", "p_adjusted"]].rename(
                                         columns={"by_category_label": "category"}),
-                                        _ru(lang, f"Показатели учащихся по полу, классу, планам и "
-                                                  f"СЭС, {last}",
-                                            f"Students' measures by sex, grade, plans and SES, "
-                                            f"{last}"))]))
+                                        _ru(lang, f"Показатели учащихся по полу, классу, планам, "
+                                                  f"СЭС и языку семьи, {last}",
+                                            f"Students' measures by sex, grade, plans, SES and "
+                                            f"home language, {last}"),
+                                        note=_ru(lang, "С учётом дизайна (страты, школы, классы; "
+                                                       "линеаризация Тейлора). Равенство средних: "
+                                                       "svyttest для двух групп, F Вальда "
+                                                       "(regTermTest) для большего числа; p "
+                                                       "скорректированы методом Холма по всем "
+                                                       "тестам таблицы. Описательные различия, "
+                                                       "не причинные.",
+                                                 "Design-based (strata, schools, classes; Taylor "
+                                                 "linearisation). Equal means: svyttest for two "
+                                                 "groups, Wald F (regTermTest) for more; p "
+                                                 "adjusted by Holm over the table's tests. "
+                                                 "Descriptive differences, not causal."))]))
 
     # 9. context; 10. models ----------------------------------------------------------------------
     w = tables.table("context", "weights")
@@ -333,26 +390,40 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         rvo = r[["variable", "est_resilient", "est_other", "n_resilient", "n_other", "est",
                  "p_value", "p_adjusted", "hedges_g"]]
     rules = rule_names(typology["resilience_rules"], lang)
-    cq, oq, rsd = typology["context_quantile"], typology["outcome_quantile"], typology["residual_sd"]
+    oq, rsd = typology["outcome_quantile"], typology["residual_sd"]
+    cut = float((typology.get("register") or {}).get("low_context", -0.43))
     low_t, min_proc = typology["low_threshold"], typology["min_procedures"]
     flagged = low[low.flagged].groupby("school_id")["year"].apply(
         lambda s: ", ".join(map(str, sorted(s)))).rename("years").reset_index()
     sections.append(Section(t["models"], [
         _ru(lang, f"Результаты школы — средний z-балл по процедурам (ВПР, ОГЭ, ЕГЭ), предметам и "
                   f"классам. Резильентные школы (правила: {rules}): неблагоприятный контекст "
-                  f"(индекс благополучия ниже квантиля {g(round(cq, 2))}) и результаты выше предсказанных "
+                  f"(индекс благополучия не выше общего порога {g(cut)} SD базового года — "
+                  f"того же, что для ШФНСУ) и результаты выше предсказанных "
                   f"контекстом более чем на {g(rsd)} SD остатка или выше квантиля {g(round(oq, 2))}. "
                   f"Пороги — параметры исследования (typology), а не нормы.",
             f"School result = mean z-score over procedures, subjects and grades. Resilient "
-            f"(rules: {rules}): well-being index below its {g(round(cq, 2))} quantile and results above "
+            f"(rules: {rules}): well-being index at or below the shared cut-off {g(cut)} SD of the "
+            f"reference year (the same as for ШФНСУ) and results above "
             f"prediction by more than {g(rsd)} residual SD or above the {g(round(oq, 2))} quantile. The "
             f"cut-offs are the study's parameters (typology), not norms.")],
         [table("context_regression", coefs, _ru(lang, "Регрессия результатов на индекс контекста по годам (HC1)",
-                                                "Regression of results on the context index by year (HC1)")),
+                                                "Regression of results on the context index by year (HC1)"),
+               note=_ru(lang, "МНК по школам отдельно для каждого года; SE устойчивы к "
+                              "гетероскедастичности (HC1, как sandwich::vcovHC type = \"HC1\"); "
+                              "t-критерии без поправки; связь, а не влияние.",
+                        "OLS over schools for each year; heteroskedasticity-robust SEs (HC1, as "
+                        "sandwich::vcovHC type = \"HC1\"); t tests, unadjusted; association, "
+                        "not effect.")),
          table("results_model", fx.drop(columns=["df"], errors="ignore"),
                _ru(lang, "Двухуровневая модель результатов (годы в школах), REML",
                    "Two-level model of results (years in schools), REML"),
-               note=_ru(lang, "Тесты Вальда (z), как в lme4.", "Wald z tests, as lme4."),
+               note=_ru(lang, "Годы в школах, случайный интерсепт школы, годы — фиксированные "
+                              "эффекты; REML; тесты Вальда (z), как в lme4; без поправки на "
+                              "множественные сравнения; связь, а не влияние.",
+                        "Years in schools, school random intercept, year fixed effects; REML; "
+                        "Wald z tests, as lme4; no adjustment for multiple comparisons; "
+                        "association, not effect."),
                panels=[(_ru(lang, "Компоненты дисперсии", "Variance components"),
                         _variance_panel(vc))]),
          table("resilient_schools", _rules_named(res[res.resilient], lang)[
@@ -380,6 +451,12 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                           "средний СЭС школы (контекстуальный эффект), индекс благополучия школы",
                    "Two-level models of students' tension and motivation: student SES, school "
                    "mean SES (contextual effect), school well-being index"),
+               note=_ru(lang, "Ученики в школах, случайный интерсепт школы, REML (как lme4); "
+                              "тесты Вальда (z) без поправки; без весов выборки; связь, а не "
+                              "влияние.",
+                        "Pupils in schools, school random intercept, REML (as lme4); Wald z "
+                        "tests, unadjusted; sampling weights not used; association, not "
+                        "effect."),
                panels=[(_ru(lang, "Компоненты дисперсии", "Variance components"),
                         _variance_panel(tables.table("models", "survey_models_variance")))]),
          table("typology", typ.groupby("type").agg(n=("school_id", "size"),
@@ -431,10 +508,12 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                 note=_ru(lang, "Учитывает постоянные различия школ и общие для "
                                                "волн сдвиги; не исключает меняющихся во времени "
                                                "причин и обратной связи. SE кластеризованы по "
-                                               "школам (CR1).",
+                                               "школам (CR1); t-критерии без поправки на "
+                                               "множественные сравнения.",
                                          "Holds stable school differences and common wave "
                                          "shifts fixed; not time-varying causes or reverse "
-                                         "causation. SEs clustered by school (CR1).")))
+                                         "causation. SEs clustered by school (CR1); t tests "
+                                         "without adjustment for multiple comparisons.")))
         sections.append(Section(_ru(lang, "Климат школы и результаты", "School climate and results"),
                                 [], pieces))
 
