@@ -355,6 +355,9 @@ def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     for c in columns:
         if c not in df.columns:
             df[c] = np.nan
+    w = pd.to_numeric(df["wave"], errors="coerce") if "wave" in df else None
+    if w is not None and w.notna().any() and (w.dropna() % 1 == 0).all():
+        df["wave"] = w.astype("Int64")       # waves are years; empty where rows span waves
     return tidy(df[columns])
 
 
