@@ -18,6 +18,39 @@ def test_chunks_give_the_in_memory_tables(study):
     chunked = run_with(study, "out_chunks", {"chunk_schools": 5})
     n = compare_outputs(mem, chunked)
     assert n >= 20
+    _pooled_columns_give_the_whole_answers_tables(study, mem)
+
+
+def _pooled_columns_give_the_whole_answers_tables(cfg, out):
+    """The scoring stage keeps of the answers only the columns the pooled tables read (and
+    gives each table only its item's columns): the tables equal those of the whole answers."""
+    from shnro_research.config import load_study
+    from shnro_research.engine.stages import item_columns, pooled_columns, score_groups
+    from shnro_research.scoring import instrument as score
+    st = load_study(cfg)
+    groups, common = st.groups, st.instrument(st.groups[0])
+    clean = {g: pd.read_parquet(out / "02_responses" / f"{g}_clean.parquet") for g in groups}
+    full = pd.concat([clean[g].assign(group=g) for g in groups], ignore_index=True)
+    _, _, allg, _ = score_groups(lambda g: clean[g], groups, st.instrument, {"chunk_schools": 0},
+                                 pooled_columns(*map(st.instrument, groups)))
+    assert allg.shape[1] < full.shape[1]
+    for item in ("rok_term", "rok_instr"):
+        a = score.rokeach_tables(full, common, item, "ru")
+        b = score.rokeach_tables(item_columns(allg, common, item), common, item, "ru")
+        for k in a:
+            pd.testing.assert_frame_equal(a[k], b[k], check_exact=True)
+    for item in ("life_success", "success_ways"):
+        a = score.multiple_response_tables(full, common, item, "ru")
+        b = score.multiple_response_tables(item_columns(allg, common, item), common, item, "ru")
+        for x, y in zip(a, b):
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+    pd.testing.assert_frame_equal(score.tension_balance(full, common),
+                                  score.tension_balance(allg, common), check_exact=True)
+    pd.testing.assert_frame_equal(score.pvq_values(full, common), score.pvq_values(allg, common),
+                                  check_exact=True)
+    whole = score.needs_tables(full, common)
+    for k, v in score.needs_tables(allg, common).items():
+        pd.testing.assert_frame_equal(whole[k], v, check_exact=True)
 
 
 def test_school_chunks_cover_every_row_once():

@@ -36,6 +36,13 @@ def pooled_columns(*instruments) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
+def item_columns(data: pd.DataFrame, instrument, item_id: str) -> pd.DataFrame:
+    """The ids and the columns of one item of the pooled answers (a narrow copy: the pooled
+    tables copy what they are given, and a national study's answers are wide)."""
+    cols = list(POOLED_IDS) + list(instrument.item(item_id).columns)
+    return data[[c for c in dict.fromkeys(cols) if c in data.columns]]
+
+
 def score_groups(read_clean: Callable[[str], pd.DataFrame], groups: list[str],
                  instrument: Callable, engine: dict, keep: list[str]
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:

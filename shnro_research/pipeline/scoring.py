@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..scoring import DEFAULT_THRESHOLDS, compare_groups, tension_summary
-from ..engine.stages import pooled_columns, score_groups
+from ..engine.stages import item_columns, pooled_columns, score_groups
 from ..scoring import instrument as score
 from ..scoring.invariance import scale_invariance, scale_measurement
 from ._base import StageContext
@@ -54,13 +54,15 @@ def run(ctx: StageContext) -> None:
     ctx.write(score.tension_balance(allg, common), "tension_balance")
 
     for item_id in ("rok_term", "rok_instr"):
-        for name, table in score.rokeach_tables(allg, common, item_id, ctx.lang).items():
+        for name, table in score.rokeach_tables(item_columns(allg, common, item_id), common,
+                                                item_id, ctx.lang).items():
             ctx.write(table, f"{item_id}_{name}")
     pvq = score.pvq_values(allg, common)
     if pvq is not None:
         ctx.write(pvq, "pvq_values")
     for item_id in ("life_success", "success_ways"):
-        shares, test = score.multiple_response_tables(allg, common, item_id, ctx.lang)
+        shares, test = score.multiple_response_tables(item_columns(allg, common, item_id),
+                                                      common, item_id, ctx.lang)
         ctx.write(shares, item_id)
         ctx.write(test, f"{item_id}_by_group_test")
     for name, table in score.needs_tables(allg, common).items():
