@@ -270,12 +270,13 @@ _QUANTILES = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
 
 
 def _distribution(values: pd.DataFrame, by: list[str], col: str) -> pd.DataFrame:
-    """Schools' values of ``col`` per ``by``: n_schools, min, deciles/quartiles, max, mean."""
+    """Schools' values of ``col`` per ``by``: n_schools, min, deciles/quartiles, max and
+    ``est``, the mean of the schools' values (unweighted: each school counts once)."""
     g = values.groupby(by, sort=True)[col]
-    out = g.agg(n_schools="count", min="min", max="max", mean="mean")
+    out = g.agg(n_schools="count", min="min", max="max", est="mean")
     for name, q in _QUANTILES.items():
         out[name] = g.quantile(q)
-    return out[["n_schools", "min", *_QUANTILES, "max", "mean"]].reset_index()
+    return out[["n_schools", "min", *_QUANTILES, "max", "est"]].reset_index()
 
 
 def national_tables(t: dict[str, pd.DataFrame], *, last: int, min_cell: int, top: int = 20,
