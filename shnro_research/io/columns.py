@@ -162,8 +162,11 @@ def decimal_comma_columns(df: pd.DataFrame) -> list[str]:
         nn = s.dropna()
         if len(nn) == 0:
             continue
+        pattern = r"[+-]?\d+(?:[.,]\d+)?"
+        if not nn.iloc[:200].astype(str).str.strip().str.fullmatch(pattern).all():
+            continue                # a text column: its first values already say so
         st = nn.astype(str).str.strip()
-        if st.str.fullmatch(r"[+-]?\d+(?:[.,]\d+)?").all() and st.str.contains(",").any():
+        if st.str.fullmatch(pattern).all() and st.str.contains(",").any():
             df[c] = pd.to_numeric(s.astype(str).str.strip().str.replace(",", ".", regex=False)
                                   .where(s.notna()), errors="coerce")
             conv.append(c)
