@@ -306,10 +306,10 @@ def _segment_counts(raw: bytes, start: int, a: np.ndarray, seg_a: np.ndarray,
                     seg_b: np.ndarray, s: int, q: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per segment ``[seg_a, seg_b)`` of ``a`` (``= raw[start:]``): the separators outside
-    quotes; for the segments without one (blank candidates) also the other ASCII bytes (not
-    whitespace, quote or separator) and the quotes and bytes 80..FF (else 1 and 0). Separators are summed per
-    segment with ``np.add.reduceat`` in blocks of 4 MiB, those between an opening and a
-    closing quote subtracted."""
+    quotes; for the segments without one (blank candidates) and the last, also the other ASCII
+    bytes (not whitespace, quote or separator) and the quotes and bytes 80..FF (else 1 and 0).
+    Separators are counted per segment from their positions, in blocks of 4 MiB, less those
+    between an opening and a closing quote."""
     m = len(seg_a)
     n_sep = np.zeros(m, dtype=np.int64)
     i = 0
@@ -317,15 +317,13 @@ def _segment_counts(raw: bytes, start: int, a: np.ndarray, seg_a: np.ndarray,
         j = max(int(np.searchsorted(seg_a, seg_a[i] + _CHUNK, side="right")), i + 1)
         lo, hi = int(seg_a[i]), int(seg_b[j - 1])
         if hi > lo:
-            is_sep = a[lo:hi] == s
-            sa = seg_a[i:j] - lo
-            nonempty = sa < hi - lo                  # only the last segment can be empty
-            n_sep[i:j][nonempty] = np.add.reduceat(is_sep, sa[nonempty], dtype=np.int64)
+            at = np.flatnonzero(a[lo:hi] == s) + lo          # the separators of the block
+            n_sep[i:j] = np.searchsorted(at, seg_b[i:j]) - np.searchsorted(at, seg_a[i:j])
             qa, qb = np.searchsorted(q, [lo, hi])
             if qb > qa:                              # quotes pair up inside each block
-                qq = q[qa:qb] - lo
-                inside = np.add.reduceat(is_sep, qq, dtype=np.int64)[0::2]
-                rec = np.searchsorted(sa, qq[0::2], side="right") - 1
+                op, cl = q[qa:qb:2], q[qa + 1:qb:2]
+                inside = np.searchsorted(at, cl) - np.searchsorted(at, op)
+                rec = np.searchsorted(seg_a[i:j], op, side="right") - 1
                 n_sep[i:j] -= np.bincount(rec, weights=inside, minlength=j - i).astype(np.int64)
         i = j
     n_other = np.ones(m, dtype=np.int64)
