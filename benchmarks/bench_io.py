@@ -15,12 +15,16 @@ ids, 60 five-point items with 3 % empty cells, hours with decimals and a free-te
 * ``pandas``: bare ``pandas.read_csv(path, sep=, decimal=, encoding=)``, no checks.
 
 The best of ``--repeat`` runs is printed, with the ratios new/pandas and old/new. The frames of
-old and new are compared (``assert_frame_equal``). Not a timed unit test.
+old and new are compared (``assert_frame_equal``). ``--memory`` adds the peak memory each reader
+adds to the process (a forked child per reader: its peak RSS less its RSS at the start).
+Not a timed unit test.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import multiprocessing
+import resource
 import subprocess
 import sys
 import tempfile
@@ -86,12 +90,30 @@ def best(fn, repeat: int) -> tuple[float, object]:
     return min(times), out
 
 
+def _child(fn, conn) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    fn()
+    conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+
+
+def peak_mb(fn) -> float:
+    """MB of peak RSS that ``fn()`` adds, measured in a forked child (Linux: ru_maxrss in KiB)."""
+    ctx = multiprocessing.get_context("fork")
+    a, b = ctx.Pipe()
+    proc = ctx.Process(target=_child, args=(fn, b))
+    proc.start()
+    kib = a.recv()
+    proc.join()
+    return kib / 1024
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=520_000, help="questionnaires (~100 MB)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--old-rev", default="30c5cea", help="git revision of the old reader")
     ap.add_argument("--dir", default=None, help="where to write the files (default: temp)")
+    ap.add_argument("--memory", action="store_true", help="also the peak memory of each reader")
     args = ap.parse_args(argv)
     folder = Path(args.dir or tempfile.mkdtemp(prefix="bench_io_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -122,6 +144,15 @@ def main(argv=None) -> int:
             old_s, ratio, same = f"{'-':>8}", f"{'-':>9}", "-"
         print(f"{label:<18}{mb:7.1f}{t_pd:10.2f}{t_new:8.2f}{old_s}{t_new / t_pd:12.2f}"
               f"{ratio}  {same}")
+        if args.memory:
+            del res
+            mem = [peak_mb(lambda: pd.read_csv(path, sep=sep, decimal=dec, encoding=enc,
+                                               low_memory=False)),
+                   peak_mb(lambda: read_table(path))]
+            if old is not None:
+                mem.append(peak_mb(lambda: old(path, None, None, None)))
+            print(f"{'  peak MB added':<25}" + "".join(f"{m:>{w}.0f}" for m, w in
+                                                       zip(mem, (10, 8, 8))))
     return 0
 
 
