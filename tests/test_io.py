@@ -229,6 +229,16 @@ def _old_read_csv(path, encoding, sep, decimal):
     records found with ``csv`` line by line, pandas fed through a StringIO."""
     report = ReadReport(file=path.name, format="csv", encoding_declared=encoding)
     raw = path.read_bytes()
+    bom = raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+    if not bom:
+        head = raw[:65536]
+        if b"\x00" in head:
+            raise DataError(f"{path.name}: binary content (NUL bytes), not a text/CSV file; if it "
+                            "is an SPSS or Excel file, give it the right extension")
+        ctrl = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
+        if ctrl > 0.01 * len(head):
+            raise DataError(f"{path.name}: binary content ({ctrl} control bytes in the first "
+                            "64 KiB), not a text/CSV file")
     text, enc, source, notes = E.decode_text(raw, encoding, path.name)
     report.encoding_used, report.encoding_source = enc, source
     report.notes += notes
@@ -448,3 +458,8 @@ def test_lone_cr_line_ends_are_a_data_error(tmp_path):
     p.write_bytes(b"a;b\r1;2\r3;4\r")
     with pytest.raises(DataError, match=r"mac\.csv: cannot read the header line.*line ends"):
         read_table(p)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.csv")))
+def test_fixture_csv_files_read_as_by_the_old_reader(name):
+    _assert_same(DATA / name)
