@@ -27,3 +27,20 @@ def test_inferential_tables_state_design_test_and_adjustment(demo_run):
             bad[path.stem] = note[:120] or "(no note)"
     assert checked >= 8
     assert not bad, bad
+
+
+def test_no_label_is_given_twice():
+    """A key written twice in a label dict silently keeps the last one (two sessions labelling
+    the same column differently): refuse it."""
+    import ast
+    import collections
+    from pathlib import Path
+
+    import shnro_research.report.labels as L
+    tree = ast.parse(Path(L.__file__).read_text(encoding="utf-8"))
+    dups = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            dups += [k for k, c in collections.Counter(keys).items() if c > 1]
+    assert not dups, dups

@@ -49,9 +49,13 @@ def run(ctx: StageContext) -> None:
                               thresholds=thresholds), "tension_by_school")
     ctx.write(tension_summary(scores, "tension", by=["group", "wave"], thresholds=thresholds),
               "tension_by_group")
-    ctx.write(compare_groups(scores, "tension", "group", by=["school_id", "wave"]),
+    # groups are compared on the parallel items only (one wording pattern in every group)
+    insts = {g: ctx.instrument(g) for g in groups}
+    ctx.write(score.tension_group_comparison(allg, insts, by=["school_id", "wave"])
+              if len(groups) > 1 else
+              compare_groups(scores, "tension", "group", by=["school_id", "wave"]),
               "tension_group_comparison")
-    ctx.write(score.tension_balance(allg, common), "tension_balance")
+    ctx.write(score.tension_balance(allg, insts), "tension_balance")
 
     for item_id in ("rok_term", "rok_instr"):
         for name, table in score.rokeach_tables(item_columns(allg, common, item_id), common,

@@ -117,16 +117,26 @@ def _tension_groups(w: _Writer, last: int) -> Finding | None:
                 + f.quote(f"{tag}_hi", r.ci_high, w.num(r.ci_high), src("ci_high")) + ", n = "
                 + f.quote(f"{tag}_n", r.n, str(int(r.n)), src("n")) + ")")
     overlap = lo.ci_high >= hi.ci_low
+    inv = w.get("scoring", "measurement_invariance")
+    no_scalar = inv is not None and "across" in inv and bool(len(inv.query(
+        f"across == 'group' and wave == {last} and variable == 'tension' and model == 'scalar' "
+        "and status == 'estimated' and holds == False", engine="python")))
+    caveat_ru = (" Скалярная инвариантность индекса между группами не подтверждена (см. вывод об "
+                 "измерительной инвариантности), поэтому разницу уровней нельзя читать как "
+                 "разницу напряжённости." if no_scalar else "")
+    caveat_en = (" Scalar invariance of the index across groups is not supported (see the "
+                 "measurement-invariance finding), so the difference in levels cannot be read "
+                 "as a difference in tension." if no_scalar else "")
     f.text = w.ru(
         f"В {last} г. социальную напряжённость в школах выше всего оценивают "
         f"{w.group(hi.group, 'lower')}: индекс {part(hi, 'high')}; ниже всего — "
         f"{w.group(lo.group, 'lower')}: {part(lo, 'low')}. "
         + ("Доверительные интервалы перекрываются: различие между группами не доказано."
-           if overlap else "Доверительные интервалы не перекрываются."),
+           if overlap else "Доверительные интервалы не перекрываются.") + caveat_ru,
         f"In {last}, {w.group(hi.group, 'lower')} rate social tension in schools highest: index "
         f"{part(hi, 'high')}; {w.group(lo.group, 'lower')} lowest: {part(lo, 'low')}. "
         + ("The confidence intervals overlap: a difference between the groups is not shown."
-           if overlap else "The confidence intervals do not overlap."))
+           if overlap else "The confidence intervals do not overlap.") + caveat_en)
     return f
 
 
@@ -450,6 +460,81 @@ def _indicators(w: _Writer) -> Finding | None:
     return f
 
 
+def _register(w: _Writer) -> Finding | None:
+    reg = w.get("models", "register")
+    if reg is None or "low_results" not in reg or reg.year.nunique() < 1:
+        return None
+    f = Finding("register", "register", "register_summary")
+    y0, y1 = int(reg.year.min()), int(reg.year.max())
+    src = lambda q, col="school_id": Source("models", "register", q, col, "count")  # noqa: E731
+
+    def count(q: str, name: str) -> str:
+        k = int(len(reg.query(q, engine="python")))
+        return f.quote(name, k, str(k), src(q))
+    lo0 = count(f"year == {y0} and low_results == True", "low_first")
+    lo1 = count(f"year == {y1} and low_results == True", "low_last")
+    n1 = count(f"year == {y1}", "schools_last")
+    un = count(f"year == {y1} and unfavourable_context == True", "unfavourable_last")
+    rs = count(f"year == {y1} and resilient == True", "resilient_last")
+    cr = count("crisis == True", "crisis")
+    im = count("improvement == True", "improvement")
+    f.text = w.ru(
+        f"Реестр школ (абсолютные правила): школ с низкими результатами — {lo0} в {y0} г. и "
+        f"{lo1} в {y1} г. (из {n1}); в {y1} г. в неблагоприятном контексте (ШФНСУ) — {un}, "
+        f"резильентных по правилу реестра для этого года — {rs} (тот же порог контекста; "
+        f"резильентные по среднему за все годы — в выводе выше). Школ-лет в кризисе (резкое "
+        f"падение) — {cr}, с наибольшим устойчивым ростом — {im}. Правила и их основания — в "
+        f"разделе реестра; статус — повод для внимания, не оценка работы школы.",
+        f"Register of schools (absolute rules): low-result schools — {lo0} in {y0} and {lo1} in "
+        f"{y1} (of {n1}); in {y1}, {un} in an unfavourable context (ШФНСУ) and {rs} resilient "
+        f"by the register's rule for that year (the same context cut-off; schools resilient on "
+        f"their mean over all years are in the finding above). School-years in crisis (a sharp fall): {cr}; with "
+        f"the largest stable improvement: {im}. The rules and their basis are in the register "
+        f"section; a status is a reason for attention, not a grade of the school's work.")
+    return f
+
+
+def _measurement(w: _Writer, last: int) -> Finding | None:
+    inv = w.get("scoring", "measurement_invariance")
+    if inv is None or "across" not in inv:
+        return None
+    base = f"across == 'group' and wave == {last} and status == 'estimated'"
+    d = inv.query(base, engine="python")
+    if d.empty:
+        return None
+    f = Finding("measurement", "rel", "measurement_invariance")
+    n = d.variable.nunique()
+    nq = f.quote("scales", n, str(n), Source("scoring", "measurement_invariance",
+                                             base + " and model == 'configural'", "variable",
+                                             "nunique"))
+    sq = base + " and model == 'scalar' and holds == True"
+    k = int(d.query("model == 'scalar' and holds == True", engine="python").variable.nunique())
+    kq = f.quote("scalar", k, str(k), Source("scoring", "measurement_invariance", sq, "variable",
+                                             "nunique"))
+    ten_ru = ten_en = ""
+    tq = base + " and variable == 'tension' and model == 'scalar'"
+    t = inv.query(tq, engine="python")
+    if len(t) == 1 and not bool(t.holds.iloc[0]):
+        dc = f.quote("tension_delta_cfi", float(t.delta_cfi.iloc[0]),
+                     w.num(float(t.delta_cfi.iloc[0]), 3),
+                     Source("scoring", "measurement_invariance", tq, "delta_cfi", "first"))
+        ten_ru = (f" Для индекса социальной напряжённости скалярная инвариантность не "
+                  f"подтверждается (ΔCFI = {dc}): различия средних учащихся, родителей и учителей "
+                  f"нельзя читать как различия в напряжённости — группы по-разному отвечают на "
+                  f"одни и те же вопросы; сравнимы связи, а не уровни.")
+        ten_en = (f" For the social tension index scalar invariance is not supported (ΔCFI = "
+                  f"{dc}): differences between the means of students, parents and teachers "
+                  f"cannot be read as differences in tension — the groups answer the same "
+                  f"questions differently; associations are comparable, levels are not.")
+    f.text = w.ru(
+        f"Измерительная инвариантность между группами респондентов ({last}): из {nq} шкал с "
+        f"общими (parallel) пунктами средние можно сравнивать (скалярная инвариантность) у "
+        f"{kq}.{ten_ru}",
+        f"Measurement invariance across respondent groups ({last}): of {nq} scales with shared "
+        f"(parallel) items, means may be compared (scalar invariance) for {kq}.{ten_en}")
+    return f
+
+
 def _agreement(w: _Writer, last: int) -> Finding | None:
     ag = w.get("scoring", "teacher_agreement")
     if ag is None:
@@ -485,6 +570,7 @@ def build_findings(tables, *, lang: str, waves: list[int], min_cell: int,
     last = max(waves)
     rules: list[Callable[[], Finding | None]] = [
         lambda: _reliability(w),
+        lambda: _measurement(w, last),
         lambda: _tension_groups(w, last),
         lambda: _tension_schools(w, last, min_cell, thresholds[1]),
         lambda: _discrepancies(w, last, min_cell),
@@ -494,6 +580,7 @@ def build_findings(tables, *, lang: str, waves: list[int], min_cell: int,
         lambda: _climate(w),
         lambda: _resilient(w, typology),
         lambda: _low_results(w, last, typology),
+        lambda: _register(w),
         lambda: _tension_change(w, last),
         lambda: _indicators(w),
     ]

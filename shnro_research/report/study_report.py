@@ -23,6 +23,7 @@ from .labels import SECTION_TITLES as _TXT
 from .labels import RESILIENCE_RULES, VALUE_LABELS, relabel, rule_names
 from .findings import _ADJUST_RU, build_findings, findings_table, limitations
 from .labels import GROUP_LABELS
+from .study_sections import _LEVELS, invariance_summary, register_section
 from .paper import methods_text, write_paper
 from .cards import write_cards
 from .privacy import escape_formulas, publishable
@@ -32,6 +33,33 @@ TABLE_FORMATS = ("docx", "xlsx", "tex", "html", "md")
 
 def _ru(lang: str, ru: str, en: str) -> str:
     return ru if lang == "ru" else en
+
+
+_ID = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+
+
+def reader_achievement(at: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The achievement table as a reader sees it: programme names instead of catalogue ids, no
+    internal indicator codes; notes that name internal tables or columns are shortened to what
+    they say ("нет данных в формах исследования") — the full notes stay in the dynamics stage's
+    ``indicators`` table."""
+    i = 0 if lang == "ru" else 1
+    out = at.copy()
+    prog = out.columns[0]
+    out[prog] = out[prog].map(lambda v: VALUE_LABELS.get(v, (v, v))[i] if isinstance(v, str)
+                              else v)
+    code = "Код" if lang == "ru" else "Code"
+    out = out.drop(columns=[code], errors="ignore")
+    note = "Примечание" if lang == "ru" else "Note"
+    short = _ru(lang, "не вычисляется по данным исследования (см. каталог программы)",
+                "not computable from the study's data (see the programme catalogue)")
+    value = "Значение" if lang == "ru" else "Value"
+    if note in out:
+        internal = out[note].map(lambda v: isinstance(v, str) and bool(_ID.search(v)))
+        missing = out[value].isna() if value in out else internal
+        out.loc[internal & missing, note] = short
+        out.loc[internal & ~missing, note] = ""
+    return out
 
 
 def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
@@ -140,6 +168,41 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                         "Cronbach's α: listwise as SPSS, pairwise as psych::alpha; ω total from "
                         "a one-factor model; n = complete cases; all waves pooled. The 0.70 "
                         "cut-off is a convention (Nunnally 1978), not a norm of the scale."))]))
+
+    # measurement invariance: which comparisons of means are warranted -------------------------
+    if tables.has_table("scoring", "measurement_invariance"):
+        summ = invariance_summary(tables.table("scoring", "measurement_invariance"), last)
+        if len(summ):
+            sections[-1].tables.append(table(
+                "measurement_invariance",
+                summ.assign(
+                    highest=summ.highest.map(lambda v: _LEVELS[v][0 if lang == "ru" else 1]),
+                    across=summ.across.map({"group": _ru(lang, "между группами",
+                                                         "across groups"),
+                                            "wave": _ru(lang, "между волнами", "across waves")}),
+                    compared=summ.compared.map(lambda v: ", ".join(
+                        GROUP_LABELS[lang].get(x.strip(), x.strip()) for x in str(v).split(","))),
+                    group=summ.group.map(lambda v: GROUP_LABELS[lang].get(v, v)
+                                         if isinstance(v, str) else "")),
+                _ru(lang, f"Измерительная инвариантность шкал между группами респондентов ({last}) "
+                          f"и между волнами",
+                    f"Measurement invariance of the scales across respondent groups ({last}) and "
+                    f"across waves"),
+                note=_ru(lang, "Конфирматорный факторный анализ (MLR, как lavaan), модели: "
+                               "конфигуральная → метрическая → скалярная. Уровень принят, если "
+                               "конфигуральная модель CFI ≥ 0,95 и RMSEA ≤ 0,06 (Hu & Bentler "
+                               "1999), а каждый следующий снижает CFI не более чем на 0,01 "
+                               "(Cheung & Rensvold 2002); Δχ² (Satorra — Bentler) приводится, но "
+                               "не решает; без поправки на множественные сравнения. Между "
+                               "группами — только пункты с общим parallel-идентификатором. "
+                               "Средние сравнимы лишь при скалярной инвариантности.",
+                         "Confirmatory factor analysis (MLR, as lavaan), models configural → "
+                         "metric → scalar. A level holds if the configural model has CFI ≥ .95 "
+                         "and RMSEA ≤ .06 (Hu & Bentler 1999) and each further level lowers CFI "
+                         "by at most .01 (Cheung & Rensvold 2002); Δχ² (Satorra–Bentler) is "
+                         "reported, not decisive; no adjustment for multiple comparisons. "
+                         "Across groups only items with a shared parallel id. Means are "
+                         "comparable only under scalar invariance.")))
 
     # 3. tension -----------------------------------------------------------------------------
     tg = tables.table("scoring", "tension_by_group")
@@ -465,6 +528,10 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                _ru(lang, "Типология школ по устойчивости результатов", "School typology by stability of results"))],
         [fig_r, fig_c]))
 
+    # 10. the register of schools and the objectivity screen --------------------------------------
+    if tables.has_table("models", "register"):
+        sections.append(register_section(tables, table, lang, last, typology))
+
     # 10a. school climate and results -------------------------------------------------------------
     if tables.has_table("models", "climate_results_model"):
         cm = tables.table("models", "climate_results_model")
@@ -554,7 +621,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
             f"meaningful one ({g(meaningful_sd)} SD), otherwise 'cannot tell'.")],
         dyn_tables, dyn_figs))
     ind = tables.table("dynamics", "indicators")
-    at = achievement
+    at = reader_achievement(achievement, lang)
     graded = ind[ind["target"].notna()]      # only targets the programme texts state are graded
     ind_figs = [figure("indicators", plot_achievement(graded, lang=lang, partly=1.0),
                        _ru(lang, "Показатели с целевым значением из текста программы",

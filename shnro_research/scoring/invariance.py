@@ -362,16 +362,16 @@ def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def _shared_items(instruments: Mapping[str, object], groups: Sequence[str], sid: str):
-    """Items of scale ``sid`` that every group in ``groups`` answers: matched by their
-    ``parallel`` id where the scale's items carry one (same wording pattern), else by item id.
-    Returns ``{group: {key: item id}}`` of the shared keys, in the first group's order."""
+    """Items of scale ``sid`` that every group in ``groups`` answers: matched by their declared
+    ``parallel`` id (same wording pattern) only — the same item id in two questionnaires is not
+    taken to mean the same question (``rel_02`` is a different relationship for students and
+    for teachers). Returns ``{group: {key: item id}}`` of the shared keys, in the first group's
+    order."""
     maps = {}
     for g in groups:
         inst = instruments[g]
         its = [inst.item(i) for i in inst.scales[sid].items]
-        use_parallel = any(getattr(it, "parallel", "") for it in its)
-        maps[g] = {(it.parallel if use_parallel else it.id): it.id for it in its
-                   if not use_parallel or it.parallel}
+        maps[g] = {it.parallel: it.id for it in its if getattr(it, "parallel", "")}
     keys = [k for k in maps[groups[0]] if all(k in maps[g] for g in groups)]
     return {g: {k: maps[g][k] for k in keys} for g in groups}
 
@@ -386,8 +386,10 @@ def _invariance_rows(ys: list[np.ndarray], values: list, by: str, estimator: str
     n = int(sum(len(y) for y in ys))
     base = {"status": "not estimated", "n": n, "estimator": estimator}
     if len(keys) < MIN_ITEMS:
-        return [{**base, "verdict": f"not estimated: {len(keys)} shared item(s); invariance "
-                                    f"needs at least {MIN_ITEMS}"}]
+        why = (" (items count as shared only with a declared 'parallel' id)"
+               if by == "group" else "")
+        return [{**base, "verdict": f"not estimated: {len(keys)} shared item(s){why}; "
+                                    f"invariance needs at least {MIN_ITEMS}"}]
     need = _min_n(len(keys))
     small = {str(v): len(y) for v, y in zip(values, ys) if len(y) < need}
     if len(ys) < 2 or small:
@@ -411,9 +413,9 @@ def scale_invariance(data: Mapping[str, pd.DataFrame], instruments: Mapping[str,
     """Measurement invariance of every scale across respondent groups (per wave) and across
     waves (per group): configural, metric and scalar models, :func:`measurement_invariance`.
 
-    Across groups a scale is compared on the items every group answers: those sharing a
-    ``parallel`` id (one wording pattern), or, where the scale's items carry none, the same item
-    id. Across waves all the scale's items are used (independent samples of each wave; a
+    Across groups a scale is compared on the items every group answers with the same declared
+    ``parallel`` id (one wording pattern); a scale without parallel items gets a row saying why
+    it is not compared. Across waves all the scale's items are used (independent samples of each wave; a
     panel would need a longitudinal model).
 
     Parameters
