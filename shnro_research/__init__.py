@@ -11,4 +11,4 @@ The statistics are flat functions in the library packages (``scoring``, ``design
 :mod:`shnro_research.errors`. Nothing runs at import; import what you need, e.g.
 ``from shnro_research import scoring``.
 """
-__version__ = "0.2.0"
+__version__ = "0.3.0"
