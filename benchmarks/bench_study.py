@@ -93,15 +93,20 @@ def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int, waves=None
         cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     print(json.dumps({"partial": sec}), flush=True)
     t_run = time.perf_counter()
+    failed = {}
     for s in ALL:
         t0 = time.perf_counter()
         with TreeRSS() as m:
-            run_study(cfg, stages=[s], force=True, progress=False)
+            try:
+                run_study(cfg, stages=[s], force=True, progress=False)
+            except Exception as exc:  # noqa: BLE001 - a failing stage is reported, not hidden
+                failed[s] = f"{type(exc).__name__}: {str(exc)[:300]}"
+                print(json.dumps({"stage_failed": s, "error": failed[s]}), flush=True)
         sec[s], mem[s] = time.perf_counter() - t0, m.peak / 2**20
         print(json.dumps({"stage_done": s, "at": time.perf_counter() - t_run}), flush=True)
     sec["run_study"] = time.perf_counter() - t_run
     return {"n": n, "sampled": sampled, "format": fmt, "seconds": sec, "rows": rows,
-            "peak_mb": mem, "peak_rss_mb": max(mem.values())}
+            "peak_mb": mem, "peak_rss_mb": max(mem.values()), "failed": failed}
 
 
 def run_size(n: int, args, workdir: Path) -> dict | None:
@@ -141,6 +146,8 @@ def run_size(n: int, args, workdir: Path) -> dict | None:
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     s = res["seconds"]
+    for stage, err in res.get("failed", {}).items():
+        print(f"  {n} schools: stage {stage} FAILED: {err}", flush=True)
     print(f"  {n} schools ({sampled} sampled, {fmt}): end to end {s['generate'] + s['write'] + s['run_study']:.1f} s, "
           f"peak RSS {res['peak_rss_mb']:.0f} MB, rows {res['rows']}\n    "
           + ", ".join(f"{k} {v:.1f}" for k, v in s.items() if k != "run_study"), flush=True)
