@@ -6,7 +6,9 @@
 Two files of demo-like answers are written (numpy, a fixed seed): UTF-8 with ``,`` and ``.``
 decimals, and Windows-1251 with ``;`` and decimal commas (as Russian Excel saves it), each with
 ids, 60 five-point items with 3 % empty cells, hours with decimals and a free-text comment
-(Cyrillic; some quoted because they hold the separator or quotes). Each file is read by
+(Cyrillic; some quoted because they hold the separator or quotes), and the items of a sixth of
+them in long format (``resp_id, school_id, item, answer``: many short lines). Each file is
+read by
 
 * ``old``: the reader before issue 15 (taken from git, ``--old-rev``): the whole file decoded to
   one string, records found with the ``csv`` module, pandas fed through ``StringIO``;
@@ -16,15 +18,13 @@ ids, 60 five-point items with 3 % empty cells, hours with decimals and a free-te
 
 The best of ``--repeat`` runs is printed, with the ratios new/pandas and old/new. The frames of
 old and new are compared (``assert_frame_equal``). ``--memory`` adds the peak memory each reader
-adds to the process (a forked child per reader: its peak RSS less its RSS at the start).
+adds (a fresh process per reader: its peak RSS after the read less its RSS before).
 Not a timed unit test.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import multiprocessing
-import resource
 import subprocess
 import sys
 import tempfile
@@ -90,21 +90,37 @@ def best(fn, repeat: int) -> tuple[float, object]:
     return min(times), out
 
 
-def _child(fn, conn) -> None:
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    fn()
-    conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+_MEMORY_CODE = """
+import sys
+sys.path[:0] = [{root!r}, {old_dir!r}]
+import pandas as pd
+from shnro_research.io import read_table
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1])
+kind, path = {kind!r}, {path!r}
+if kind == "old":
+    from old_text import read_csv
+base = status("VmRSS:")
+if kind == "pandas":
+    pd.read_csv(path, sep={sep!r}, decimal={dec!r}, encoding={enc!r}, low_memory=False)
+elif kind == "new":
+    read_table(path)
+else:
+    read_csv(__import__("pathlib").Path(path), None, None, None)
+print((status("VmHWM:") - base) / 1024)
+"""
 
 
-def peak_mb(fn) -> float:
-    """MB of peak RSS that ``fn()`` adds, measured in a forked child (Linux: ru_maxrss in KiB)."""
-    ctx = multiprocessing.get_context("fork")
-    a, b = ctx.Pipe()
-    proc = ctx.Process(target=_child, args=(fn, b))
-    proc.start()
-    kib = a.recv()
-    proc.join()
-    return kib / 1024
+def peak_mb(kind: str, path: Path, sep: str, dec: str, enc: str, old_dir: str) -> float:
+    """MB of peak memory one read adds, in a fresh Python process (Linux /proc: VmHWM after
+    the read less VmRSS before it)."""
+    code = _MEMORY_CODE.format(root=str(ROOT), old_dir=old_dir, kind=kind, path=str(path),
+                               sep=sep, dec=dec, enc=enc)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    return float(out.split()[-1])
 
 
 def main(argv=None) -> int:
@@ -119,10 +135,16 @@ def main(argv=None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     df = make_answers(args.rows)
     files = [("utf-8, ',' '.'", folder / "answers_utf8.csv", "utf-8", ",", "."),
-             ("cp1251, ';' ','", folder / "answers_cp1251.csv", "cp1251", ";", ",")]
-    for _, path, enc, sep, dec in files:
+             ("cp1251, ';' ','", folder / "answers_cp1251.csv", "cp1251", ";", ","),
+             ("long, utf-8", folder / "answers_long.csv", "utf-8", ",", ".")]
+    for _, path, enc, sep, dec in files[:2]:
         df.to_csv(path, index=False, encoding=enc, sep=sep, decimal=dec,
                   lineterminator="\r\n" if enc == "cp1251" else "\n")
+    items = [f"q_{k + 1:02d}" for k in range(60)]
+    long = df.iloc[:len(df) // 6].melt(id_vars=["resp_id", "school_id"], value_vars=items,
+                                          var_name="item", value_name="answer")
+    long.to_csv(files[2][1], index=False, lineterminator="\n")
+    del long
     old = load_old_reader(args.old_rev)
     print(f"{args.rows:,} questionnaires x {df.shape[1]} columns; best of {args.repeat}")
     print(f"{'file':<18}{'MB':>7}{'pandas s':>10}{'new s':>8}{'old s':>8}"
@@ -145,12 +167,9 @@ def main(argv=None) -> int:
         print(f"{label:<18}{mb:7.1f}{t_pd:10.2f}{t_new:8.2f}{old_s}{t_new / t_pd:12.2f}"
               f"{ratio}  {same}")
         if args.memory:
-            del res
-            mem = [peak_mb(lambda: pd.read_csv(path, sep=sep, decimal=dec, encoding=enc,
-                                               low_memory=False)),
-                   peak_mb(lambda: read_table(path))]
-            if old is not None:
-                mem.append(peak_mb(lambda: old(path, None, None, None)))
+            kinds = ("pandas", "new", "old") if old is not None else ("pandas", "new")
+            mem = [peak_mb(k, path, sep, dec, enc, str(Path(old.__code__.co_filename).parent)
+                           if old is not None else "") for k in kinds]
             print(f"{'  peak MB added':<25}" + "".join(f"{m:>{w}.0f}" for m, w in
                                                        zip(mem, (10, 8, 8))))
     return 0

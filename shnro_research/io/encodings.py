@@ -333,6 +333,8 @@ def _base(enc: str) -> str:
 def _nonascii_segments(raw: bytes, start: int = 0):
     """``(a, b)`` byte spans of the ``\\n``-separated lines of ``raw[start:]`` holding a byte
     80..FF, in order (lazily)."""
+    if raw.isascii():
+        return
     pos, n = start, len(raw)
     while True:
         m = _RE_HIGH.search(raw, pos)

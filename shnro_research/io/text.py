@@ -318,7 +318,8 @@ def _segment_counts(raw: bytes, start: int, a: np.ndarray, seg_a: np.ndarray,
         lo, hi = int(seg_a[i]), int(seg_b[j - 1])
         if hi > lo:
             at = np.flatnonzero(a[lo:hi] == s) + lo          # the separators of the block
-            n_sep[i:j] = np.searchsorted(at, seg_b[i:j]) - np.searchsorted(at, seg_a[i:j])
+            # segments are contiguous (a line break, never a separator, between two)
+            n_sep[i:j] = np.diff(np.searchsorted(at, np.append(seg_a[i:j], hi)))
             qa, qb = np.searchsorted(q, [lo, hi])
             if qb > qa:                              # quotes pair up inside each block
                 op, cl = q[qa:qb:2], q[qa + 1:qb:2]
