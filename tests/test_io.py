@@ -463,3 +463,21 @@ def test_lone_cr_line_ends_are_a_data_error(tmp_path):
 @pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.csv")))
 def test_fixture_csv_files_read_as_by_the_old_reader(name):
     _assert_same(DATA / name)
+
+
+def test_typical_quoted_csv_takes_the_byte_path(tmp_path, monkeypatch):
+    """Quoted fields opening and closing fields (as Excel and pandas write them) are counted on
+    the bytes; only texts the byte path cannot prove equal go through the csv module."""
+    p = tmp_path / "q.csv"
+    pd.DataFrame({"id": range(50), "comment": ["a; b", 'say "hi"', "two\nlines", "", "x"] * 10}
+                 ).to_csv(p, sep=";", index=False, encoding="cp1251", lineterminator="\r\n")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("fell back to the line-by-line csv module")
+    monkeypatch.setattr(T, "record_lines", fail)
+    res = read_table(p)
+    assert res.report.lines.tolist()[:5] == [2, 3, 4, 6, 7] and res.report.lines[-1] == 61
+    q = tmp_path / "lit.csv"                      # a quote inside an unquoted field: csv decides
+    q.write_bytes(b'a;b\n1;x"y\n')
+    with pytest.raises(AssertionError, match="fell back"):
+        read_table(q)

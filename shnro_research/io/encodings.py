@@ -5,6 +5,12 @@ The reader decodes **strictly** with the declared, given or detected encoding; a
 not decode cleanly as a whole, or whose text is recognisably mis-decoded, is a
 :class:`~shnro_research.errors.DataError` naming the file, the line (row) and column of the first
 bad byte and the encodings that would fit. Nothing is re-decoded silently.
+
+For UTF-8 and single-byte code pages (:func:`byte_level`) the checks run on the bytes: strict
+decoding in blocks that end at a line break (:func:`first_bad_byte`), the mojibake checks on the
+lines holding non-ASCII bytes (:func:`non_ascii_lines_of`, the same text as
+:func:`non_ascii_lines` of the decoded file), so a large CSV is never held as one string
+(:func:`check_encoding`; :func:`decode_text` adds the decoded text).
 """
 from __future__ import annotations
 
