@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,8 @@ def main(argv=None) -> int:
                            if old is not None else "") for k in kinds]
             print(f"{'  peak MB added':<25}" + "".join(f"{m:>{w}.0f}" for m, w in
                                                        zip(mem, (10, 8, 8))))
+    if args.dir is None:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
