@@ -30,11 +30,14 @@ def plant_results_sets(st, c):
     high = _pick(rng, upper, 3, resilient + low)
     unstable = _pick(rng, list(range(n)), 3, resilient + low + high)
     # the register's sets (issue 13), drawn after the others so those stay as they were
+    # (a municipality too small for them, e.g. 15 schools, gets none: the other sets come first)
     taken = resilient + low + high + unstable
-    crisis = _pick(rng, upper, REGISTER_PLANT["n_crisis"], taken)
-    free = [s for s in np.argsort(c, kind="stable") if s not in set(taken + crisis)]
-    improvement = _pick(rng, free[:REGISTER_PLANT["improvement_pool"]],
-                        REGISTER_PLANT["n_improvement"])
+    nc, ni = REGISTER_PLANT["n_crisis"], REGISTER_PLANT["n_improvement"]
+    crisis = _pick(rng, upper, nc, taken) \
+        if len([s for s in upper if s not in set(taken)]) >= nc else []
+    free = [int(s) for s in np.argsort(c, kind="stable") if s not in set(taken + crisis)]
+    improvement = _pick(rng, free[:REGISTER_PLANT["improvement_pool"]], ni) \
+        if len(free) >= ni else []
     return dict(resilient=resilient, low=low, high=high, unstable=unstable, crisis=crisis,
                 improvement=improvement)
 

@@ -59,7 +59,9 @@ def pick_nonobjective(st, c, u, sets, sampled) -> np.ndarray:
     pools = ([s for s in free if not sampled[s] and lo < c[s] <= hi and abs(u[s]) < 0.4],
              [s for s in free if not sampled[s] and c[s] > lo],
              [s for s in free if c[s] > lo], free)
-    pool = next(p for p in pools if len(p) >= k)
+    pool = next((p for p in pools if len(p) >= k), None)
+    if pool is None:            # a municipality too small for them (e.g. 15 schools): none
+        return np.array([], dtype=int)
     return np.sort(st("results", "nonobjective_schools").choice(pool, k, replace=False))
 
 
