@@ -125,8 +125,8 @@ def test_config_names_checked_against_the_instruments():
     from shnro_research.pipeline.design import _breakdown_columns
     default = BreakdownsBlock().model_dump()
     cols = _breakdown_columns(_Ctx(["students", "parents", "teachers"]), default)
-    assert cols["students"]["by"] == ["sex", "grade", "plans", "ses_group"]
-    assert cols["parents"]["by"] == ["family_income"]
+    assert cols["students"]["by"] == ["sex", "grade", "plans", "ses_group", "home_language"]
+    assert cols["parents"]["by"] == ["family_income", "home_language"]
     assert cols["teachers"]["measures"] == ["tension", "rel_satisfaction"]
     # the defaults name items a study may lack: a teachers-only study runs without breakdowns
     assert _breakdown_columns(_Ctx(["teachers"]), default)["teachers"]["by"] == []

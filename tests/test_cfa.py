@@ -99,18 +99,18 @@ def test_likert_one_factor_ml_and_mlr(lk, ref):
 @pytest.mark.parametrize("level,equal", [("configural", []), ("metric", ["loadings"]),
                                          ("scalar", ["loadings", "intercepts"])])
 def test_multigroup_holzinger_swineford_by_school(hs, ref, level, equal):
-    _check(cfa(hs, HS_MODEL, group="school", group_equal=equal), ref[f"hs_{level}"])
+    _check(cfa(hs, HS_MODEL, by="school", group_equal=equal), ref[f"hs_{level}"])
 
 
 @pytest.mark.parametrize("level,equal", [("configural", []), ("metric", ["loadings"]),
                                          ("scalar", ["loadings", "intercepts"])])
 def test_multigroup_likert_mlr(lk, ref, level, equal):
-    fit = cfa(lk, {"f": LK_ITEMS}, group="group", group_equal=equal, estimator="MLR")
+    fit = cfa(lk, {"f": LK_ITEMS}, by="group", group_equal=equal, estimator="MLR")
     _check(fit, ref[f"likert_mlr_{level}"], scaled=True)
 
 
 def test_invariance_table_matches_lavtestlrt(hs, ref):
-    t = measurement_invariance(hs, HS_MODEL, group="school")
+    t = measurement_invariance(hs, HS_MODEL, by="school")
     r = ref["hs_lrt"]
     assert list(t.model) == ["configural", "metric", "scalar"]
     assert_allclose(t["chi2"], r["chisq"], rtol=RTOL)
@@ -127,7 +127,7 @@ def test_invariance_table_matches_lavtestlrt(hs, ref):
 
 
 def test_invariance_mlr_scaled_difference_and_planted_intercept(lk, ref):
-    t = measurement_invariance(lk, LK_ITEMS, group="group", estimator="MLR")
+    t = measurement_invariance(lk, LK_ITEMS, by="group", estimator="MLR")
     r = ref["likert_mlr_lrt"]
     assert_allclose(t["delta_chi2"][1:], r["chisq_diff"][1:], rtol=RTOL)
     assert_allclose(t["p_value"][1:], r["pvalue"][1:], rtol=1e-3)
@@ -142,7 +142,7 @@ def test_invariance_mlr_scaled_difference_and_planted_intercept(lk, ref):
     assert list(t["holds"]) == [True, True, False]
     assert "do not compare means" in t.loc[2, "verdict"] and "not supported" in t.loc[2, "verdict"]
     # with rule="both", the metric step's p = .008 < .05 rejects it too
-    both = measurement_invariance(lk, LK_ITEMS, group="group", estimator="MLR", rule="both")
+    both = measurement_invariance(lk, LK_ITEMS, by="group", estimator="MLR", rule="both")
     assert list(both["holds"]) == [True, False, False]
 
 
@@ -160,11 +160,11 @@ def test_parameter_and_data_errors(hs):
     with pytest.raises(DataError, match="do not vary"):
         cfa(const, ["x1", "x2", "x3"])
     with pytest.raises(ParameterError, match="levels"):
-        measurement_invariance(hs, HS_MODEL, group="school", levels=("strict",))
+        measurement_invariance(hs, HS_MODEL, by="school", levels=("strict",))
 
 
 def test_summary_and_glance(hs):
-    fit = cfa(hs, HS_MODEL, group="school", group_equal=["loadings"])
+    fit = cfa(hs, HS_MODEL, by="school", group_equal=["loadings"])
     text = str(fit.summary())
     assert "CFI" in text and "Group: Grant-White" in text and "visual =~ x2" in text
     g = fit.glance()
@@ -187,7 +187,7 @@ def test_large_sample_is_vectorised():
         g=rng.choice(["a", "b", "c"], n))
     t0 = time.perf_counter()
     fit = cfa(d, [f"i{j}" for j in range(7)])
-    mg = cfa(d, [f"i{j}" for j in range(7)], group="g", estimator="MLR",
+    mg = cfa(d, [f"i{j}" for j in range(7)], by="g", estimator="MLR",
              group_equal=["loadings", "intercepts"])
     assert time.perf_counter() - t0 < 10  # ~0.5 s on one core; generous for a shared machine
     lam = fit.tidy().query("op == '=~'")["est"]
@@ -200,10 +200,10 @@ def test_observed_information_analytic_equals_numeric(hs, lk):
     analytic gradient (marker and std.lv identification, latent means, shared parameters)."""
     import sys
     mod = sys.modules["shnro_research.scoring.cfa"]
-    cases = [(hs, HS_MODEL, {}), (hs, HS_MODEL, {"group": "school"}),
-             (hs, HS_MODEL, {"group": "school", "std_lv": True,
+    cases = [(hs, HS_MODEL, {}), (hs, HS_MODEL, {"by": "school"}),
+             (hs, HS_MODEL, {"by": "school", "std_lv": True,
                              "group_equal": ["loadings", "intercepts"]}),
-             (lk, LK_ITEMS, {"group": "group", "group_equal": ["loadings", "intercepts"]})]
+             (lk, LK_ITEMS, {"by": "group", "group_equal": ["loadings", "intercepts"]})]
     for data, model, kw in cases:
         fit = cfa(data, model, **kw)
         a = mod._observed_info(fit._mod, fit._dat, fit.theta)
@@ -335,7 +335,7 @@ def test_scale_invariance_across_groups_on_parallel_items_and_across_waves():
         k.columns = [f"par{j}" for j in range(5)]
         parts.append(k.assign(group=grp))
     direct = measurement_invariance(pd.concat(parts, ignore_index=True),
-                                    [f"par{j}" for j in range(5)], group="group",
+                                    [f"par{j}" for j in range(5)], by="group",
                                     estimator="MLR")
     mine = g[g.wave == 2023]
     assert_allclose(mine[["chi2", "cfi", "delta_chi2"]].to_numpy(float),

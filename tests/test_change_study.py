@@ -44,7 +44,7 @@ def test_better_is_a_scale_field_of_the_instrument():
     assert lower == {"tension", "burnout_exhaustion", "burnout_depersonalisation",
                      "burnout_accomplishment"}
     assert {s for s, sc in load_instrument("students").scales.items()
-            if sc.better == "lower"} == {"tension", "anxiety"}
+            if sc.better == "lower"} == {"tension", "anxiety", "motivation_controlled"}
 
 
 class _Ctx:

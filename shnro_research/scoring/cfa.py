@@ -1,7 +1,7 @@
 """Confirmatory factor analysis by maximum likelihood, with lavaan's conventions.
 
 :func:`cfa` fits a measurement model (each item on one declared factor; factor variances and
-covariances free; residual variances free and uncorrelated) in one group or several (``group=``:
+covariances free; residual variances free and uncorrelated) in one group or several (``by=``:
 a mean structure, loadings and intercepts optionally equal, lavaan's ``group.equal``).
 ``"ML"``: expected-information SEs, ``T = N F_ML`` (``likelihood = "normal"``). ``"MLR"``: the
 same estimates, Huber--White sandwich SEs (observed information) and the Yuan--Bentler scaled
@@ -551,7 +551,7 @@ def _moments(ys: list[np.ndarray], levels, items, where: str) -> _Data:
 
 
 @public
-def cfa(data: pd.DataFrame, model, *, group: str | None = None, estimator: str = "ML",
+def cfa(data: pd.DataFrame, model, *, by: str | None = None, estimator: str = "ML",
         group_equal: Sequence[str] = (), std_lv: bool = False, level: float = 0.95
         ) -> "CFAResult":
     """Confirmatory factor analysis (maximum likelihood), as lavaan's ``cfa()``.
@@ -563,8 +563,9 @@ def cfa(data: pd.DataFrame, model, *, group: str | None = None, estimator: str =
         lavaan's default ``missing = "listwise"``).
     model : dict or list
         ``{factor: [items]}`` (each item on one factor), or a list of items for one factor.
-    group : str, optional
-        Column of the groups of a multi-group model (with a mean structure: intercepts and, where
+    by : str, optional
+        Column of the groups of a multi-group model (lavaan ``group =``; named ``by`` because
+        ``group`` is the respondent group only, docs/VOCABULARY.md) (with a mean structure: intercepts and, where
         identified, latent means). Levels are taken in order of appearance, as lavaan.
     estimator : {"ML", "MLR"}
         ``"ML"``: expected-information SEs, chi-square ``T = N F_ML``. ``"MLR"``: sandwich SEs
@@ -599,7 +600,7 @@ def cfa(data: pd.DataFrame, model, *, group: str | None = None, estimator: str =
     """
     # small matrices: one BLAS thread is faster, and much faster on a busy machine
     with _one_blas_thread():
-        return _cfa(data, model, group, estimator, group_equal, std_lv, level)
+        return _cfa(data, model, by, estimator, group_equal, std_lv, level)
 
 
 def _cfa(data, model, group, estimator, group_equal, std_lv, level) -> "CFAResult":

@@ -57,21 +57,22 @@ def difference_test(chi2_0: float, df_0: int, chi2_1: float, df_1: int,
 
 
 @public
-def measurement_invariance(data: pd.DataFrame, model, *, group: str,
+def measurement_invariance(data: pd.DataFrame, model, *, by: str,
                            levels: Sequence[str] = LEVELS, estimator: str = "ML",
                            rule: str = "delta_cfi", delta_cfi: float = -0.01,
                            alpha: float = 0.05, cfi_min: float = 0.95,
                            rmsea_max: float = 0.06) -> pd.DataFrame:
-    """Configural, metric and scalar invariance of a CFA model across the levels of ``group``.
+    """Configural, metric and scalar invariance of a CFA model across the levels of ``by``.
 
     Parameters
     ----------
     data : DataFrame
-        Respondents, item columns and the ``group`` column (incomplete rows left out).
+        Respondents, item columns and the ``by`` column (incomplete rows left out).
     model : dict or list
         As :func:`cfa`.
-    group : str
-        Column whose levels are compared (respondent group, wave, ...).
+    by : str
+        Column whose levels are compared (respondent group, wave, school, ...; lavaan
+        ``group =``).
     levels : sequence of {"configural", "metric", "scalar"}
         Models to fit, in order; each is compared with the one before.
     estimator : {"ML", "MLR"}
@@ -99,13 +100,13 @@ def measurement_invariance(data: pd.DataFrame, model, *, group: str,
 
     Examples
     --------
-    >>> measurement_invariance(df, {"f": ["q1", "q2", "q3", "q4"]}, group="group")  # doctest: +SKIP
+    >>> measurement_invariance(df, {"f": ["q1", "q2", "q3", "q4"]}, by="group")  # doctest: +SKIP
 
     R equivalent: ``cfa(model, data, group = "g")``, ``cfa(..., group.equal = "loadings")``,
     ``cfa(..., group.equal = c("loadings", "intercepts"))`` and ``lavTestLRT(conf, metr, scal)``.
     """
     with _one_blas_thread():
-        return _measurement_invariance(data, model, group, levels, estimator, rule, delta_cfi,
+        return _measurement_invariance(data, model, by, levels, estimator, rule, delta_cfi,
                                        alpha, cfi_min, rmsea_max)
 
 
