@@ -50,7 +50,8 @@ def test_comment_in_one_stage_reruns_it_and_those_after_it(copy):
     study, out, src, _ = copy
     _touch(src / "pipeline" / "context.py")
     rerun, plan = _plan(study, out)
-    assert rerun == {"context", "models", "report"}, plan
+    # dynamics reads the models stage's register (the programme catalogues' bases)
+    assert rerun == {"context", "models", "dynamics", "report"}, plan
     assert plan.set_index("stage").loc["context", "reason"] == "code"
     assert plan.set_index("stage").loc["models", "reason"] == "upstream"
 
@@ -69,8 +70,10 @@ def test_changed_writer_reruns_the_stages_that_write_with_it(copy):
 def test_changed_library_reruns_only_the_stages_importing_it(copy):
     study, out, src, _ = copy
     _touch(src / "results.py")               # school results: used by the models stage only
-    rerun, _ = _plan(study, out)
-    assert rerun == {"models", "report"}
+    rerun, plan = _plan(study, out)
+    assert rerun == {"models", "dynamics", "report"}, plan   # dynamics reads the register
+    reasons = plan.set_index("stage").reason
+    assert reasons["models"] == "code" and reasons["dynamics"] == "upstream"
 
 
 def test_changed_title_reruns_only_the_report(copy, tmp_path):
@@ -85,7 +88,7 @@ def test_changed_threshold_reruns_the_stage_that_reads_it(copy, tmp_path):
     study, out, _, cfg = copy
     cfg["typology"] = {**(cfg.get("typology") or {}), "residual_sd": 1.5}
     rerun, _ = _plan(study, out, cfg, tmp_path)
-    assert rerun == {"models", "report"}
+    assert rerun == {"models", "dynamics", "report"}     # dynamics reads the register
     cfg["scoring"] = {"tension_thresholds": [20, 40, 60]}
     rerun, _ = _plan(study, out, cfg, tmp_path)
     assert rerun == {"scoring", "design", "models", "dynamics", "report"}
