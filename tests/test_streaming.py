@@ -117,6 +117,13 @@ def test_national_summary_instead_of_cards(demo_run, tmp_path):
     t = {n: pd.read_parquet(out / folder[s] / f"{n}.parquet") for s, n in names}
     kw = dict(style=TableStyle(lang="en"), lang="en", last=max(study.waves), min_cell=5,
               high_threshold=50.0, alpha=0.05, glossary={}, workers=1)
+    from shnro_research.report.cards import school_profile, school_profiles
+    schools = sorted(set(t["school_results"].school_id.astype(str))
+                     | set(t["estimates_by_school"].school_id.astype(str)))
+    rule_kw = dict(last=max(study.waves), min_cell=5, high_threshold=50.0, alpha=0.05)
+    one_by_one = [school_profile(s, t, **rule_kw) for s in schools]
+    assert school_profiles(t, schools, **rule_kw) == one_by_one
+    assert any(p["tension_students"] is not None for p in one_by_one)
     log_cards = write_cards(t, tmp_path / "cards", mode="all", **kw)
     log_sum = write_cards(t, tmp_path / "summary", mode="auto", max_schools=10, **kw)
     pd.testing.assert_frame_equal(log_cards, log_sum)
