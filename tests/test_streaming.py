@@ -46,6 +46,12 @@ def _pooled_columns_give_the_whole_answers_tables(cfg, out):
             pd.testing.assert_frame_equal(x, y, check_exact=True)
     pd.testing.assert_frame_equal(score.tension_balance(full, common),
                                   score.tension_balance(allg, common), check_exact=True)
+    insts = {g: st.instrument(g) for g in groups}
+    pd.testing.assert_frame_equal(score.tension_balance(full, insts),
+                                  score.tension_balance(allg, insts), check_exact=True)
+    pd.testing.assert_frame_equal(
+        score.tension_group_comparison(full, insts, by=["school_id", "wave"]),
+        score.tension_group_comparison(allg, insts, by=["school_id", "wave"]), check_exact=True)
     pd.testing.assert_frame_equal(score.pvq_values(full, common), score.pvq_values(allg, common),
                                   check_exact=True)
     whole = score.needs_tables(full, common)
