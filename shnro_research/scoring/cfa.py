@@ -564,9 +564,8 @@ def cfa(data: pd.DataFrame, model, *, by: str | None = None, estimator: str = "M
     model : dict or list
         ``{factor: [items]}`` (each item on one factor), or a list of items for one factor.
     by : str, optional
-        Column of the groups of a multi-group model (lavaan ``group =``; named ``by`` because
-        ``group`` is the respondent group only, docs/VOCABULARY.md) (with a mean structure: intercepts and, where
-        identified, latent means). Levels are taken in order of appearance, as lavaan.
+        Groups of a multi-group model, lavaan ``group =`` (mean structure: intercepts, latent
+        means where identified); levels in order of appearance, as lavaan.
     estimator : {"ML", "MLR"}
         ``"ML"``: expected-information SEs, chi-square ``T = N F_ML``. ``"MLR"``: sandwich SEs
         (observed information) and the Yuan--Bentler scaled chi-square (Mplus form).
