@@ -35,7 +35,7 @@ import pandas as pd
 from .._checks import tidy
 from ..scoring.instrument import bounds
 from ..scoring.reliability import (_alpha_from_cov, _block_frame, _cov_from_sums, _feldt_vec,
-                                   _key_grouped, _one_blas_thread, _prepare, _scale_block,
+                                   _group_notes, _key_grouped, _one_blas_thread, _prepare, _scale_block,
                                    omega_total)
 
 RULES = ("listwise", "pairwise")
@@ -106,21 +106,7 @@ def _finish_groups(gkeys: pd.DataFrame, scale: str, k: int, signs, const, shift,
         if rule == "listwise":       # fewer than 2 complete rows: no covariance (as in-memory)
             cov = np.where((nn < 2), np.nan, cov)
         st = _alpha_from_cov(cov)
-        n_min = nn.min(axis=(1, 2)) if k else np.zeros(n_groups)
-        n_max = nn.max(axis=(1, 2)) if k else np.zeros(n_groups)
-        finite = np.isfinite(cov).all(axis=(1, 2))
-        notes = [[] for _ in range(n_groups)]
-        if k < 2:
-            for nt in notes:
-                nt.append("one item: reliability undefined")
-        if rule == "pairwise" and k >= 2:
-            if finite.any():
-                ev = np.linalg.eigvalsh(cov[finite])[:, 0]
-                scale_ = np.maximum(1.0, np.abs(cov[finite]).max(axis=(1, 2)))
-                for gi in np.flatnonzero(finite)[ev < -1e-10 * scale_]:
-                    notes[gi].append("pairwise covariance matrix not positive semi-definite")
-            for gi in np.flatnonzero(n_min != n_max):
-                notes[gi].append("pairwise counts differ (n = smallest)")
+        n_min, n_max, finite, notes = _group_notes(cov, nn, k, rule, n_groups)
         note_txt = np.array(["; ".join(nt) for nt in notes], dtype=object)
         nan = np.full(n_groups, np.nan)
         for measure in ("alpha_raw", "alpha_std", "average_r"):

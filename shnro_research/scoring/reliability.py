@@ -48,6 +48,28 @@ def _one_blas_thread():
 # ---------------------------------------------------------------------------------------------
 # statistics from a covariance matrix
 # ---------------------------------------------------------------------------------------------
+def _group_notes(cov, nn, k: int, rule: str, n_groups: int):
+    """Smallest and largest pairwise n per group, whether its covariance matrix is finite, and
+    the notes of each group's reliability
+    (one item; a pairwise covariance matrix not positive semi-definite; unequal pairwise n)."""
+    n_min = nn.min(axis=(1, 2)) if k else np.zeros(n_groups)
+    n_max = nn.max(axis=(1, 2)) if k else np.zeros(n_groups)
+    finite = np.isfinite(cov).all(axis=(1, 2))
+    notes: list[list[str]] = [[] for _ in range(n_groups)]
+    if k < 2:
+        for nt in notes:
+            nt.append("one item: reliability undefined")
+    if rule == "pairwise" and k >= 2:
+        if finite.any():
+            ev = np.linalg.eigvalsh(cov[finite])[:, 0]
+            scale_ = np.maximum(1.0, np.abs(cov[finite]).max(axis=(1, 2)))
+            for gi in np.flatnonzero(finite)[ev < -1e-10 * scale_]:
+                notes[gi].append("pairwise covariance matrix not positive semi-definite")
+        for gi in np.flatnonzero(n_min != n_max):
+            notes[gi].append("pairwise counts differ (n = smallest)")
+    return n_min, n_max, finite, notes
+
+
 def _alpha_from_cov(c: np.ndarray) -> dict[str, Any]:
     """Alpha (raw, std), mean inter-item r, alpha if dropped and r.drop from covariances.
 
@@ -514,21 +536,7 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
         for rule in rules:
             cov, nn, _ = gstats[rule]
             st = _alpha_from_cov(cov)
-            n_min = nn.min(axis=(1, 2)) if k else np.zeros(n_groups)
-            n_max = nn.max(axis=(1, 2)) if k else np.zeros(n_groups)
-            finite = np.isfinite(cov).all(axis=(1, 2))
-            notes = [[] for _ in range(n_groups)]
-            if k < 2:
-                for nt in notes:
-                    nt.append("one item: reliability undefined")
-            if rule == "pairwise" and k >= 2:
-                if finite.any():
-                    ev = np.linalg.eigvalsh(cov[finite])[:, 0]
-                    scale_ = np.maximum(1.0, np.abs(cov[finite]).max(axis=(1, 2)))
-                    for gi in np.flatnonzero(finite)[ev < -1e-10 * scale_]:
-                        notes[gi].append("pairwise covariance matrix not positive semi-definite")
-                for gi in np.flatnonzero(n_min != n_max):
-                    notes[gi].append("pairwise counts differ (n = smallest)")
+            n_min, n_max, finite, notes = _group_notes(cov, nn, k, rule, n_groups)
             boot = None
             if ci == "bootstrap" and k >= 2:
                 boot = {mname: np.full((n_groups, 3), np.nan)
