@@ -313,20 +313,27 @@ def climate_results_model(school_results: pd.DataFrame, climate: pd.DataFrame, *
                  or names[c][1] in focal]
         models.append(("context+focal", f"{outcome} ~ {context} + {' + '.join(fcols)}{fe}"))
     models.append(("context+climate", f1))
-    note = (f"{ASSOCIATION}; {n_sch} schools, {len(d)} school-years; REML random intercept "
-            f"(years in schools){', year fixed effects' if fe else ''}; result, context and "
-            "climate z-scored (standardised coefficients); Wald z intervals; no adjustment "
+    one_year = bool(d.groupby("school_id").size().max() == 1)
+    fit = ("OLS with HC1 SEs (one year: school and residual variance cannot be told apart)"
+           if one_year else "REML random intercept (years in schools)")
+    note = (f"{ASSOCIATION}; {n_sch} schools, {len(d)} school-years; {fit}"
+            f"{', year fixed effects' if fe else ''}; result, context and "
+            "climate z-scored (standardised coefficients); "
+            f"{'t' if one_year else 'Wald z'} intervals; no adjustment "
             "for multiple comparisons")
     rows = []
     var = {}
     for label, f in models:
-        m = random_intercept(d, f, school="school_id", level=level)
+        if one_year:
+            m = ols(d, f, cov="HC1", level=level)
+            vs, vr = np.nan, float(m.sigma ** 2)
+        else:
+            m = random_intercept(d, f, school="school_id", level=level)
+            vs, vr = float(m.var_school), float(m.var_resid)
         t = m.tidy().assign(model=label, part="fixed", n=len(d))
         t["group"] = t["term"].map(lambda c: names[c][0] if c in names else None)
         t["variable"] = t["term"].map(lambda c: names[c][1] if c in names else None)
         rows.append(t)
-        vs = float(m.var_school)
-        vr = float(m.var_resid)
         var[label] = (vs, vr)
         rows.append(pd.DataFrame({"model": label, "part": "variance",
                                   "term": ["school", "residual"], "est": [vs, vr],

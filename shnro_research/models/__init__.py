@@ -23,9 +23,11 @@ and ``.summary()`` (printable text with the coefficient table, as statsmodels).
 """
 from .ols import OLSResult, ols
 from .mixed import MixedResult, icc_null_model, lr_test, random_intercept, variance_explained
-from .effects import add_group_mean, center, ols_school_effects, school_effects
+from .effects import (add_group_mean, center, ols_school_effects, results_on_context,
+                      school_effects)
 
 __all__ = [
+    "results_on_context",
     "OLSResult", "ols",
     "MixedResult", "random_intercept", "icc_null_model", "variance_explained", "lr_test",
     "add_group_mean", "center", "school_effects", "ols_school_effects",

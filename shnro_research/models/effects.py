@@ -9,8 +9,8 @@ from .._checks import as_list, check_columns, check_number, check_option, tidy
 from ..errors import DataError, ParameterError
 from .._checks import public
 from ._results import ALPHA_TO_LEVEL, check_level, model_frame
-from .mixed import MixedResult
-from .ols import OLSResult, _fit_ols
+from .mixed import MixedResult, random_intercept
+from .ols import OLSResult, _fit_ols, ols
 
 __all__ = ["add_group_mean", "center", "school_effects", "ols_school_effects"]
 
@@ -198,3 +198,44 @@ def ols_school_effects(data: pd.DataFrame, formula: str | None = None, *, y: str
         tab["se_note"] = "one row per school: se covers the prediction only"
     tab = tab.sort_values("est", kind="stable").reset_index(drop=True)
     return (tab, fit) if return_model else tab
+
+
+@public
+def results_on_context(data: pd.DataFrame, formula: str, *, school: str = "school_id",
+                       level: float = 0.95) -> dict[str, pd.DataFrame]:
+    r"""School results on context: the two-level model when schools have several years, else
+    (a one-year study) OLS with HC1 standard errors.
+
+    With years in schools, :func:`random_intercept` (REML) gives the fixed effects, the school
+    and residual variance and the empirical-Bayes school effects. With one row per school the
+    school intercept is not identifiable from the residual (lme4 refuses the model too), so the
+    fixed effects are OLS with HC1 SEs, the variance table has the residual variance only
+    (``share`` 1: school and year variance cannot be told apart) and a school's effect is its
+    residual ``y - fitted`` with no interval (one observation per school).
+
+    Returns
+    -------
+    dict
+        ``fixed`` (``term, est, se, ci_low, ci_high, df, statistic, p_value``), ``variance``
+        (``component, factor, est, sd, share``), ``effects`` (``<school>, est, se, ci_low,
+        ci_high, n``) and ``model`` (``"two-level REML"`` or ``"OLS HC1 (one year)"``).
+
+    Examples
+    --------
+    >>> results_on_context(sr, "result ~ wellbeing_index + C(year)")   # doctest: +SKIP
+    R: ``lme4::lmer(result ~ wellbeing_index + factor(year) + (1 | school_id))``; with one year
+    ``lmtest::coeftest(lm(result ~ wellbeing_index), sandwich::vcovHC(m, "HC1"))``.
+    """
+    check_columns(data, [school], "data")
+    if data.groupby(school).size().max() > 1:
+        m = random_intercept(data, formula, school=school, level=level)
+        return {"fixed": m.tidy(), "variance": m.variance_components(),
+                "effects": school_effects(m), "model": "two-level REML"}
+    f = formula.replace(" + C(year)", "").replace("C(year) + ", "")
+    o = ols(data, f, cov="HC1", level=level)
+    var = pd.DataFrame({"component": ["residual"], "factor": [None],
+                        "est": [o.sigma ** 2], "sd": [o.sigma], "share": [1.0]})
+    eff = pd.DataFrame({school: data.loc[o.residuals.index, school].to_numpy(),
+                        "est": o.residuals.to_numpy(), "se": np.nan, "ci_low": np.nan,
+                        "ci_high": np.nan, "n": 1})
+    return {"fixed": o.tidy(), "variance": var, "effects": eff, "model": "OLS HC1 (one year)"}

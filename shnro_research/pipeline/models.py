@@ -58,10 +58,11 @@ def run(ctx: StageContext) -> None:
     ctx.write(coefs, "context_regression")
     ctx.write(pd.concat([complete[["school_id", "year", "result", "wellbeing_index"]], fitted], axis=1),
               "context_regression_residuals")
-    m = M.random_intercept(complete, "result ~ wellbeing_index + C(year)", school="school_id")
-    ctx.write(m.tidy(), "results_model_fixed")
-    ctx.write(m.variance_components(), "results_model_variance")
-    ctx.write(M.school_effects(m), "school_effects")
+    # two-level with years in schools; OLS (HC1) in a one-year study
+    rc = M.results_on_context(complete, "result ~ wellbeing_index + C(year)", school="school_id")
+    ctx.write(rc["fixed"], "results_model_fixed")
+    ctx.write(rc["variance"], "results_model_variance")
+    ctx.write(rc["effects"], "school_effects")
 
     # the school's mean over years: resilient schools, unfavourable context, clusters
     mean_years = sr.groupby("school_id")[
@@ -174,5 +175,6 @@ def run(ctx: StageContext) -> None:
         wide = climate[climate["group"] == "students"].pivot_table(
             index=["school_id", "wave"], columns="variable", values="est").reset_index()
         panel = sr.rename(columns={"year": "wave"}).merge(wide, on=["school_id", "wave"])
-        ctx.write(CL.change_on_change(panel, "result", have["students"]),
-                  "climate_change_on_change")
+        if panel["wave"].nunique() >= 2:          # change on change needs two waves
+            ctx.write(CL.change_on_change(panel, "result", have["students"]),
+                      "climate_change_on_change")

@@ -237,15 +237,22 @@ def _context_results(w: _Writer) -> Finding | None:
     ci = (f.quote("lo", r.ci_low, w.num(r.ci_low, 2), src("ci_low")) + "; "
           + f.quote("hi", r.ci_high, w.num(r.ci_high, 2), src("ci_high")))
     sig = r.ci_low > 0 or r.ci_high < 0
+    vc = w.get("models", "results_model_variance")
+    one_year = vc is not None and list(vc.get("component", [])) == ["residual"]
+    how_ru = ("МНК со стандартными ошибками HC1: в исследовании один год, годы внутри школ не "
+              "разделить" if one_year else "двухуровневая модель, годы внутри школ")
+    how_en = ("OLS with HC1 standard errors: one year only, so years within schools cannot be "
+              "separated" if one_year else "two-level model, years within schools")
+    up_ru, up_en = ("выше", "higher") if r.est >= 0 else ("ниже", "lower")
     f.text = w.ru(
-        f"Результаты школ (средний z-балл ВПР, ОГЭ, ЕГЭ) тем выше, чем благополучнее их "
+        f"Результаты школ (средний z-балл ВПР, ОГЭ, ЕГЭ) тем {up_ru}, чем благополучнее их "
         f"социальный контекст: на единицу индекса благополучия приходится {est} стандартного "
-        f"отклонения результата (95% ДИ {ci}; двухуровневая модель, годы внутри школ). "
+        f"отклонения результата (95% ДИ {ci}; {how_ru}). "
         + ("Связь статистически значима. " if sig else "Связь не доказана. ")
         + "Это связь, а не доказанное влияние: школы не распределялись по условиям случайно.",
-        f"School results (mean z-score of ВПР, ОГЭ, ЕГЭ) are higher where the social context is "
-        f"more favourable: one unit of the well-being index goes with {est} SD of results "
-        f"(95% CI {ci}; two-level model, years within schools). "
+        f"School results (mean z-score of ВПР, ОГЭ, ЕГЭ) are {up_en} where the social context "
+        f"is more favourable: one unit of the well-being index goes with {est} SD of results "
+        f"(95% CI {ci}; {how_en}). "
         + ("The association is statistically significant. " if sig else
            "An association is not shown. ")
         + "This is an association, not a demonstrated effect: schools were not assigned to "

@@ -445,7 +445,11 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                highlight=res.loc[res.resilient, "school_id"].tolist(),
                                lang=lang),
                    _ru(lang, "Эффекты школ (эмпирические байесовские оценки, 95% интервал)",
-                       "School effects (empirical Bayes, 95% interval)"))
+                       "School effects (empirical Bayes, 95% interval)")
+                   if list(vc.component) != ["residual"] else
+                   _ru(lang, "Остатки школ в модели «результаты на контекст» (один год, без "
+                             "интервала)", "Schools' residuals of results on context (one year, "
+                             "no interval)"))
     rvo = None
     if tables.has_table("models", "resilient_vs_others"):
         r = tables.table("models", "resilient_vs_others")
@@ -480,13 +484,22 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                         "not effect.")),
          table("results_model", fx.drop(columns=["df"], errors="ignore"),
                _ru(lang, "Двухуровневая модель результатов (годы в школах), REML",
-                   "Two-level model of results (years in schools), REML"),
+                   "Two-level model of results (years in schools), REML")
+               if list(vc.component) != ["residual"] else
+               _ru(lang, "Результаты на контекст: МНК, один год", "Results on context: OLS, one year"),
                note=_ru(lang, "Годы в школах, случайный интерсепт школы, годы — фиксированные "
                               "эффекты; REML; тесты Вальда (z), как в lme4; без поправки на "
                               "множественные сравнения; связь, а не влияние.",
                         "Years in schools, school random intercept, year fixed effects; REML; "
                         "Wald z tests, as lme4; no adjustment for multiple comparisons; "
-                        "association, not effect."),
+                        "association, not effect.")
+               if list(vc.component) != ["residual"] else
+               _ru(lang, "Один год: школьный интерсепт не отделить от остатка, поэтому МНК по "
+                         "школам со стандартными ошибками HC1 (как sandwich), t-критерий; без "
+                         "поправки на множественные сравнения; связь, а не влияние.",
+                   "One year: a school intercept cannot be told from the residual, so OLS over "
+                   "schools with HC1 standard errors (as sandwich), t test; no adjustment for "
+                   "multiple comparisons; association, not effect."),
                panels=[(_ru(lang, "Компоненты дисперсии", "Variance components"),
                         _variance_panel(vc))]),
          table("resilient_schools", _rules_named(res[res.resilient], lang)[
