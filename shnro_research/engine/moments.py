@@ -35,8 +35,8 @@ import pandas as pd
 from .._checks import tidy
 from ..scoring.instrument import bounds
 from ..scoring.reliability import (_alpha_from_cov, _block_frame, _cov_from_sums, _feldt_vec,
-                                   _group_notes, _key_grouped, _one_blas_thread, _prepare, _scale_block,
-                                   omega_total)
+                                   _finish_omega, _group_notes, _key_grouped, _prepare,
+                                   _scale_block)
 
 RULES = ("listwise", "pairwise")
 
@@ -154,13 +154,7 @@ def reliability_from_moments(mom: ReliabilityMoments, instrument, group: str) ->
                     per_rule[rule] = tuple(sum(a[j] for a in arr)[None] for j in range(3))
             _finish_groups(gkeys, scale, len(idx), signs, const, const / 2, per_rule, blocks,
                            fa_jobs)
-        with _one_blas_thread():
-            for bi, gi, r, onote in fa_jobs:
-                try:
-                    blocks[bi].loc[gi, "est"] = omega_total(r)[0]
-                except (np.linalg.LinAlgError, ValueError) as err:  # pragma: no cover
-                    onote.append(f"factor analysis failed: {err}")
-                    blocks[bi].loc[gi, "note"] = "; ".join(onote)
+        _finish_omega(fa_jobs, blocks)
         out = pd.concat(blocks, ignore_index=True)
         if by:
             out = out.sort_values([by], kind="stable")

@@ -48,6 +48,18 @@ def _one_blas_thread():
 # ---------------------------------------------------------------------------------------------
 # statistics from a covariance matrix
 # ---------------------------------------------------------------------------------------------
+def _finish_omega(fa_jobs, blocks) -> None:
+    """Fill the omega rows of ``blocks`` from the queued factor analyses ``(block, group,
+    correlation matrix, notes)``; one BLAS thread, as threading overhead dominates 10 x 10."""
+    with _one_blas_thread():
+        for bi, gi, r, onote in fa_jobs:
+            try:
+                blocks[bi].loc[gi, "est"] = omega_total(r)[0]
+            except (np.linalg.LinAlgError, ValueError) as err:  # pragma: no cover
+                onote.append(f"factor analysis failed: {err}")
+                blocks[bi].loc[gi, "note"] = "; ".join(onote)
+
+
 def _group_notes(cov, nn, k: int, rule: str, n_groups: int):
     """Smallest and largest pairwise n per group, whether its covariance matrix is finite, and
     the notes of each group's reliability
@@ -575,14 +587,7 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
                                            om, np.full(n_groups, np.nan),
                                            np.full(n_groups, np.nan), np.full(n_groups, np.nan),
                                            n_min, n_max))
-    # the small factor analyses run with one BLAS thread: threading overhead dominates 10 x 10
-    with _one_blas_thread():
-        for bi, gi, r, onote in fa_jobs:
-            try:
-                blocks[bi].loc[gi, "est"] = omega_total(r)[0]
-            except (np.linalg.LinAlgError, ValueError) as err:  # pragma: no cover
-                onote.append(f"factor analysis failed: {err}")
-                blocks[bi].loc[gi, "note"] = "; ".join(onote)
+    _finish_omega(fa_jobs, blocks)
     out = pd.concat(blocks, ignore_index=True)
     if by:
         out = out.sort_values(by, kind="stable")
