@@ -36,7 +36,7 @@ from .._checks import tidy
 from ..scoring.instrument import bounds
 from ..scoring.reliability import (_alpha_from_cov, _block_frame, _cov_from_sums, _feldt_vec,
                                    _finish_omega, _group_notes, _key_grouped, _prepare,
-                                   _scale_block)
+                                   _queue_omega, _scale_block)
 
 RULES = ("listwise", "pairwise")
 
@@ -117,15 +117,8 @@ def _finish_groups(gkeys: pd.DataFrame, scale: str, k: int, signs, const, shift,
                 method = "feldt"
             blocks.append(_block_frame(gkeys, scale, rule, k, measure, method, note_txt, est,
                                        nan, ci_lo, ci_hi, n_min, n_max))
-        onotes = [list(nt) for nt in notes]
-        for gi in range(n_groups):
-            if k >= 3 and finite[gi] and n_min[gi] > k:
-                fa_jobs.append((len(blocks), gi, st["r"][gi], onotes[gi]))
-            else:
-                onotes[gi].append("omega needs >= 3 items and more respondents than items")
-        blocks.append(_block_frame(gkeys, scale, rule, k, "omega_total", None,
-                                   ["; ".join(nt) for nt in onotes], nan.copy(), nan, nan, nan,
-                                   n_min, n_max))
+        _queue_omega(blocks, fa_jobs, gkeys, scale, rule, k, notes, finite, st["r"], n_min,
+                     n_max)
 
 
 def reliability_from_moments(mom: ReliabilityMoments, instrument, group: str) -> pd.DataFrame:

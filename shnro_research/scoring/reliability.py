@@ -48,6 +48,22 @@ def _one_blas_thread():
 # ---------------------------------------------------------------------------------------------
 # statistics from a covariance matrix
 # ---------------------------------------------------------------------------------------------
+def _queue_omega(blocks, fa_jobs, gkeys, scale, rule, k, notes, finite, r, n_min, n_max):
+    """Append the omega rows of a scale (estimates filled later by :func:`_finish_omega`) and
+    queue a factor analysis for each group that has >= 3 items and more respondents than items."""
+    n_groups = len(notes)
+    onotes = [list(nt) for nt in notes]
+    for gi in range(n_groups):
+        if k >= 3 and finite[gi] and n_min[gi] > k:
+            fa_jobs.append((len(blocks), gi, r[gi], onotes[gi]))
+        else:
+            onotes[gi].append("omega needs >= 3 items and more respondents than items")
+    nan = np.full(n_groups, np.nan)
+    blocks.append(_block_frame(gkeys, scale, rule, k, "omega_total", None,
+                               ["; ".join(nt) for nt in onotes], nan.copy(), nan.copy(),
+                               nan.copy(), nan.copy(), n_min, n_max))
+
+
 def _finish_omega(fa_jobs, blocks) -> None:
     """Fill the omega rows of ``blocks`` from the queued factor analyses ``(block, group,
     correlation matrix, notes)``; one BLAS thread, as threading overhead dominates 10 x 10."""
@@ -575,18 +591,8 @@ def reliability(data: pd.DataFrame, keys: Mapping[str, Sequence[str]], *,
                 blocks.append(_block_frame(gkeys, scale, rule, k, measure, method, note_txt,
                                            est, se, ci_lo, ci_hi, n_min, n_max))
             if omega:
-                onotes = [list(nt) for nt in notes]
-                om = np.full(n_groups, np.nan)
-                for gi in range(n_groups):
-                    if k >= 3 and finite[gi] and n_min[gi] > k:
-                        fa_jobs.append((len(blocks), gi, st["r"][gi], onotes[gi]))
-                    else:
-                        onotes[gi].append("omega needs >= 3 items and more respondents than items")
-                blocks.append(_block_frame(gkeys, scale, rule, k, "omega_total", None,
-                                           ["; ".join(nt) for nt in onotes],
-                                           om, np.full(n_groups, np.nan),
-                                           np.full(n_groups, np.nan), np.full(n_groups, np.nan),
-                                           n_min, n_max))
+                _queue_omega(blocks, fa_jobs, gkeys, scale, rule, k, notes, finite, st["r"],
+                             n_min, n_max)
     _finish_omega(fa_jobs, blocks)
     out = pd.concat(blocks, ignore_index=True)
     if by:
