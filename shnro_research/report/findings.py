@@ -285,7 +285,7 @@ def _climate(w: _Writer) -> Finding | None:
         lo = f.quote("focal_ci_low", r.ci_low, w.num(r.ci_low, 2), src("ci_low"))
         hi = f.quote("focal_ci_high", r.ci_high, w.num(r.ci_high, 2), src("ci_high"))
         clear_f = r.ci_low > 0 or r.ci_high < 0
-        what_ru = w.group(str(r.group)) + ": " + (
+        what_ru = w.group(str(r.group), "lower") + ": " + (
             w.ru("социальная напряжённость", "social tension") if r.variable == "tension"
             else str(r.variable))
         if clear_f:
@@ -534,11 +534,11 @@ def _measurement(w: _Writer, last: int) -> Finding | None:
                   f"cannot be read as differences in tension — the groups answer the same "
                   f"questions differently; associations are comparable, levels are not.")
     f.text = w.ru(
-        f"Измерительная инвариантность между группами респондентов ({last}): из {nq} шкал с "
-        f"общими (parallel) пунктами средние можно сравнивать (скалярная инвариантность) у "
+        f"Измерительная инвариантность между группами респондентов ({last}): шкал с общими "
+        f"для групп пунктами — {nq}; средние можно сравнивать (скалярная инвариантность) у "
         f"{kq}.{ten_ru}",
-        f"Measurement invariance across respondent groups ({last}): of {nq} scales with shared "
-        f"(parallel) items, means may be compared (scalar invariance) for {kq}.{ten_en}")
+        f"Measurement invariance across respondent groups ({last}): scales with items shared "
+        f"by the groups — {nq}; means may be compared (scalar invariance) for {kq}.{ten_en}")
     return f
 
 
