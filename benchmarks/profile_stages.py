@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--stages", nargs="+")
     ap.add_argument("--cprofile", help="write a cProfile of the stages run to this file")
     ap.add_argument("--seed", type=int, default=20240501)
+    ap.add_argument("--classes", type=int, default=2, help="classes drawn per sampled school")
     args = ap.parse_args()
     folder = Path(args.folder)
     from shnro_research.pipeline.registry import STAGES
@@ -71,7 +72,7 @@ def main() -> None:
         t0 = time.perf_counter()
         with TreeRSS() as m:
             st = generate_demo(args.seed, n_schools=args.schools, n_sampled=args.schools,
-                               waves=tuple(args.waves))
+                               waves=tuple(args.waves), classes_per_school=args.classes)
             write_demo(st, folder, format=args.format)
             del st
         print(json.dumps({"stage": "generate+write", "seconds": round(time.perf_counter() - t0, 1),

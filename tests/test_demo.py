@@ -939,10 +939,25 @@ def test_works_from_other_instruments_and_sizes(tmp_path):
     (dict(waves=(2023, 2022)), "waves"),
     (dict(waves=()), "waves"),
     (dict(instruments={"pupils": None}), "instruments"),
+    (dict(classes_per_school=0), "classes_per_school"),
 ])
 def test_bad_input(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         generate_demo(**kwargs)
+
+
+def test_classes_per_school_draws_more_classes():
+    """More classes per sampled school: more students, the same schools and teachers; the
+    default (2) leaves the demo unchanged."""
+    two = generate_demo(5, n_schools=40, n_sampled=24, waves=(2024,))
+    four = generate_demo(5, n_schools=40, n_sampled=24, waves=(2024,), classes_per_school=4)
+    fr2, fr4 = two.frame[two.frame["unit"] == "class"], four.frame[four.frame["unit"] == "class"]
+    assert fr4["sampled"].sum() > fr2["sampled"].sum()
+    assert (fr4.groupby("school_id")["sampled"].sum() <= 4).all()
+    assert len(four.students) > len(two.students)
+    assert len(four.teachers) == len(two.teachers)
+    k = fr4.groupby("school_id")["class_id"].transform("size")
+    assert np.allclose(fr4["p_class"], np.minimum(1, 4 / k))
 
 
 def test_bad_instrument_group():

@@ -69,7 +69,8 @@ def make_schools(st, n_schools: int, waves: tuple[int, ...]):
     return schools, classes, sizes, c, n_students, n_teachers
 
 
-def make_sample(st, schools, classes, sizes, n_sampled, waves, n_teachers):
+def make_sample(st, schools, classes, sizes, n_sampled, waves, n_teachers,
+                classes_per_school=CLASSES_PER_SCHOOL):
     """Draw the sample and build the frame (every wave x class of grades 8–11, every wave x
     school's teachers) with probabilities, weights and response counts.
 
@@ -90,13 +91,13 @@ def make_sample(st, schools, classes, sizes, n_sampled, waves, n_teachers):
         p_school[idx] = _pps_probs(measure[idx], int(n_h[h]))[0]   # every school of the stratum
         sampled[idx[chosen]] = True
     schools = schools.assign(p_school=p_school, sampled=sampled.astype(int))
-    # second stage: 2 classes by SRS within each sampled school (the smallest random keys)
+    # second stage: classes_per_school (default 2) classes by SRS within each sampled school (the smallest random keys)
     cls = classes.copy()
     k_s = cls.groupby("school")["class_id"].transform("size").to_numpy()
-    cls["p_class"] = np.minimum(1.0, CLASSES_PER_SCHOOL / k_s)
+    cls["p_class"] = np.minimum(1.0, classes_per_school / k_s)
     u = rng.uniform(size=len(cls))
     rank = pd.Series(u).groupby(cls["school"].to_numpy()).rank(method="first").to_numpy()
-    cls["sampled"] = (sampled[cls["school"]] & (rank <= CLASSES_PER_SCHOOL)).astype(int)
+    cls["sampled"] = (sampled[cls["school"]] & (rank <= classes_per_school)).astype(int)
     # per wave: enrolment, response of pupils (~85 %), parents (~65 %), teachers (~80 %)
     frames = []
     for w, wave in enumerate(waves):

@@ -11,6 +11,8 @@ from .climate import climate_truth, tension_z
 from .base import DemoStudy, Streams, check_args, resolve_instruments
 from .effects import Effects, plant_results_sets, plant_survey_sets
 from .frame import make_sample, make_schools
+from .parameters import CLASSES_PER_SCHOOL
+from .._checks import check_number
 from .marks import objectivity_truth
 from .programme import make_diagnostics, make_programme_data, make_region
 from .respondents import make_respondents, plant_problems
@@ -21,7 +23,8 @@ from .truth_programme import programme_truth
 
 def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int = 24,
                   waves=(2022, 2023, 2024),
-                  instruments: Mapping[str, Any] | None = None) -> DemoStudy:
+                  instruments: Mapping[str, Any] | None = None,
+                  classes_per_school: int = CLASSES_PER_SCHOOL) -> DemoStudy:
     """Generate the demo municipality with its known truth.
 
     Parameters
@@ -42,6 +45,10 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
         "results": ...}``: :class:`~shnro_research.instruments.Instrument` objects or names /
         paths for :func:`~shnro_research.instruments.load_instrument`; missing keys use the
         bundled ``surveys/*.yaml``.
+    classes_per_school : int, default 2
+        Classes of grades 8–11 drawn in each sampled school (stage 2). The default keeps the
+        demo's data and truth; 4 gives about 5.5 million questionnaires a wave for 40,000
+        schools (the national benchmark of docs/SCALING.md).
 
     Returns
     -------
@@ -51,8 +58,8 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
     -----
     Sampling: stage 1, randomised systematic PPS without replacement within each stratum,
     ``p_school = n_h M_i / sum_h M`` (certainty units taken first), drawn by the library's
-    :func:`shnro_research.design.sampling.pps_systematic`; stage 2, 2 classes of grades
-    8–11 by simple random sampling, ``p_class = min(1, 2 / K_s)``; stage 3, every pupil
+    :func:`shnro_research.design.sampling.pps_systematic`; stage 2, ``k`` (default 2) classes
+    of grades 8–11 by simple random sampling, ``p_class = min(1, k / K_s)``; stage 3, every pupil
     (``p_unit = 1``) with ~85 % response. Design weight ``= 1 / (p_school p_class p_unit)``;
     ``weight_nr`` adds the nonresponse adjustment ``n_pupils / n_responded`` of the class.
 
@@ -64,10 +71,12 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
     >>> #    strata=~stratum, probs=~p_school+p_class, data=...) on the written files.
     """
     waves = check_args(seed, n_schools, n_sampled, waves)
+    check_number(classes_per_school, "classes_per_school", low=1, high=12, integer=True)
     inst = resolve_instruments(instruments)
     st = Streams(seed)
     schools, classes, sizes, c, n_students, n_teachers = make_schools(st, n_schools, waves)
-    schools, frame = make_sample(st, schools, classes, sizes, n_sampled, waves, n_teachers)
+    schools, frame = make_sample(st, schools, classes, sizes, n_sampled, waves, n_teachers,
+                                  classes_per_school)
     rsets = plant_results_sets(st, c)
     ssets = plant_survey_sets(st, schools, frame)
     eff = Effects(st, c, ssets, len(waves), resilient=rsets["resilient"])
