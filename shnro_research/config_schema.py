@@ -207,6 +207,8 @@ class EngineBlock(_Strict):
     workers: int = Field(2, ge=1)
     chunk_schools: Literal["auto"] | Annotated[int, Field(ge=0)] = "auto"
     partition_rows: int = Field(0, ge=0)
+    spss_copy: Literal["always", "auto", "never"] = "auto"
+    spss_copy_max_rows: int = Field(500_000, ge=0)
 
 
 class StudyConfig(_Strict):

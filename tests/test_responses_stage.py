@@ -165,3 +165,32 @@ def test_check_wave_accepts_the_configured_wave_in_any_form_and_names_the_first_
     import numpy as np
     with pytest.raises(DataError, match=r"f\.csv: line 9 has wave"):
         check_wave(bad, 2022, "f.csv", "parents", lines=np.array([2, 3, 9, 10]))
+
+
+def test_spss_copy_is_skipped_above_its_row_limit_and_says_why(study):
+    """engine.spss_copy: auto writes a group's .sav only up to spss_copy_max_rows respondents;
+    the skipped copy is logged with its reason and no stale copy is left; the data agree."""
+    import pyreadstat
+    run(study)
+    folder = study / "output" / "02_responses"
+    copies = out(study, "spss_copies").set_index("group")
+    assert copies["written"].all() and (copies["reason"] == "").all()
+    n_par = int(copies.loc["parents", "n"])
+    sav, _ = pyreadstat.read_sav(str(folder / "parents_clean.sav"))
+    clean = out(study, "parents_clean")
+    assert len(sav) == n_par == len(clean)
+    assert pd.Series(sav["ten_01"]).equals(clean["ten_01"].astype(float).rename("ten_01"))
+    set_config(study, "engine", {"spss_copy_max_rows": n_par - 1})
+    run(study)
+    copies = out(study, "spss_copies").set_index("group")
+    big = copies.index[copies["n"] > n_par - 1]
+    assert "parents" in big and not copies.loc[big, "written"].any()
+    assert copies.loc[big, "reason"].str.contains("spss_copy_max_rows").all()
+    assert not (folder / "parents_clean.sav").exists()
+    assert (folder / "parents_clean.parquet").exists()
+    set_config(study, "engine", {"spss_copy": "never"})
+    run(study)
+    assert not out(study, "spss_copies")["written"].any()
+    with pytest.raises(Exception, match="spss_copy"):
+        set_config(study, "engine", {"spss_copy": "sometimes"})
+        load_study(study / "study.yaml")

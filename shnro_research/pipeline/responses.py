@@ -5,7 +5,9 @@ Raw files are never modified. For each group and wave: raw rows = clean rows + e
 (``row_counts``); every problem found is a row of ``problems`` (file, row, the file's own line,
 column, value, what was expected, action taken), every excluded respondent a row of
 ``exclusions``. The clean answers are written as parquet (for the next stages) and as SPSS
-``.sav`` with the instrument's labels; columns not in the instrument are dropped from them
+``.sav`` with the instrument's labels (``engine.spss_copy``: above ``spss_copy_max_rows``
+respondents of a group the ``.sav`` copy is skipped by default — ``spss_copies`` says which
+were written and why not); columns not in the instrument are dropped from them
 (``validation.keep_columns`` keeps named ones), one problem row per column; a kept column whose
 name SPSS does not allow (a space, as in Google-Forms headers) gets a valid name in the ``.sav``
 (:func:`sav_names`).
@@ -32,7 +34,8 @@ from ._base import StageContext
 INPUTS = ("instruments", "responses", "frame")
 CONFIG = ("validation", "design", "engine", "study.lang")
 UPSTREAM = ()
-OUTPUTS = ("problems", "exclusions", "row_counts", "read_report")   # + <group>_clean.{parquet,sav}
+OUTPUTS = ("problems", "exclusions", "row_counts", "read_report",
+           "spss_copies")   # + <group>_clean.{parquet,sav}
 
 
 def check_wave(data: pd.DataFrame, wave: int, file: str, group: str,
@@ -124,6 +127,27 @@ def read_and_validate(r, inst, group: str, sample: pd.DataFrame | None, rules, l
             "clean": res.clean.assign(wave=r.wave)}
 
 
+def _spss_copy(df: pd.DataFrame, inst, group: str, ctx: StageContext, eng: dict) -> dict:
+    """Write ``<group>_clean.sav`` unless ``engine.spss_copy`` says not to; one row of
+    ``spss_copies``. The basis of the default ``spss_copy_max_rows`` (500,000): pyreadstat
+    writes about 2.5 million values a second, row by row in one process, so the copy of a
+    national group (millions of rows x ~180 columns) would take minutes — longer than the rest
+    of the study — while the parquet of the clean answers holds the same data."""
+    mode, most = eng.get("spss_copy", "auto"), eng.get("spss_copy_max_rows", 500_000)
+    path = ctx.out / f"{group}_clean.sav"
+    write = mode == "always" or (mode == "auto" and len(df) <= most)
+    if write:
+        write_clean_sav(df.rename(columns=sav_names(df.columns)), inst, path, ctx.lang)
+        reason = ""
+    else:
+        path.unlink(missing_ok=True)    # no stale copy of an earlier run beside the new answers
+        reason = ("engine.spss_copy: never" if mode == "never" else
+                  f"{len(df):,} respondents > engine.spss_copy_max_rows {most:,}; the clean "
+                  f"answers are in {group}_clean.parquet (set engine.spss_copy: always)")
+    return {"group": group, "file": path.name, "n": len(df), "written": write,
+            "reason": reason}
+
+
 def run(ctx: StageContext) -> None:
     frame = ctx.read("frame") if ctx.has("frame") else None
     spec = FrameSpec.from_config(ctx.params("design"))
@@ -137,7 +161,7 @@ def run(ctx: StageContext) -> None:
         done = iter(map_tasks(read_and_validate, jobs, eng))
     else:
         done = (read_and_validate(*job) for job in jobs)
-    problems, exclusions, counts, reads = [], [], [], []
+    problems, exclusions, counts, reads, copies = [], [], [], [], []
     for g in ctx.groups:
         inst = ctx.instrument(g)
         clean = []
@@ -151,10 +175,10 @@ def run(ctx: StageContext) -> None:
         df = pd.concat(clean, ignore_index=True)
         del clean
         ctx.write(df, f"{g}_clean", csv=False)
-        write_clean_sav(df.rename(columns=sav_names(df.columns)), inst,
-                        ctx.out / f"{g}_clean.sav", ctx.lang)
+        copies.append(_spss_copy(df, inst, g, ctx, eng))
         del df
     ctx.write(pd.concat(problems, ignore_index=True).astype({"value": str}), "problems")
     ctx.write(pd.concat(exclusions, ignore_index=True), "exclusions")
     ctx.write(pd.DataFrame(counts), "row_counts")
     ctx.write(pd.DataFrame(reads).astype(str), "read_report")   # one row per raw file
+    ctx.write(pd.DataFrame(copies), "spss_copies")
