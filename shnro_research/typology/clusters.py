@@ -98,6 +98,11 @@ def _fit_labels(X: np.ndarray, k: int, method: str, seed: int, n_init: int,
     return fcluster(ward_tree, t=k, criterion="maxclust") - 1
 
 
+def _one_thread():
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
 def _ward_tree(X: np.ndarray):
     from scipy.cluster.hierarchy import linkage  # noqa: PLC0415
     return linkage(X, method="ward")
@@ -211,31 +216,34 @@ def cluster_schools(profiles: pd.DataFrame, columns: Sequence[str], *, school: s
     from sklearn.metrics import calinski_harabasz_score, silhouette_score  # noqa: PLC0415
 
     rng = np.random.default_rng(seed)
-    tree = _ward_tree(X) if method == "ward" else None
-    all_k = sorted({1, *ks, max(ks) + 1})
-    labels_k = {kk: _fit_labels(X, kk, method, seed, n_init, tree) for kk in all_k}
-    logw = {kk: np.log(_within_ss(X, labels_k[kk])) for kk in all_k}
-    # gap statistic (on a subsample for large n), reference data: scaledPCA box
-    if gap_sample is not None and n > gap_sample:
-        check_number(gap_sample, "gap_sample", low=10, integer=True)
-        Xg = X[np.sort(rng.choice(n, gap_sample, replace=False))]
-        tree_g = _ward_tree(Xg) if method == "ward" else None
-        logw_g = {kk: np.log(_within_ss(Xg, _fit_labels(Xg, kk, method, seed, n_init, tree_g)))
-                  for kk in all_k}
-    else:
-        Xg, logw_g = X, logw
-    mu = Xg.mean(axis=0)
-    Xc = Xg - mu
-    _, _, vt = np.linalg.svd(Xc, full_matrices=False)
-    Xr = Xc @ vt.T
-    lo, hi = Xr.min(axis=0), Xr.max(axis=0)
-    logw_ref = np.empty((n_refs, len(all_k)))
-    for b in range(n_refs):
-        Z = rng.uniform(lo, hi, size=Xr.shape) @ vt + mu
-        tz = _ward_tree(Z) if method == "ward" else None
-        for j, kk in enumerate(all_k):
-            lab = _fit_labels(Z, kk, method, seed + b + 1, 1, tz)
-            logw_ref[b, j] = np.log(_within_ss(Z, lab))
+    # one OpenMP thread for scikit-learn's k-means: ~150 fits of small data, where the thread
+    # start-up and spin-wait cost 100x the arithmetic on a loaded machine (same labels)
+    with _one_thread():
+        tree = _ward_tree(X) if method == "ward" else None
+        all_k = sorted({1, *ks, max(ks) + 1})
+        labels_k = {kk: _fit_labels(X, kk, method, seed, n_init, tree) for kk in all_k}
+        logw = {kk: np.log(_within_ss(X, labels_k[kk])) for kk in all_k}
+        # gap statistic (on a subsample for large n), reference data: scaledPCA box
+        if gap_sample is not None and n > gap_sample:
+            check_number(gap_sample, "gap_sample", low=10, integer=True)
+            Xg = X[np.sort(rng.choice(n, gap_sample, replace=False))]
+            tree_g = _ward_tree(Xg) if method == "ward" else None
+            logw_g = {kk: np.log(_within_ss(Xg, _fit_labels(Xg, kk, method, seed, n_init, tree_g)))
+                      for kk in all_k}
+        else:
+            Xg, logw_g = X, logw
+        mu = Xg.mean(axis=0)
+        Xc = Xg - mu
+        _, _, vt = np.linalg.svd(Xc, full_matrices=False)
+        Xr = Xc @ vt.T
+        lo, hi = Xr.min(axis=0), Xr.max(axis=0)
+        logw_ref = np.empty((n_refs, len(all_k)))
+        for b in range(n_refs):
+            Z = rng.uniform(lo, hi, size=Xr.shape) @ vt + mu
+            tz = _ward_tree(Z) if method == "ward" else None
+            for j, kk in enumerate(all_k):
+                lab = _fit_labels(Z, kk, method, seed + b + 1, 1, tz)
+                logw_ref[b, j] = np.log(_within_ss(Z, lab))
     gap = logw_ref.mean(axis=0) - np.array([logw_g[kk] for kk in all_k])
     se = logw_ref.std(axis=0, ddof=1) * np.sqrt(1 + 1 / n_refs)
     gap_d = dict(zip(all_k, gap))
