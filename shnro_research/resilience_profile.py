@@ -82,6 +82,18 @@ def permutation_test(x: Any, y: Any, *, n_permutations: int = 10000,
     ``distribution = approximate(nresample = 10000)`` (Monte Carlo).
     """
     check_number(n_permutations, "n_permutations", low=1, integer=True)
+    return _permutation(x, y, n_permutations, seed, None)
+
+
+#: relabellings kept for reuse by one comparison (index entries; ~80 MB of int64)
+_RELABEL_CACHE_ENTRIES = 10_000_000
+
+
+def _permutation(x: Any, y: Any, n_permutations: int, seed: int,
+                 cache: dict | None) -> dict[str, Any]:
+    """:func:`permutation_test`; ``cache`` keeps the relabellings of each (n, n1) for the
+    next measure (they depend only on n, n1, ``n_permutations`` and the seed, so the p-values
+    are those of separate calls)."""
     x, y = _values(x), _values(y)
     n1, n2 = x.size, y.size
     if n1 < 1 or n2 < 1:
@@ -95,25 +107,43 @@ def permutation_test(x: Any, y: Any, *, n_permutations: int = 10000,
         return s1 / n1 - (total - s1) / n2
 
     n_relabel = comb(n, n1)
-    if n_relabel <= n_permutations:
-        combos, hits, chunk = itertools.combinations(range(n), n1), 0, 200_000
-        for start in range(0, n_relabel, chunk):
-            k = min(chunk, n_relabel - start)
-            idx = np.fromiter(itertools.chain.from_iterable(itertools.islice(combos, k)),
-                              dtype=np.int64, count=k * n1).reshape(k, n1)
-            hits += int(np.sum(np.abs(diffs(v[idx].sum(axis=1))) >= abs(obs) - tol))
+    exact = n_relabel <= n_permutations
+    total_k = n_relabel if exact else n_permutations
+    key = (exact, n, n1, n_permutations, seed)
+    keep = cache is not None and total_k * n1 <= _RELABEL_CACHE_ENTRIES
+    chunks = cache.get(key) if cache is not None else None
+    if chunks is None:
+        chunks = _relabellings(n, n1, n_permutations, seed, exact)
+        if keep:
+            chunks = cache.setdefault(key, list(chunks))
+    hits = 0
+    for idx in chunks:
+        hits += int(np.sum(np.abs(diffs(v[idx].sum(axis=1))) >= abs(obs) - tol))
+    if exact:
         p = hits / n_relabel
         return {"est": float(obs), "p_value": min(p, 1.0), "permutation": "exact",
                 "n_permutations": int(n_relabel)}
+    return {"est": float(obs), "p_value": (hits + 1) / (n_permutations + 1),
+            "permutation": "monte carlo", "n_permutations": int(n_permutations)}
+
+
+def _relabellings(n: int, n1: int, n_permutations: int, seed: int, exact: bool):
+    """The relabellings of :func:`permutation_test` in chunks: every ``n1``-subset of
+    ``range(n)`` (exact), or the first ``n1`` of ``n_permutations`` seeded random orders."""
+    if exact:
+        n_relabel = comb(n, n1)
+        combos, chunk = itertools.combinations(range(n), n1), 200_000
+        for start in range(0, n_relabel, chunk):
+            k = min(chunk, n_relabel - start)
+            yield np.fromiter(itertools.chain.from_iterable(itertools.islice(combos, k)),
+                              dtype=np.int64, count=k * n1).reshape(k, n1)
+        return
     rng = np.random.default_rng(seed)
-    b, done, chunk = 0, 0, max(1, min(n_permutations, 2_000_000 // n))
+    done, chunk = 0, max(1, min(n_permutations, 2_000_000 // n))
     while done < n_permutations:
         k = min(chunk, n_permutations - done)
-        first = np.argsort(rng.random((k, n)), axis=1)[:, :n1]
-        b += int(np.sum(np.abs(diffs(v[first].sum(axis=1))) >= abs(obs) - tol))
+        yield np.argsort(rng.random((k, n)), axis=1)[:, :n1]
         done += k
-    return {"est": float(obs), "p_value": (b + 1) / (n_permutations + 1),
-            "permutation": "monte carlo", "n_permutations": int(n_permutations)}
 
 
 def _midranks2(v: np.ndarray) -> np.ndarray:
@@ -321,7 +351,7 @@ def compare_school_groups(school_values: pd.DataFrame, measures: Sequence[str], 
         if not pd.api.types.is_numeric_dtype(school_values[m]):
             raise DataError(f"school_values: column {m!r} must be numeric; "
                             f"got dtype {school_values[m].dtype}")
-    rows = []
+    rows, relabel_cache = [], {}
     groups = school_values.groupby(by, sort=True) if by else [((), school_values)]
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
@@ -341,7 +371,7 @@ def compare_school_groups(school_values: pd.DataFrame, measures: Sequence[str], 
                 row.update(est=np.nan, p_value=np.nan, mw_statistic=np.nan, mw_p_value=np.nan)
                 notes.append("no school in one of the groups")
             else:
-                perm = permutation_test(x, y, n_permutations=n_permutations, seed=seed)
+                perm = _permutation(x, y, n_permutations, seed, relabel_cache)
                 mw = mann_whitney_exact(x, y)
                 row.update(est=perm["est"], p_value=perm["p_value"],
                            permutation=perm["permutation"],
@@ -494,6 +524,10 @@ def own_vs_ideal_gap(teacher_items: pd.DataFrame, own_items: Sequence[str],
     gap = pd.DataFrame(ideal - own, columns=own_items, index=teacher_items.index)
     gap["all_items"] = gap[own_items].mean(axis=1)
     pair = dict(zip(own_items + ["all_items"], ideal_items + ["all_items"]))
+    fast = _gap_table(gap, [teacher_items[k] for k in keys], keys, own_items + ["all_items"],
+                      pair, level, min_n)
+    if fast is not None:
+        return fast
     rows = []
     for key, g in gap.groupby([teacher_items[k] for k in keys], sort=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -513,6 +547,112 @@ def own_vs_ideal_gap(teacher_items: pd.DataFrame, own_items: Sequence[str],
         if c not in out:
             out[c] = np.nan
     return out[cols].reset_index(drop=True)
+
+
+def _gap_table(gap: pd.DataFrame, key_series: list, keys: list[str], items: list[str],
+               pair: dict, level: float, min_n: int) -> pd.DataFrame | None:
+    """The rows of :func:`own_vs_ideal_gap` for every school x item at once.
+
+    Cells (school x ``by`` x item) with the same number of pairs are stacked into one matrix
+    (row means and SDs equal to the per-cell NumPy ones); the exact signed-rank null
+    distribution depends only on the multiset of doubled mid-ranks, so it is counted once per
+    pattern and reused. Returns None for no cell or a cell above the exact limit (the caller's
+    loop then applies :func:`wilcoxon_signed_rank_exact`, asymptotic there).
+    """
+    grouped = gap.groupby(key_series, sort=True)
+    gcode = grouped.ngroup().to_numpy()
+    gkeys = [k if isinstance(k, tuple) else (k,) for k in grouped.size().index.tolist()]
+    G, J = len(gkeys), len(items)
+    if G == 0:
+        return None
+    cell_parts, val_parts = [], []
+    for j, item in enumerate(items):
+        v = gap[item].to_numpy(dtype=float)
+        ok = np.isfinite(v) & (gcode >= 0)
+        cell_parts.append(gcode[ok] * J + j)
+        val_parts.append(v[ok])
+    cell = np.concatenate(cell_parts)
+    order = np.argsort(cell, kind="stable")          # within a cell: the rows' order
+    cell, vals = cell[order], np.concatenate(val_parts)[order]
+    C = G * J
+    n = np.bincount(cell, minlength=C)
+    start = np.concatenate([[0], np.cumsum(n)[:-1]])
+    est = np.full(C, np.nan)
+    cols = {k: np.full(C, np.nan) for k in ("se", "ci_low", "ci_high", "df", "statistic",
+                                             "p_value", "wilcoxon_statistic",
+                                             "wilcoxon_p_value")}
+    dist_cache: dict[bytes, np.ndarray] = {}
+    for size in np.unique(n[n > 0]):
+        cells = np.flatnonzero(n == size)
+        M = vals[start[cells][:, None] + np.arange(size)[None, :]]
+        est[cells] = M.mean(axis=1)
+        if size < max(min_n, 2):
+            continue
+        sd = M.std(axis=1, ddof=1)
+        se = sd / np.sqrt(size)
+        q = stats.t.ppf(0.5 + level / 2, size - 1)
+        pos = se > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(pos, est[cells] / se, np.nan)
+        p = np.full(len(cells), np.nan)
+        p[pos] = 2 * stats.t.sf(np.abs(t[pos]), size - 1)
+        cols["se"][cells] = se
+        cols["ci_low"][cells] = est[cells] - q * se
+        cols["ci_high"][cells] = est[cells] + q * se
+        cols["df"][cells] = float(size - 1)
+        cols["statistic"][cells] = t
+        cols["p_value"][cells] = p
+        # Wilcoxon: zeros dropped within each cell's tolerance, then by non-zero count
+        tol = 1e-9 * np.maximum(1.0, np.abs(M).max(axis=1)) * 1e-3
+        keep = np.abs(M) > tol[:, None]
+        nz = keep.sum(axis=1)
+        if (nz > _EXACT_MAX_N).any():
+            return None
+        for m in np.unique(nz[nz > 0]):
+            sub = np.flatnonzero(nz == m)
+            D_ = M[sub][keep[sub]].reshape(len(sub), m)   # row order kept
+            r2 = np.rint(2 * stats.rankdata(np.abs(D_), method="average", axis=1)).astype(
+                np.int64)
+            v2 = (r2 * (D_ > 0)).sum(axis=1)
+            pats, inv = np.unique(np.sort(r2, axis=1), axis=0, return_inverse=True)
+            for k, pat in enumerate(pats):
+                key = pat.tobytes()
+                if key not in dist_cache:
+                    dist_cache[key] = _signed_rank_null(pat)
+                dist = dist_cache[key]
+                for i in np.flatnonzero(inv.ravel() == k):
+                    lo, hi = dist[:v2[i] + 1].sum(), dist[v2[i]:].sum()
+                    c = cells[sub[i]]
+                    cols["wilcoxon_statistic"][c] = v2[i] / 2
+                    cols["wilcoxon_p_value"][c] = float(min(1.0, 2 * min(lo, hi)))
+    short = n < min_n
+    for k in cols:
+        cols[k][short] = np.nan
+    out = pd.DataFrame({k: [gk[i] for gk in gkeys for _ in range(J)]
+                        for i, k in enumerate(keys)})
+    out["variable"] = items * G
+    out["variable_ideal"] = [pair[i] for i in items] * G
+    out["est"] = est
+    for k in ("se", "ci_low", "ci_high", "df"):
+        out[k] = cols[k]
+    out["n"] = n.astype(np.int64)
+    for k in ("statistic", "p_value", "wilcoxon_statistic", "wilcoxon_p_value"):
+        out[k] = cols[k]
+    out["level"] = level
+    return out
+
+
+def _signed_rank_null(r2: np.ndarray) -> np.ndarray:
+    """Null distribution of the doubled signed-rank sum for doubled mid-ranks ``r2`` (the
+    dynamic programme of :func:`wilcoxon_signed_rank_exact`)."""
+    smax = int(r2.sum())
+    dist = np.zeros(smax + 1)
+    dist[0] = 1.0
+    for ri in r2:
+        new = dist.copy()
+        new[ri:] += dist[:smax + 1 - ri]
+        dist = new / 2
+    return dist
 
 
 @public

@@ -90,18 +90,22 @@ def breakdown_means(design: Design, measures: str | Sequence[str], by: str | Seq
     rows, tests = [], []
     for f in factors:
         levels = _levels(design.data[f])
+        # the means of every measure in one call; the tests on the design with only the
+        # columns they read (each test copies its data: never the whole survey)
+        est_f = svy_mean(design, list(dict.fromkeys(measures)), by=f, level=level)
+        lean = _with_columns(design, [f] + [m for m in measures if m != f])
         for m in measures:
-            est = svy_mean(design, m, by=f, level=level)
+            est = est_f[est_f["variable"] == m].reset_index(drop=True)
             est = est.rename(columns={f: "by_category"}).assign(by=f)
             est["by_category"] = est["by_category"].map(_str)
             n_ok = (design.data[m].notna() & design.data[f].notna()).sum()
             if len(levels) == 2 and n_ok > 2:
-                t = svyttest(design, m, f)
+                t = svyttest(lean, m, f)
                 rec = {"test": f"svyttest (t), {t.loc[0, 'contrast']}",
                        "statistic": t.loc[0, "statistic"], "df_denominator": t.loc[0, "df"],
                        "p_value": t.loc[0, "p_value"]}
             elif len(levels) > 2 and n_ok > len(levels):
-                t = svy_means_test(design, m, f)
+                t = svy_means_test(lean, m, f)
                 rec = {"test": f"Wald F ({len(levels) - 1}, {t.loc[0, 'df_denominator']:g} df)",
                        "statistic": t.loc[0, "statistic"],
                        "df_denominator": t.loc[0, "df_denominator"],
@@ -160,7 +164,7 @@ def breakdown_contrasts(design: Design, measures: str | Sequence[str],
                 pair = g.where(g.isin([a, b]))
                 if pd.Series(pair[design.data[m].notna()]).nunique() < 2:
                     continue
-                d2 = _replace_column(design, "_pair_", pair)
+                d2 = _with_columns(design, [m], {"_pair_": pair.to_numpy()})
                 try:
                     t = svyttest(d2, m, "_pair_", level=level)
                 except DataError:
@@ -180,9 +184,15 @@ def breakdown_contrasts(design: Design, measures: str | Sequence[str],
     return tidy(out[keys + [c for c in out.columns if c not in keys]])
 
 
-def _replace_column(design: Design, name: str, values: pd.Series) -> Design:
+def _with_columns(design: Design, columns: list[str], extra: dict | None = None) -> Design:
+    """The design with only ``columns`` of its data (and the ``extra`` columns): a test that
+    reads these columns gives the numbers it gives on the full design, without copying the
+    whole survey for every test."""
     import dataclasses
-    return dataclasses.replace(design, data=design.data.assign(**{name: values.to_numpy()}))
+    data = design.data[list(dict.fromkeys(columns))]
+    if extra:
+        data = data.assign(**extra)
+    return dataclasses.replace(design, data=data)
 
 
 @public

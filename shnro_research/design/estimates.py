@@ -120,8 +120,54 @@ def _rep_group_sums(design: ReplicateDesign, dom: np.ndarray, D: int, v: np.ndar
 
 
 # ---------------------------------------------------------------------- mean / total core
-def _mean_total(design: Design, y: np.ndarray, ok: np.ndarray, dom_all: np.ndarray, D: int,
-                kind: str) -> tuple[np.ndarray, ...]:
+#: sparse Taylor entries (row, domain, value) pooled into one variance call (bounds the memory
+#: of a batch at ~100 MB while cutting the fixed cost of many small calls)
+_BATCH_ENTRIES = 1 << 22
+
+
+class _VarBatch:
+    """Variances of several estimates' sums with one :func:`_taylor_var` call per batch.
+
+    Each estimate's entries keep their order and get their own block of domains
+    (``k * n_dom + d``), so every sum is accumulated in the same order as by one call per
+    estimate: the variances are bit-identical. Designs with calibration are computed one
+    estimate at a time (their residuals are a least-squares fit over all domains).
+    """
+
+    def __init__(self, design: SurveyDesign, n_dom: int):
+        self.design, self.n_dom = design, n_dom
+        self.out: list[np.ndarray] = []
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._size = 0
+
+    def add(self, rows: np.ndarray, dom: np.ndarray, val: np.ndarray) -> int:
+        """Queue one estimate's entries; its variance will be ``out[returned index]``."""
+        self._pending.append((rows, dom, val))
+        self._size += len(rows)
+        k = len(self.out) + len(self._pending) - 1
+        if self._size >= _BATCH_ENTRIES or self.design.calibrations:
+            self.flush()
+        return k
+
+    def flush(self) -> list[np.ndarray]:
+        if len(self._pending) == 1:
+            rows, dom, val = self._pending[0]
+            self.out.append(_taylor_var(self.design, rows, dom, val, self.n_dom))
+        elif self._pending:
+            D = self.n_dom
+            rows = np.concatenate([r for r, _, _ in self._pending])
+            dom = np.concatenate([np.asarray(d, np.int64) + k * D
+                                  for k, (_, d, _) in enumerate(self._pending)])
+            val = np.concatenate([v for _, _, v in self._pending])
+            var = _taylor_var(self.design, rows, dom, val, D * len(self._pending))
+            self.out.extend(var[k * D:(k + 1) * D] for k in range(len(self._pending)))
+        self._pending, self._size = [], 0
+        return self.out
+
+
+def _mean_total_parts(design: Design, y: np.ndarray, ok: np.ndarray, dom_all: np.ndarray,
+                      D: int, kind: str) -> dict:
+    """Everything of a mean or total but its variance: rows, domains, sums, linearised values."""
     sel = ok & (dom_all >= 0)
     rows = np.flatnonzero(sel)
     dom = dom_all[rows]
@@ -133,28 +179,37 @@ def _mean_total(design: Design, y: np.ndarray, ok: np.ndarray, dom_all: np.ndarr
         dev = yy - mean[dom]
         ss = np.bincount(dom, weights=w * dev * dev, minlength=D)
         svyvar = ss / W * N / (N - 1)
-    if kind == "mean":
-        est = mean
-    else:
-        est = Y
+    est = mean if kind == "mean" else Y
+    val = None
     if isinstance(design, SurveyDesign):
-        if kind == "mean":
-            val = w * dev / W[dom]
-        else:
-            val = w * yy
-        var = _taylor_var(design, rows, dom, val, D)
-    else:
-        Wr = _rep_group_sums(design, dom, D, np.ones(len(rows)), rows)
-        Yr = _rep_group_sums(design, dom, D, yy, rows)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            thetas = Yr / Wr if kind == "mean" else Yr
-        var = design.rep_var(thetas, est)
+        val = w * dev / W[dom] if kind == "mean" else w * yy
+    return {"rows": rows, "dom": dom, "yy": yy, "W": W, "N": N, "est": est, "svyvar": svyvar,
+            "val": val}
+
+
+def _mean_total_finish(parts: dict, var: np.ndarray, kind: str) -> tuple[np.ndarray, ...]:
+    W, N, svyvar = parts["W"], parts["N"], parts["svyvar"]
     with np.errstate(divide="ignore", invalid="ignore"):
         vsrs = svyvar * (W - N) / (W * N)
         if kind == "total":
             vsrs = vsrs * W * W
         deff = np.where(W >= N, var / vsrs, np.nan)
-    return est, np.sqrt(var), N, deff
+    return parts["est"], np.sqrt(var), N, deff
+
+
+def _mean_total(design: Design, y: np.ndarray, ok: np.ndarray, dom_all: np.ndarray, D: int,
+                kind: str) -> tuple[np.ndarray, ...]:
+    parts = _mean_total_parts(design, y, ok, dom_all, D, kind)
+    rows, dom = parts["rows"], parts["dom"]
+    if isinstance(design, SurveyDesign):
+        var = _taylor_var(design, rows, dom, parts["val"], D)
+    else:
+        Wr = _rep_group_sums(design, dom, D, np.ones(len(rows)), rows)
+        Yr = _rep_group_sums(design, dom, D, parts["yy"], rows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thetas = Yr / Wr if kind == "mean" else Yr
+        var = design.rep_var(thetas, parts["est"])
+    return _mean_total_finish(parts, var, kind)
 
 
 def _estimate_numeric(design, variables, by, ci, level, missing, kind, deff=True):
@@ -164,13 +219,31 @@ def _estimate_numeric(design, variables, by, ci, level, missing, kind, deff=True
         raise ParameterError(f"'variables' must name at least one column; got {variables!r}")
     dom_all, tab = _domains(design, by)
     D = len(tab)
-    frames = []
-    for var in variables:
-        y, ok = _values(design, var, missing)
-        est, se, n, dft = _mean_total(design, y, ok, dom_all, D, kind)
-        t = pd.concat([pd.DataFrame({"variable": [var] * D}), tab.reset_index(drop=True)], axis=1)
-        frames.append(_finish(design, t, est, se, n, dft if deff else np.full(D, np.nan), ci, level))
-    return pd.concat(frames, ignore_index=True)
+    results: list = []
+    if isinstance(design, SurveyDesign):
+        # one Taylor variance call for many variables (the fixed cost of a call dominates)
+        batch, queued = _VarBatch(design, D), []
+        for var in variables:
+            y, ok = _values(design, var, missing)
+            parts = _mean_total_parts(design, y, ok, dom_all, D, kind)
+            k = batch.add(parts["rows"], parts["dom"], parts.pop("val"))
+            del parts["rows"], parts["dom"], parts["yy"]
+            queued.append((k, parts))
+        out = batch.flush()
+        results = [_mean_total_finish(parts, out[k], kind) for k, parts in queued]
+    else:
+        for var in variables:
+            y, ok = _values(design, var, missing)
+            results.append(_mean_total(design, y, ok, dom_all, D, kind))
+    V = len(variables)
+    tab = tab.reset_index(drop=True)
+    t = pd.concat([pd.DataFrame({"variable": [v for v in variables for _ in range(D)]}),
+                   tab.iloc[np.tile(np.arange(D), V)].reset_index(drop=True)], axis=1)
+    est = np.concatenate([r[0] for r in results])
+    se = np.concatenate([r[1] for r in results])
+    n = np.concatenate([r[2] for r in results])
+    dft = np.concatenate([r[3] for r in results]) if deff else np.full(V * D, np.nan)
+    return _finish(design, t, est, se, n, dft, ci, level)
 
 
 @public

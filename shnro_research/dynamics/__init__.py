@@ -8,7 +8,7 @@ parents and teachers is drawn in the same schools. This package compares the wav
   comparisons (:func:`p_adjust`, as R ``p.adjust``), the minimum detectable change (MDC) and a
   classification (positive / negative / changed / no change / cannot tell / no data);
   :func:`design_wave_change` does the same from a survey design, with the covariance of the
-  waves; :func:`classification_summary`
+  waves (:func:`design_wave_changes` for several measures at once); :func:`classification_summary`
   counts the domains that changed for the better / worse;
 * :mod:`.effect_sizes` -- :func:`hedges_g`, :func:`cliff_delta`, :func:`cramers_v` and the table
   version :func:`wave_effect_sizes`: effect sizes of the change on respondent-level data;
@@ -46,14 +46,16 @@ from __future__ import annotations
 
 from .._stats import P_ADJUST_METHODS, p_adjust
 from ._common import CLASSES
-from .change import classification_summary, design_wave_change, minimum_detectable_change, wave_change
+from .change import (classification_summary, design_wave_change, design_wave_changes,
+                     minimum_detectable_change, wave_change)
 from .did import programme_did
 from .effect_sizes import cliff_delta, cramers_v, hedges_g, wave_effect_sizes
 from .trends import hierarchy_change, trend_table
 
 __all__ = [
     "P_ADJUST_METHODS", "CLASSES", "p_adjust",
-    "minimum_detectable_change", "wave_change", "design_wave_change", "classification_summary",
+    "minimum_detectable_change", "wave_change", "design_wave_change", "design_wave_changes",
+    "classification_summary",
     "hedges_g", "cliff_delta", "cramers_v", "wave_effect_sizes",
     "hierarchy_change", "trend_table", "programme_did",
 ]

@@ -30,7 +30,6 @@ import pandas as pd
 
 from .. import dynamics as D
 from ..dynamics.measures import respondent_measures
-from ..design import svy_mean
 from ..design.frame import FrameSpec, attach_design, municipal_design
 from ..errors import DataError
 from ..indicators import (action_plan_table, compute_indicators, load_catalogue,
@@ -90,13 +89,18 @@ def _municipality_change(ctx: StageContext, scores: pd.DataFrame, better: dict, 
         des = municipal_design(data, g, lonely_psu=lonely,
                                where=f"dynamics, design of all waves of {g} (schools as PSUs "
                                      f"re-surveyed in every wave)")
-        for measure, variables in kinds.items():
-            direction = ("none" if measure in _VALUE_MEASURES else
+        # every measure of the group from one estimate of the design (numbers as one call each)
+        direction = {m: ("none" if m in _VALUE_MEASURES else
                          {v: better.get(v, "higher") for v in variables})
-            ch = D.design_wave_change(des, variables, base=waves[0], compare=waves[1:],
-                                      better=direction, **kw)
+                     for m, variables in kinds.items()}
+        ch_all, est_all = D.design_wave_changes(des, kinds, better=direction, base=waves[0],
+                                                compare=waves[1:], **kw)
+        for measure in kinds:
+            ch = ch_all[ch_all["measure"] == measure].drop(columns="measure").reset_index(
+                drop=True)
             changes.append(ch.assign(group=g, measure=measure))
-            est = svy_mean(des, variables, by=["wave"], ci="t")
+            est = est_all[est_all["measure"] == measure].drop(columns="measure").reset_index(
+                drop=True)
             trends.append(D.trend_table(est, by=None, changes=ch).assign(group=g,
                                                                           measure=measure))
     front = ["group", "measure", "variable"]
