@@ -30,7 +30,7 @@ import pandas as pd
 from .._checks import as_list, check_columns, check_number, public
 from ..errors import DataError, ParameterError
 from ._common import _check_unique, _fmt, _numeric, _year_positions
-from .low_results import low_results_threshold, unfavourable_context
+from .low_results import low_results_threshold
 from .resilience import resilient_schools
 
 __all__ = ["results_index", "school_register", "register_rules", "register_transitions",
@@ -45,6 +45,9 @@ FOUR_GROUPS = ("low_results_low_context", "low_results_only", "low_context_only"
 REGISTER_DEFAULTS = dict(low_threshold=0.30, min_procedures=2, same_procedure_years=2,
                          min_participants=1, low_context=-0.43, benchmark=0.0, crisis_sd=3.0,
                          improvement_sd=3.0, improvement_years=2)
+#: the column options of :func:`school_register` and their defaults
+_OPTIONS = dict(procedure="procedure", share_below="share_below", n_participants="n_participants",
+                result="est", wellbeing="est", reference_year=None)
 #: default steps of :func:`register_sensitivity` (each threshold moved down and up by its step)
 SENSITIVITY_STEPS = dict(low_threshold=0.05, min_procedures=1, low_context=0.24, benchmark=0.25,
                          crisis_sd=0.5, improvement_sd=0.5, improvement_years=1)
@@ -270,6 +273,14 @@ def school_register(shares: pd.DataFrame, index: pd.DataFrame, context: pd.DataF
                            min_participants=min_participants, low_context=low_context,
                            benchmark=benchmark, crisis_sd=crisis_sd,
                            improvement_sd=improvement_sd, improvement_years=improvement_years))
+    return _register(shares, index, context, p, school=school, year=year, procedure=procedure,
+                     share_below=share_below, n_participants=n_participants, result=result,
+                     wellbeing=wellbeing, reference_year=reference_year, cache=None)
+
+
+def _register_base(shares, index, context, *, school, year, result, wellbeing, reference_year):
+    """The register's rows before any threshold: keys in school x year-position order, the
+    context on the reference-year scale, the results index, its change and robust SD."""
     check_columns(index, [school, year, result], "index")
     check_columns(context, [school, year, wellbeing], "context")
     _check_unique(index, [school, year], "index")
@@ -282,28 +293,56 @@ def school_register(shares: pd.DataFrame, index: pd.DataFrame, context: pd.DataF
     reg = reg.sort_values([school, "_pos"]).reset_index(drop=True)
     ctx = context[[school, year]].assign(wellbeing_index=_numeric(context, wellbeing, "context"),
                                          context_z=cz)
-    unf = unfavourable_context(ctx, value="context_z", school=school, year=year,
-                               cutoff=p["low_context"])
-    ctx["_unf"] = unf["unfavourable"].to_numpy()
     reg = reg.merge(ctx, on=[school, year], how="left")
     ri = index[[school, year]].assign(result_index=_numeric(index, result, "index"))
     reg = reg.merge(ri, on=[school, year], how="left")
+    # change from the previous consecutive year
+    g = reg.groupby(school, sort=False)
+    prev_pos, prev_val = g["_pos"].shift(1), g["result_index"].shift(1)
+    reg["change"] = (reg["result_index"] - prev_val).where(reg["_pos"] - prev_pos == 1)
+    return reg, _robust_sd(reg["change"])
+
+
+def _register_low(shares, keys, p, *, school, year, procedure, share_below, n_participants):
+    """The low-results columns of the register aligned to its rows ``keys``."""
     low = low_results_threshold(shares, share_below=share_below, school=school, year=year,
                                 procedure=procedure, threshold=p["low_threshold"],
                                 min_procedures=p["min_procedures"],
                                 same_procedure_years=p["same_procedure_years"],
                                 n_participants=n_participants,
                                 min_participants=p["min_participants"])
-    reg = reg.merge(low[[school, year, "n_procedures", "n_failed", "procedures_failed",
-                         "flagged"]], on=[school, year], how="left")
-    reg["n_procedures"] = reg["n_procedures"].fillna(0).astype(int)
-    reg["n_failed"] = reg["n_failed"].fillna(0).astype(int)
-    reg["procedures_failed"] = reg["procedures_failed"].fillna("")
-    # change from the previous consecutive year; rise over the last k changes
-    g = reg.groupby(school, sort=False)
-    prev_pos, prev_val = g["_pos"].shift(1), g["result_index"].shift(1)
-    reg["change"] = (reg["result_index"] - prev_val).where(reg["_pos"] - prev_pos == 1)
-    sd = _robust_sd(reg["change"])
+    low = keys.merge(low[[school, year, "n_procedures", "n_failed", "procedures_failed",
+                          "flagged"]], on=[school, year], how="left")
+    low["n_procedures"] = low["n_procedures"].fillna(0).astype(int)
+    low["n_failed"] = low["n_failed"].fillna(0).astype(int)
+    low["procedures_failed"] = low["procedures_failed"].fillna("")
+    return low
+
+
+def _register(shares, index, context, p, *, school, year, procedure, share_below,
+              n_participants, result, wellbeing, reference_year, cache):
+    """:func:`school_register` with checked thresholds ``p``; ``cache`` (a dict, or None) keeps
+    the parts that do not depend on a threshold, and the low-results rule per its thresholds,
+    between the runs of :func:`register_sensitivity`."""
+    cache = {} if cache is None else cache
+    if "base" not in cache:
+        cache["base"] = _register_base(shares, index, context, school=school, year=year,
+                                       result=result, wellbeing=wellbeing,
+                                       reference_year=reference_year)
+    base, sd = cache["base"]
+    reg = base.copy()
+    # the shared low context: unfavourable_context(cutoff=) on the reference-year scale
+    reg["_unf"] = reg["context_z"] <= float(p["low_context"])
+    low_key = ("low", p["low_threshold"], p["min_procedures"], p["same_procedure_years"],
+               p["min_participants"])
+    if low_key not in cache:
+        cache[low_key] = _register_low(shares, reg[[school, year]], p, school=school, year=year,
+                                       procedure=procedure, share_below=share_below,
+                                       n_participants=n_participants)
+    low = cache[low_key]
+    for c in ("n_procedures", "n_failed", "procedures_failed", "flagged"):
+        reg[c] = low[c].to_numpy()
+    # rise over the last k changes
     k = int(p["improvement_years"])
     st = pd.concat([reg.groupby(school, sort=False)["change"].shift(j) for j in range(k)], axis=1)
     complete = st.notna().all(axis=1)
@@ -349,6 +388,16 @@ def school_register(shares: pd.DataFrame, index: pd.DataFrame, context: pd.DataF
 
 def _nullable(flag: pd.Series, known: pd.Series) -> pd.Series:
     return pd.Series(pd.array(np.where(known, flag, pd.NA), dtype="boolean"), index=flag.index)
+
+
+def _status_codes(register: pd.DataFrame, status: str) -> np.ndarray:
+    """A status as integer codes: -1 missing; False/True as 0/1; a group as its position in
+    :data:`FOUR_GROUPS`."""
+    x = register[status]
+    if status == "four_group":
+        return pd.Categorical(x, categories=list(FOUR_GROUPS)).codes.astype(int)
+    b = x.astype("boolean")
+    return np.where(b.isna().to_numpy(), -1, b.fillna(False).to_numpy(bool).astype(int))
 
 
 def _scale_of(register: pd.DataFrame) -> tuple[float, float]:
@@ -527,21 +576,32 @@ def register_sensitivity(shares: pd.DataFrame, index: pd.DataFrame, context: pd.
                              f"{sorted(REGISTER_DEFAULTS)}")
     thr = {k: kwargs.pop(k) for k in list(kwargs) if k in REGISTER_DEFAULTS}
     base_p = {**REGISTER_DEFAULTS, **thr}
-    base = school_register(shares, index, context, school=school, year=year, **kwargs, **base_p)
+    # one cache across the runs: the threshold-free part once, the low-results rule once per
+    # setting of its own thresholds (the other thresholds reuse the default's)
+    opts = {**_OPTIONS, **kwargs}
+    cache: dict = {}
+
+    def run(params):
+        return _register(shares, index, context, _check_params(dict(params)), school=school,
+                         year=year, cache=cache, **opts)
+
+    base = run(base_p)
     cols = [*REGISTER_STATUSES, "four_group"]
-    key = base.set_index([school, year])[cols]
     rows = []
+    # every run shares the rows of the cached base, in the same order: compare positionally,
+    # each status as codes (-1 missing; 0/1 for a boolean status, the group for four_group)
+    school_code = pd.factorize(base[school])[0]
+    key = {st: _status_codes(base, st) for st in cols}
 
     def compare(name, setting, value, reg):
-        r = reg.set_index([school, year])[cols].reindex(key.index)
         for st in cols:
-            a, b = key[st].astype(object), r[st].astype(object)
-            diff = ~((a == b).fillna(False) | (a.isna() & b.isna()))
-            flagged = (int(r[st].fillna(False).astype(bool).sum()) if st != "four_group"
-                       else int((r[st].notna() & (r[st] != FOUR_GROUPS[-1])).sum()))
+            r = _status_codes(reg, st)
+            diff = r != key[st]
+            flagged = (int((r == 1).sum()) if st != "four_group"
+                       else int(((r >= 0) & (r != len(FOUR_GROUPS) - 1)).sum()))
             rows.append(dict(parameter=name, setting=setting, threshold=float(value), status=st,
                              n_flagged=flagged, n_changed=int(diff.sum()),
-                             n_schools_changed=int(diff.groupby(level=0).any().sum())))
+                             n_schools_changed=int(np.unique(school_code[diff & (school_code >= 0)]).size)))
 
     for name, step in steps.items():
         compare(name, "default", base_p[name], base)
@@ -554,7 +614,6 @@ def register_sensitivity(shares: pd.DataFrame, index: pd.DataFrame, context: pd.
                 _check_params({**base_p, name: value})
             except ParameterError:
                 continue
-            reg = school_register(shares, index, context, school=school, year=year, **kwargs,
-                                  **{**base_p, name: value})
+            reg = run({**base_p, name: value})
             compare(name, setting, value, reg)
     return pd.DataFrame(rows)
