@@ -42,6 +42,18 @@ def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
+def _categorical(data, contrast=None, levels=None):
+    """patsy's ``C()``; plain integer or float data become a pandas categorical first (its
+    levels: the sorted observed values without NaN, as patsy finds them, coded without a
+    per-row loop)."""
+    import patsy  # noqa: PLC0415
+    if (contrast is None and levels is None and isinstance(data, pd.Series)
+            and (pd.api.types.is_integer_dtype(data.dtype) or pd.api.types.is_float_dtype(data.dtype))
+            and not isinstance(data.dtype, pd.api.extensions.ExtensionDtype)):
+        return data.astype("category")        # unboxed: patsy codes it without a loop
+    return patsy.builtins.C(data, contrast, levels)
+
+
 def model_frame(data: pd.DataFrame, formula: str | None = None, *, y: str | None = None,
                 x=None, extra: dict[str, str | None] | None = None,
                 intercept: bool = True, where: str = "data") -> ModelFrame:
@@ -60,7 +72,14 @@ def model_frame(data: pd.DataFrame, formula: str | None = None, *, y: str | None
     if len(data) == 0:
         raise DataError(f"{where}: no rows")
     full_index = data.index
-    d = data.reset_index(drop=True)
+    if isinstance(formula, str):
+        # only the columns the formula can name (their names appear in its text) and the extra
+        # ones: the rest of a wide table is not copied
+        used = [c for c in data.columns
+                if c in extra.values() or (isinstance(c, str) and c in formula)]
+        d = data[used].reset_index(drop=True)
+    else:
+        d = data.reset_index(drop=True)
     keep = np.ones(len(d), dtype=bool)
     for col in extra.values():
         keep &= d[col].notna().to_numpy()
@@ -72,6 +91,9 @@ def model_frame(data: pd.DataFrame, formula: str | None = None, *, y: str | None
             raise ParameterError(f"'formula' must be a string like 'y ~ x1 + x2'; got {formula!r}")
         import patsy
         sub = d.loc[keep]
+        # patsy's C() of integers codes every row in a Python loop; a pandas categorical with
+        # the same (sorted, observed) levels takes its vectorised path: same design and names
+        env = patsy.EvalEnvironment.capture(0).with_outer_namespace({"C": _categorical})
         # patsy cannot test pandas nullable numbers (Int64, Float64) for NA: make them float
         ext = [c for c in sub.columns if isinstance(sub[c].dtype, pd.api.extensions.ExtensionDtype)
                and _is_numeric(sub[c])]
@@ -79,7 +101,7 @@ def model_frame(data: pd.DataFrame, formula: str | None = None, *, y: str | None
             sub = sub.assign(**{c: sub[c].to_numpy(dtype=float, na_value=np.nan) for c in ext})
         try:
             Y, Xdf = patsy.dmatrices(formula, sub, NA_action="drop", return_type="dataframe",
-                                     eval_env=0)
+                                     eval_env=env)
         except (patsy.PatsyError, TypeError, ValueError, KeyError, NameError) as exc:
             raise DataError(f"{where}: cannot evaluate formula {formula!r}: {exc}".split("\n")[0]
                             ) from None
