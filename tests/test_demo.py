@@ -1158,3 +1158,19 @@ def test_cli_make_demo_format(tmp_path, capsys):
     with pytest.raises(ParameterError, match="format"):
         write_demo(generate_demo(5, n_schools=20, n_sampled=12, waves=(2024,)),
                    tmp_path / "x", format="xls")
+
+
+def test_parquet_written_in_row_groups_equals_the_whole_table(tmp_path, monkeypatch):
+    """The demo's parquet is written a chunk of rows at a time (a national group is GBs); the
+    file reads back equal to the whole wave written at once, with one schema."""
+    import pyarrow.parquet as pq
+    from shnro_research.demo import write as W
+    st = generate_demo(3, n_schools=40, n_sampled=24, waves=(2023, 2024))
+    monkeypatch.setattr(W, "PARQUET_ROWS", 300)
+    for g in ("students", "teachers"):
+        fr = getattr(st, g)
+        for w in st.waves:
+            whole = W._as_int_where_possible(fr[fr["wave"] == w]).reset_index(drop=True)
+            W._write_parquet_rows(fr, w, tmp_path / "x.parquet")
+            assert pq.ParquetFile(tmp_path / "x.parquet").num_row_groups > 1
+            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "x.parquet"), whole)

@@ -71,6 +71,43 @@ def _write_flat(df: pd.DataFrame, path: Path, format: str) -> dict:
             "decimal": "."}
 
 
+#: rows of a parquet row group (and of a chunk held in memory while writing)
+PARQUET_ROWS = 250_000
+
+
+def _write_parquet_rows(frame: pd.DataFrame, wave: int, path: Path) -> dict:
+    """One wave of a group as parquet, written in row groups of :data:`PARQUET_ROWS` rows, so
+    that writing holds one chunk, not copies of the whole group (a national group of millions
+    of rows x ~180 answers). The values and types are those of :func:`_as_int_where_possible`
+    on the wave's rows: a float column all of whose values are whole numbers becomes
+    ``Int64``, decided on the whole wave (so every row group has one schema)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    rows = np.flatnonzero((frame["wave"] == wave).to_numpy())
+    whole = []
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype.kind == "f":
+            vals = s.to_numpy()[rows]
+            vals = vals[~np.isnan(vals)]
+            if len(vals) == 0 or np.all(vals == np.round(vals)):
+                whole.append(col)
+    schema, writer = None, None
+    try:
+        for i in range(0, max(len(rows), 1), PARQUET_ROWS):
+            chunk = frame.iloc[rows[i:i + PARQUET_ROWS]].reset_index(drop=True)
+            chunk = chunk.astype({c: "Int64" for c in whole})
+            table = pa.Table.from_pandas(chunk, preserve_index=False, schema=schema)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(path, schema, compression="zstd")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    return {"file": f"raw/{path.name}", "format": "parquet"}
+
+
 def _sav_metadata(inst: Instrument, df: pd.DataFrame):
     cb = inst.codebook("ru")
     labels = dict(zip(cb["variable"], cb["label"]))
@@ -171,6 +208,11 @@ def write_demo(study: DemoStudy, folder: str | Path, *, format: str = "xlsx"
     if format not in FORMATS:
         raise ParameterError(f"'format' must be one of {list(FORMATS)}; got {format!r}")
     for w in study.waves:
+        if format == "parquet":           # in chunks of rows: a national group is GBs
+            for g in GROUPS:
+                paths[f"{g}_{w}"] = p = raw / f"{g}_{w}.parquet"
+                responses[g][w] = _write_parquet_rows(getattr(study, g), w, p)
+            continue
         if format != "xlsx":
             for g in GROUPS:
                 frame = getattr(study, g)
