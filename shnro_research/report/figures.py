@@ -32,6 +32,30 @@ _T = {
 }
 
 
+#: Above this many schools a per-school axis is not drawn (``tension_by_school``,
+#: ``caterpillar``) and per-school labels are left out (``results_vs_context``): 60 labels of
+#: 7 pt with the usual 1.6 line spacing take 60 × 7 × 1.6 ≈ 670 pt, the usable height of an A4
+#: page (29.7 cm less 2 × 2 cm margins ≈ 730 pt); more do not fit at a readable size. The
+#: summary forms show every school's value without a label, and the captions say so.
+MAX_SCHOOL_LABELS = 60
+
+#: Above this many schools the per-school marks of the scatter are drawn smaller and lighter so
+#: that the density of the cloud stays visible (1,000 marks of 22 pt² already cover a fifth of
+#: the 6.5 × 4.5 in axes).
+_DENSE_POINTS = 1000
+
+#: seaborn's ``colorblind`` palette (its 10 colours; seaborn itself is not imported: its import
+#: alone took longer than drawing a figure)
+_COLORBLIND = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4",
+               "#949494", "#ece133", "#56b4e9")
+
+
+def many_schools(n: int) -> bool:
+    """Whether ``n`` schools get the summary form of a per-school figure (more than
+    :data:`MAX_SCHOOL_LABELS`)."""
+    return int(n) > MAX_SCHOOL_LABELS
+
+
 def _fig(width=6.5, height=4.5) -> Figure:
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig
@@ -39,9 +63,12 @@ def _fig(width=6.5, height=4.5) -> Figure:
 
 def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", "svg", "pdf"),
                 dpi: int = 300) -> list[Path]:
-    """Write ``stem.png`` (``dpi``), ``stem.svg`` and ``stem.pdf`` with fixed metadata."""
+    """Write ``stem.png`` (``dpi``), ``stem.svg`` and ``stem.pdf`` with fixed metadata; marks
+    drawn rasterized (the per-school marks of a national figure) are embedded in the SVG and PDF
+    at ``dpi`` as well."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    raster = any(a.get_rasterized() for ax in fig.axes for a in ax.get_children())
     out = []
     for fmt in formats:
         if fmt not in ("png", "svg", "pdf"):
@@ -51,7 +78,8 @@ def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", 
                 "pdf": {"CreationDate": None, "ModDate": None, "Creator": "shnro_research",
                         "Producer": "shnro_research"}}[fmt]
         path = stem.with_suffix("." + fmt)
-        kw = {"dpi": dpi} if fmt == "png" else {}
+        # rasterized marks (thousands of schools) are embedded in SVG/PDF at ``dpi`` too
+        kw = {"dpi": dpi} if fmt == "png" or raster else {}
         if fmt == "svg":
             import matplotlib
             with matplotlib.rc_context({"svg.hashsalt": "shnro"}):
@@ -60,6 +88,64 @@ def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", 
             fig.savefig(path, format=fmt, metadata=meta, **kw)
         out.append(path)
     return out
+
+
+def _resident_bytes() -> int | None:
+    """Resident memory of this process (Linux ``/proc/self/statm``; None elsewhere)."""
+    try:
+        import os
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+class FigureSaver:
+    """Save figures (:func:`save_figure`) in forked child processes while the caller goes on
+    (the report exports its tables meanwhile); :meth:`wait` before the files are read.
+
+    Saving is where the time of a figure goes (three formats, each laid out and drawn), and a
+    forked child draws exactly what the caller would: the files are byte-identical. Figures are
+    saved in the calling process instead where ``fork`` is unavailable, with ``background=False``
+    or when the process holds more than ``max_resident`` bytes (a child shares the parent's
+    pages, but tools that add up the resident memory of a process tree count them twice). At
+    most ``workers`` children run at once (default: the CPUs less one, at least one); while they
+    are busy the next figure is saved in the calling process. A child that fails is followed by
+    a save in the calling process, which raises the real error.
+    """
+
+    def __init__(self, background: bool = True, *, workers: int | None = None,
+                 max_resident: int = 1 << 30):
+        import multiprocessing as mp
+        import os
+        rss = _resident_bytes()
+        self._ctx = (mp.get_context("fork") if background and rss is not None
+                     and rss <= max_resident and "fork" in mp.get_all_start_methods() else None)
+        self._workers = workers or max(1, (os.cpu_count() or 1) - 1)
+        self._jobs: list = []
+
+    def save(self, fig: Figure, stem: str | Path,
+             formats: Sequence[str] = ("png", "svg", "pdf"), dpi: int = 300) -> list[Path]:
+        """Start saving ``fig`` as :func:`save_figure` does; returns the paths it will write."""
+        stem = Path(stem)
+        if self._ctx is None or sum(j[0].is_alive() for j in self._jobs) >= self._workers:
+            return save_figure(fig, stem, formats, dpi)     # here, while the children work
+        bad = [f for f in formats if f not in ("png", "svg", "pdf")]
+        if bad:
+            raise ParameterError(f"'formats' must be among ['png', 'svg', 'pdf']; got {bad[0]!r}")
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        proc = self._ctx.Process(target=save_figure, args=(fig, stem, tuple(formats), dpi))
+        proc.start()
+        self._jobs.append((proc, fig, stem, tuple(formats), dpi))
+        return [stem.with_suffix("." + f) for f in formats]
+
+    def wait(self) -> None:
+        """Wait for every started save; redo a failed one here (raising its error)."""
+        jobs, self._jobs = self._jobs, []
+        for proc, fig, stem, formats, dpi in jobs:
+            proc.join()
+            if proc.exitcode != 0:
+                save_figure(fig, stem, formats, dpi)
 
 
 def results_vs_context(schools: pd.DataFrame, *, x: str = "context", y: str = "result",
@@ -71,7 +157,9 @@ def results_vs_context(schools: pd.DataFrame, *, x: str = "context", y: str = "r
 
     Quadrant lines default to the medians (``x_threshold``/``y_threshold`` set them); the OLS
     line of ``y`` on ``x`` is drawn when ``fit``; schools with ``resilient`` true are marked
-    and labelled with their (pseudonymous) id.
+    and labelled with their (pseudonymous) id — up to :data:`MAX_SCHOOL_LABELS` of them; with
+    more, the legend gives their number instead. Above ``_DENSE_POINTS`` schools the marks are
+    drawn smaller and lighter, rasterized in the vector files.
     """
     check_columns(schools, [x, y, school], "schools")
     d = schools.dropna(subset=[x, y])
@@ -79,11 +167,19 @@ def results_vs_context(schools: pd.DataFrame, *, x: str = "context", y: str = "r
     fig = _fig()
     ax = fig.add_subplot()
     flag = d[resilient].astype(bool) if resilient and resilient in d else pd.Series(False, d.index)
-    ax.scatter(d.loc[~flag, x], d.loc[~flag, y], s=22, color="#777777", alpha=.8)
-    ax.scatter(d.loc[flag, x], d.loc[flag, y], s=40, color="#d62728", label=t["resilient"])
-    for _, r in d.loc[flag].iterrows():
-        ax.annotate(str(r[school]), (r[x], r[y]), xytext=(4, 4), textcoords="offset points",
-                    fontsize=8, color="#d62728")
+    n_flag = int(flag.sum())
+    dense = len(d) > _DENSE_POINTS
+    raster = {"rasterized": True} if dense else {}
+    ax.scatter(d.loc[~flag, x], d.loc[~flag, y], s=5 if dense else 22, color="#777777",
+               alpha=.4 if dense else .8, linewidths=0 if dense else None, **raster)
+    labelled = n_flag <= MAX_SCHOOL_LABELS
+    ax.scatter(d.loc[flag, x], d.loc[flag, y], s=8 if dense else 40, color="#d62728",
+               label=t["resilient"] if labelled else f"{t['resilient']} (n = {n_flag})",
+               **raster)
+    if labelled:
+        for sid, xv, yv in zip(d.loc[flag, school], d.loc[flag, x], d.loc[flag, y]):
+            ax.annotate(str(sid), (xv, yv), xytext=(4, 4), textcoords="offset points",
+                        fontsize=8, color="#d62728")
     xt = d[x].median() if x_threshold is None else x_threshold
     yt = d[y].median() if y_threshold is None else y_threshold
     ax.axvline(xt, color="#444", lw=.8, ls="--")
@@ -101,8 +197,17 @@ def results_vs_context(schools: pd.DataFrame, *, x: str = "context", y: str = "r
 def tension_by_school(tension: pd.DataFrame, *, school: str = "school_id", group: str = "group",
                       est: str = "est", ci: tuple[str, str] | None = ("ci_low", "ci_high"),
                       thresholds: Sequence[float] = (), lang: str = "ru") -> Figure:
-    """Dot plot of the tension index per school (rows) and respondent group (colours)."""
+    """Dot plot of the tension index per school (rows) and respondent group (colours).
+
+    With more than :data:`MAX_SCHOOL_LABELS` schools the rows would not be readable: the figure
+    shows instead the distribution of the schools' index per respondent group (box: quartiles
+    and median; whiskers: 5th and 95th percentiles; diamond: mean; n = schools), the
+    thresholds as dotted lines.
+    """
     check_columns(tension, [school, group, est], "tension")
+    if many_schools(tension[school].nunique()):
+        return _tension_distribution(tension, school=school, group=group, est=est,
+                                     thresholds=thresholds, lang=lang)
     d = tension.copy()
     order = (d.groupby(school)[est].mean().sort_values().index.tolist())
     pos = {s: i for i, s in enumerate(order)}
@@ -124,6 +229,35 @@ def tension_by_school(tension: pd.DataFrame, *, school: str = "school_id", group
     ax.set_xlabel(_T[lang]["tension"])
     ax.set_ylabel(_T[lang]["school"])
     ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return fig
+
+
+def _tension_distribution(tension: pd.DataFrame, *, school: str, group: str, est: str,
+                          thresholds: Sequence[float], lang: str) -> Figure:
+    """The national form of :func:`tension_by_school`: one box per respondent group."""
+    d = tension.dropna(subset=[est])
+    present = set(d[group])
+    groups = [g for g in GROUP_COLORS if g in present] + sorted(present - set(GROUP_COLORS))
+    values = [d.loc[d[group] == g, est].to_numpy(dtype=float) for g in groups]
+    n = [int(d.loc[d[group] == g, school].nunique()) for g in groups]
+    word = "школ" if lang == "ru" else "schools"
+    fig = _fig(6.5, max(2.6, 0.7 * len(groups) + 1.4))
+    ax = fig.add_subplot()
+    pos = np.arange(len(groups))[::-1]
+    if groups:
+        bp = ax.boxplot(values, positions=pos, orientation="horizontal", whis=(5, 95),
+                        showfliers=False, showmeans=True, widths=.55, patch_artist=True,
+                        meanprops={"marker": "D", "markersize": 4, "markerfacecolor": "white",
+                                   "markeredgecolor": "black"},
+                        medianprops={"color": "black"})
+        for box, g in zip(bp["boxes"], groups):
+            box.set_facecolor(GROUP_COLORS.get(g, "#bbbbbb"))
+            box.set_alpha(.75)
+    for th in thresholds:
+        ax.axvline(th, color="#999", lw=.7, ls=":")
+    ax.set_yticks(pos, [f"{GROUP_LABELS[lang].get(g, g)}\n(n = {k} {word})"
+                        for g, k in zip(groups, n)], fontsize=8)
+    ax.set_xlabel(_T[lang]["tension"])
     return fig
 
 
@@ -180,22 +314,38 @@ def dynamics(trend: pd.DataFrame, *, x: str = "wave", est: str = "est",
 def caterpillar(effects: pd.DataFrame, *, school: str = "school_id", est: str = "est",
                 ci: tuple[str, str] = ("ci_low", "ci_high"), highlight: Sequence | None = None,
                 lang: str = "ru") -> Figure:
-    """Caterpillar plot: school effects sorted, with intervals; ``highlight`` ids in red."""
+    """Caterpillar plot: school effects sorted, with intervals; ``highlight`` ids in red.
+
+    Up to :data:`MAX_SCHOOL_LABELS` schools each is labelled; with more, no labels: the
+    horizontal axis is the schools' rank (its label gives their number), the intervals are grey
+    under the black estimates and the highlighted schools are drawn on top in red; above ``_DENSE_POINTS`` schools the marks are thinner, rasterized
+    in the vector files.
+    """
     check_columns(effects, [school, est, *ci], "effects")
     d = effects.sort_values(est).reset_index(drop=True)
-    hl = set(highlight or [])
-    colors = ["#d62728" if s in hl else "#333333" for s in d[school]]
+    hl = d[school].isin(set(() if highlight is None else highlight)).to_numpy()
     fig = _fig(6.5, 4.0)
     ax = fig.add_subplot()
     xx = np.arange(len(d))
-    ax.vlines(xx, d[ci[0]], d[ci[1]], color=colors, lw=1)
-    ax.scatter(xx, d[est], s=10, color=colors, zorder=3)
-    ax.axhline(0, color="#999", lw=.8)
-    if len(d) <= 60:
+    if not many_schools(len(d)):
+        colors = np.where(hl, "#d62728", "#333333").tolist()
+        ax.vlines(xx, d[ci[0]], d[ci[1]], color=colors, lw=1)
+        ax.scatter(xx, d[est], s=10, color=colors, zorder=3)
+        ax.axhline(0, color="#999", lw=.8)
         ax.set_xticks(xx, [str(s) for s in d[school]], rotation=90, fontsize=6)
+        ax.set_xlabel(_T[lang]["school"])
     else:
+        dense = len(d) > _DENSE_POINTS
+        for part, line, dot, z in ((~hl, "#bbbbbb", "#333333", 2), (hl, "#f1a1a1", "#d62728", 3)):
+            ax.vlines(xx[part], d[ci[0]].to_numpy()[part], d[ci[1]].to_numpy()[part],
+                      color=line, lw=.3 if dense else .6, zorder=z, rasterized=dense)
+            ax.scatter(xx[part], d[est].to_numpy()[part], s=2 if dense else 5, color=dot,
+                       linewidths=0, zorder=z + .5, rasterized=dense)
+        ax.axhline(0, color="#999", lw=.8)
         ax.set_xticks([])
-    ax.set_xlabel(_T[lang]["school"])
+        word = ("Школы, упорядоченные по эффекту (n = {n}; красным — {k})" if lang == "ru"
+                else "Schools ranked by effect (n = {n}; in red: {k})")
+        ax.set_xlabel(word.format(n=len(d), k=int(hl.sum())))
     ax.set_ylabel(_T[lang]["effect"])
     return fig
 
@@ -351,11 +501,9 @@ def plot_change(changes: pd.DataFrame, *, label: str | Sequence[str] = ("school_
 
 
 def _palette() -> list:
-    try:
-        import seaborn as sns
-        return list(sns.color_palette("colorblind", 10))
-    except Exception:  # pragma: no cover - seaborn is a dependency
-        return [f"C{i}" for i in range(10)]
+    """seaborn's ``colorblind`` palette as RGB tuples (as ``sns.color_palette`` returns it)."""
+    from matplotlib.colors import to_rgb
+    return [to_rgb(c) for c in _COLORBLIND]
 
 
 

@@ -17,13 +17,14 @@ import re
 import pandas as pd
 
 from .document import ReportFigure, ReportTable, Section, write_report
-from .figures import (caterpillar, plot_achievement, plot_trend, results_vs_context,
-                      save_figure, tension_by_school, value_hierarchies)
+from .figures import (FigureSaver, caterpillar, many_schools, plot_achievement, plot_trend,
+                      results_vs_context, tension_by_school, value_hierarchies)
 from .labels import SECTION_TITLES as _TXT
-from .labels import RESILIENCE_RULES, VALUE_LABELS, relabel, rule_names
+from .labels import VALUE_LABELS, relabel, rule_names
 from .findings import _ADJUST_RU, build_findings, findings_table, limitations
 from .labels import GROUP_LABELS
-from .study_sections import _LEVELS, invariance_summary, register_section
+from .study_sections import (_LEVELS, _flagged_years, _rules_named, invariance_summary,
+                             register_section, scale_descriptives)
 from .paper import methods_text, write_paper
 from .cards import write_cards
 from .privacy import escape_formulas, publishable
@@ -107,8 +108,10 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                          number=ntab[0], style=style, panels=panels, digits=digits)
         return ReportTable(title, df, note, digits, panels)
 
+    saver = FigureSaver()      # figures drawn in the background while the tables are written
+
     def figure(name: str, fig, title: str, note: str = "") -> ReportFigure:
-        paths = save_figure(fig, figs / name)
+        paths = saver.save(fig, figs / name)
         return ReportFigure(title, paths[0], note)
 
     # 1. data quality ----------------------------------------------------------------------
@@ -127,13 +130,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
          table("data_problems", psum, _ru(lang, "Проблемы данных", "Data problems"))]))
 
     # 2. descriptives and reliability ----------------------------------------------------------
-    sc = tables.table("scoring", "respondent_scores")
-    sc = sc[sc.wave == last]
-    value_cols = [c for c in sc.columns if c not in ("resp_id", "school_id", "class_id", "wave",
-                                                     "group") and not c.endswith("_n_valid")]
-    long = sc.melt(id_vars=["group"], value_vars=value_cols, var_name="scale").dropna()
-    desc = (long.groupby(["group", "scale"])["value"]
-            .agg(mean="mean", sd="std", n="size").reset_index())
+    desc = scale_descriptives(tables, last)
     sections.append(Section(_ru(lang, "Описательные статистики", "Descriptive statistics"), [],
                             [table("descriptives", desc,
                                    _ru(lang, f"Шкалы по группам респондентов (без весов), {last}",
@@ -216,7 +213,22 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                    _ru(lang, f"Индекс социальной напряжённости по школам и группам, {last} "
                              f"(группы не менее {min_cell} респондентов)",
                        f"Social tension index by school and group, {last} "
-                       f"(groups of at least {min_cell} respondents)"))
+                       f"(groups of at least {min_cell} respondents)")
+                   if not many_schools(ts_pub.school_id.nunique()) else
+                   _ru(lang, f"Индекс социальной напряжённости школ по группам респондентов, "
+                             f"{last}: распределение школ (ящик — квартили и медиана, усы — 5-й "
+                             f"и 95-й процентили, ромб — среднее; n — школы с группой не менее "
+                             f"{min_cell} респондентов; пунктир — уровни напряжённости). Школ "
+                             f"слишком много для строки на каждую: значение каждой школы — в "
+                             f"03_scoring/tension_by_school.csv, школы с высокой напряжённостью "
+                             f"— в таблице раздела",
+                       f"Social tension index of the schools by respondent group, {last}: "
+                       f"distribution over schools (box: quartiles and median; whiskers: 5th "
+                       f"and 95th percentiles; diamond: mean; n = schools with at least "
+                       f"{min_cell} respondents in the group; dotted: tension levels). Too many "
+                       f"schools for a row each: each school's value is in "
+                       f"03_scoring/tension_by_school.csv, schools with high tension in the "
+                       f"section's table"))
     disc = publishable(cmp_[(cmp_.wave == last) & (cmp_.p_adjusted < 0.05)], min_cell,
                        counts=("n_a", "n_b"))[
         ["school_id", "group_a", "group_b", "mean_a", "mean_b", "n_a", "n_b", "est", "p_adjusted"]]
@@ -444,12 +456,18 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                    caterpillar(eff,
                                highlight=res.loc[res.resilient, "school_id"].tolist(),
                                lang=lang),
-                   _ru(lang, "Эффекты школ (эмпирические байесовские оценки, 95% интервал)",
-                       "School effects (empirical Bayes, 95% interval)")
-                   if list(vc.component) != ["residual"] else
-                   _ru(lang, "Остатки школ в модели «результаты на контекст» (один год, без "
-                             "интервала)", "Schools' residuals of results on context (one year, "
-                             "no interval)"))
+                   (_ru(lang, "Эффекты школ (эмпирические байесовские оценки, 95% интервал)",
+                        "School effects (empirical Bayes, 95% interval)")
+                    if list(vc.component) != ["residual"] else
+                    _ru(lang, "Остатки школ в модели «результаты на контекст» (один год, без "
+                              "интервала)", "Schools' residuals of results on context (one year, "
+                              "no interval)"))
+                   + (_ru(lang, "; школы упорядочены по оценке без подписей (их слишком много "
+                                "для подписи каждой): точка — оценка школы, серый отрезок — её "
+                                "интервал, красным — резильентные школы",
+                          "; schools ranked by the estimate without labels (too many to label "
+                          "each): dot = the school's estimate, grey line = its interval, red = "
+                          "resilient schools") if many_schools(len(eff)) else ""))
     rvo = None
     if tables.has_table("models", "resilient_vs_others"):
         r = tables.table("models", "resilient_vs_others")
@@ -460,8 +478,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     oq, rsd = typology["outcome_quantile"], typology["residual_sd"]
     cut = float((typology.get("register") or {}).get("low_context", -0.43))
     low_t, min_proc = typology["low_threshold"], typology["min_procedures"]
-    flagged = low[low.flagged].groupby("school_id")["year"].apply(
-        lambda s: ", ".join(map(str, sorted(s)))).rename("years").reset_index()
+    flagged = _flagged_years(low)
     sections.append(Section(t["models"], [
         _ru(lang, f"Результаты школы — средний z-балл по процедурам (ВПР, ОГЭ, ЕГЭ), предметам и "
                   f"классам. Резильентные школы (правила: {rules}): неблагоприятный контекст "
@@ -700,7 +717,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     sections.append(Section(t["limits"], limitations(tables, lang=lang, waves=waves,
                                                      min_cell=min_cell)))
     counts = tables.table("responses", "row_counts").groupby("group").clean_rows.sum()
-    est_school = tables.table("design", "estimates_by_school")
+    est_school = tables.table("design", "estimates_by_school")   # handed to the cards too
     methods = {lg: methods_text(
         lang=lg, groups={GROUP_LABELS[lg][k].lower(): int(counts[k])
                          for k in ("students", "parents", "teachers") if k in counts.index},
@@ -708,6 +725,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         thresholds=thresholds, typology=typology,
         adjust=(_ADJUST_RU.get(adjust, adjust) if lg == "ru" else adjust.capitalize()),
         alpha=alpha, index_weights=index_weights) for lg in ("ru", "en")}
+    saver.wait()               # the paper and the report read the figures
     write_paper(out / "paper", out, methods=methods, tables=sorted(numbers), figures=[
         "results_vs_context", "tension_by_school", "values_terminal", "school_effects",
         "trend_municipality"])
@@ -719,7 +737,8 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
     sub = _ru(lang, f"Волны: {', '.join(map(str, waves))}. Сгенерировано shnro_research.",
               f"Waves: {', '.join(map(str, waves))}. Generated by shnro_research.")
     write_report(sections, out, title=title, subtitle=sub, style=style)
-    card_tables = {name: tables.table(stage, name) for stage, name in (
+    card_tables = {name: est_school if name == "estimates_by_school" else  # read once
+                   tables.table(stage, name) for stage, name in (
         ("models", "school_results"), ("models", "low_results"), ("models", "resilient_schools"),
         ("models", "unfavourable_context"), ("models", "typology"),
         ("scoring", "tension_by_school"), ("scoring", "tension_group_comparison"),
@@ -733,13 +752,6 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                        glossary=glossary, mode=cards, max_schools=cards_max)
     escape_formulas(recs).to_csv(out / "schools" / "recommendations.csv", index=False,
                                  encoding="utf-8-sig")
-
-
-def _rules_named(res: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Which resilience rules a school meets, in words (``rules``)."""
-    fired = [rule_names([k for k in RESILIENCE_RULES if bool(r.get(f"resilient_{k}", False))], lang)
-             for _, r in res.iterrows()]
-    return res.assign(rules=fired)
 
 
 def _variance_panel(vc: pd.DataFrame) -> pd.DataFrame:

@@ -2,10 +2,11 @@
 and the register of schools with the objectivity screen (pure: tables in, tables out)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .document import Section
-from .labels import COLUMN_LABELS
+from .labels import COLUMN_LABELS, RESILIENCE_RULES, rule_names
 
 
 def _ru(lang: str, ru: str, en: str) -> str:
@@ -181,3 +182,68 @@ def register_section(tables, table, lang: str, last: int, typology: dict) -> Sec
                          "reason to check, not proof.")))
     return Section(_ru(lang, "Реестр школ и объективность результатов",
                        "Register of schools and objectivity of results"), paras, pieces)
+
+
+#: columns of ``respondent_scores`` that are not scales
+_ID_COLUMNS = ("resp_id", "school_id", "class_id", "wave", "group")
+
+
+def scale_descriptives(tables, last: int, *, chunk: int = 8) -> pd.DataFrame:
+    """Mean, SD and n (non-missing answers) of every scale of ``respondent_scores`` per
+    respondent group in wave ``last``, unweighted; one row per group × scale with an answer,
+    sorted by group and scale.
+
+    A national study has millions of questionnaires: the scales are read from the parquet file
+    ``chunk`` columns at a time, rows of the wave only (``tables.table_path``), and summarised
+    by a grouped mean / SD / count per column — never a long table of every answer.
+    """
+    if hasattr(tables, "table_path"):
+        import pyarrow.parquet as pq
+        path = tables.table_path("scoring", "respondent_scores")
+        names = pq.read_schema(path).names
+
+        def read(cols):
+            return pd.read_parquet(path, columns=["group", *cols], filters=[("wave", "==", last)])
+    else:
+        sc = tables.table("scoring", "respondent_scores")
+        sc = sc[sc.wave == last]
+        names = list(sc.columns)
+
+        def read(cols):
+            return sc[["group", *cols]]
+    value_cols = [c for c in names if c not in _ID_COLUMNS and not c.endswith("_n_valid")]
+    parts = []
+    for i in range(0, len(value_cols), chunk):
+        cols = value_cols[i:i + chunk]
+        g = read(cols).groupby("group")
+        for c in cols:
+            s = g[c].agg(["mean", "std", "count"])
+            parts.append(pd.DataFrame({"group": s.index, "scale": c, "mean": s["mean"].to_numpy(),
+                                       "sd": s["std"].to_numpy(),
+                                       "n": s["count"].to_numpy(dtype="int64")}))
+    if not parts:
+        return pd.DataFrame(columns=["group", "scale", "mean", "sd", "n"])
+    out = pd.concat(parts, ignore_index=True)
+    out = out[out.n > 0]
+    return out.sort_values(["group", "scale"], kind="mergesort").reset_index(drop=True)
+
+
+def _flagged_years(low: pd.DataFrame) -> pd.DataFrame:
+    """The low-result schools and their flagged years ("2022, 2024"), one row per school sorted
+    by id — one grouped join, not a Python function per school."""
+    fl = low.loc[low.flagged.astype(bool), ["school_id", "year"]].sort_values(
+        ["school_id", "year"], kind="mergesort")
+    return (fl["year"].astype(str).groupby(fl["school_id"], sort=True).agg(", ".join)
+            .rename("years").reset_index())
+
+
+def _rules_named(res: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Which resilience rules a school meets, in words (``rules``); named once per distinct
+    combination of rules, not once per school."""
+    keys = list(RESILIENCE_RULES)
+    fired = np.column_stack([res[f"resilient_{k}"].astype(bool).to_numpy()
+                             if f"resilient_{k}" in res else np.zeros(len(res), bool)
+                             for k in keys]) if keys else np.zeros((len(res), 0), bool)
+    combos, which = np.unique(fired, axis=0, return_inverse=True)
+    names = [rule_names([k for k, on in zip(keys, row) if on], lang) for row in combos]
+    return res.assign(rules=[names[i] for i in np.ravel(which)])
