@@ -14,14 +14,25 @@ import pandas as pd
 from .context import student_ses_index
 
 
+def _components(instrument) -> tuple[list[str], list[str], list[str]]:
+    return tuple([i.id for i in instrument.items if i.role == role]
+                 for role in ("ses_parent_edu", "ses_books", "ses_possession"))
+
+
+def student_ses_columns(instrument) -> list[str]:
+    """The columns of the students' table that :func:`student_ses` reads: ``resp_id,
+    school_id, wave`` and the items with an SES role (so a big table can be read with only
+    these columns)."""
+    edu, books, poss = _components(instrument)
+    return ["resp_id", "school_id", "wave", *edu, *books[:1], *poss]
+
+
 def student_ses(data: pd.DataFrame, instrument) -> pd.DataFrame:
     """``resp_id, wave, ses`` of every student; ``ses`` is missing when too few components.
 
     A student needs all but one of the components present.
     """
-    edu = [i.id for i in instrument.items if i.role == "ses_parent_edu"]
-    books = [i.id for i in instrument.items if i.role == "ses_books"]
-    poss = [i.id for i in instrument.items if i.role == "ses_possession"]
+    edu, books, poss = _components(instrument)
     comp = pd.DataFrame({"resp_id": data["resp_id"], "school_id": data["school_id"],
                          "wave": data["wave"]})
     comps = {}

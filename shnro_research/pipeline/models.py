@@ -14,7 +14,7 @@ from .. import climate as CL
 from ..resilience_profile import (compare_school_groups, own_ideal_pairs, own_vs_ideal_gap,
                                   school_profile_table)
 from ..results import derive_results, school_results, share_below_by_procedure
-from ..student_ses import student_ses
+from ..student_ses import student_ses, student_ses_columns
 from ._base import StageContext
 
 INPUTS = ("results", "instruments", "tables")
@@ -120,10 +120,15 @@ def run(ctx: StageContext) -> None:
     ctx.write(cl.labels if hasattr(cl, "labels") else cl.assignments, "clusters")
 
     # resilient schools vs the others: teachers' community, agreement, own-vs-ideal gap, climate
-    scores = ctx.table("scoring", "respondent_scores")
+    # (the respondent tables are read with only the columns used: a national study has millions)
+    measures = {m for ms in (*COMPARED.values(), *CLIMATE.values()) for m in ms}
+    scores = _read_columns(ctx, "scoring", "respondent_scores",
+                           ["resp_id", "school_id", "wave", "group", *sorted(measures)])
     if "teachers" in ctx.groups:
         own, ideal = own_ideal_pairs(ctx.instrument("teachers"))
-        gap = own_vs_ideal_gap(ctx.table("responses", "teachers_clean"), own, ideal)
+        gap = own_vs_ideal_gap(_read_columns(ctx, "responses", "teachers_clean",
+                                             ["resp_id", "school_id", "wave", *own, *ideal]),
+                               own, ideal)
         ctx.write(gap, "own_vs_ideal_gap")
         profile = school_profile_table(scores, ctx.table("scoring", "teacher_agreement"),
                                        measures=COMPARED, gap=gap)
@@ -138,7 +143,10 @@ def run(ctx: StageContext) -> None:
     st = scores[scores.group == "students"].merge(
         idx[["school_id", "year", "wellbeing_index"]].rename(columns={"year": "wave"}),
         on=["school_id", "wave"], how="left")
-    ses = student_ses(ctx.table("responses", "students_clean"), ctx.instrument("students"))
+    pupil_cols = ["marks", "plans"] if "students" in ctx.groups else []
+    students = _read_columns(ctx, "responses", "students_clean",
+                             [*student_ses_columns(ctx.instrument("students")), *pupil_cols])
+    ses = student_ses(students, ctx.instrument("students"))
     st = st.merge(ses, on=["resp_id", "wave"], how="left")
     st["school_wave"] = st["school_id"].astype(str) + "/" + st["wave"].astype(str)
     st = M.add_group_mean(st, ["ses"], "school_wave")   # the school's mean SES in that wave
@@ -166,8 +174,7 @@ def run(ctx: StageContext) -> None:
         focal = [m for m in FOCAL_CLIMATE if m in measures] or None
         ctx.write(CL.climate_results_model(sr, climate, measures=measures, focal=focal),
                   "climate_results_model")
-        pupils = CL.pupil_outcomes(ctx.table("responses", "students_clean"))[
-            ["resp_id", "wave", "marks_score", "plans_higher"]]
+        pupils = CL.pupil_outcomes(students)[["resp_id", "wave", "marks_score", "plans_higher"]]
         d = st.merge(pupils, on=["resp_id", "wave"])
         pm = [CL.pupil_outcomes_model(d, outcome, ["tension", "motivation", "anxiety", "ses"],
                                       wave="wave") for outcome in ("marks_score", "plans_higher")]
@@ -178,3 +185,14 @@ def run(ctx: StageContext) -> None:
         if panel["wave"].nunique() >= 2:          # change on change needs two waves
             ctx.write(CL.change_on_change(panel, "result", have["students"]),
                       "climate_change_on_change")
+
+
+def _read_columns(ctx: StageContext, stage: str, name: str, wanted: list[str]) -> pd.DataFrame:
+    """An upstream table with only the ``wanted`` columns it has (in its own column order)."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+    path = ctx.table_path(stage, name)
+    if not path.exists():
+        return ctx.table(stage, name)             # the missing-table error of the stage
+    want = set(wanted)
+    cols = [c for c in pq.read_schema(path).names if c in want]
+    return pd.read_parquet(path, columns=cols)
