@@ -17,7 +17,7 @@ import pandas as pd
 
 from .document import ReportTable, write_school_card
 from .labels import relabel
-from .tables import TableStyle, format_number
+from .tables import BlankDocument, TableStyle, format_number
 
 
 @dataclass(frozen=True)
@@ -190,35 +190,33 @@ def _status_table(p: dict, lang: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _change_table(school: str, ch: pd.DataFrame, style: TableStyle, lang: str) -> pd.DataFrame:
-    d = ch[(ch.school_id == school) & ch.variable.isin(["tension", "motivation", "anxiety",
-                                                        "rel_satisfaction"])]
+_CHANGE_VARIABLES = ["tension", "motivation", "anxiety", "rel_satisfaction"]
+_CHANGE_COLUMNS = ["group", "variable", "wave_base", "wave_compare", "est", "ci_low", "ci_high",
+                   "verdict"]
+
+
+def _change_table(ch: pd.DataFrame, style: TableStyle, lang: str) -> pd.DataFrame:
+    """The change rows the cards show (every school at once, ``school_id`` first), with the
+    verdict in words: the direction of a detected change, else the smallest change the school
+    could show (mdc)."""
+    d = ch[ch.variable.isin(_CHANGE_VARIABLES)]
     if d.empty:
         return d
     verdict = []
-    for r in d.itertuples():
-        mdc = format_number(r.mdc, 1, style.sep)
-        if r.classification in ("positive", "negative"):
-            v = r.classification
+    for cls, mdc in zip(d["classification"].tolist(), d["mdc"].tolist()):
+        if cls in ("positive", "negative"):
+            v = cls
         else:
-            v = (f"не обнаружено (обнаружимо ≥ {mdc})" if lang == "ru"
-                 else f"not detected (detectable ≥ {mdc})")
+            m = format_number(mdc, 1, style.sep)
+            v = (f"не обнаружено (обнаружимо ≥ {m})" if lang == "ru"
+                 else f"not detected (detectable ≥ {m})")
         verdict.append(v)
-    return d.assign(verdict=verdict)[["group", "variable", "wave_base", "wave_compare", "est",
-                                      "ci_low", "ci_high", "verdict"]]
+    return d.assign(verdict=verdict)[["school_id", *_CHANGE_COLUMNS]]
 
 
-def _by_school(t: dict[str, pd.DataFrame]) -> tuple[dict, dict]:
-    """Each table with a ``school_id`` split once by school (school -> rows), so that a card
-    reads its own rows in O(1) instead of filtering every table for every school."""
-    split, whole = {}, {}
-    for name, df in t.items():
-        if "school_id" in df.columns:
-            key = df["school_id"].astype(str)
-            split[name] = ({str(k): g for k, g in df.groupby(key, sort=False)}, df.iloc[0:0])
-        else:
-            whole[name] = df
-    return split, whole
+def _split(df: pd.DataFrame, key) -> dict[str, pd.DataFrame]:
+    """school -> its rows (one groupby; ``key`` aligned with the rows)."""
+    return {k: g for k, g in df.groupby(key, sort=False)}
 
 
 _LOG_COLUMNS = ["school_id", "rule", "condition", "tension_students", "discrepancy",
@@ -230,45 +228,57 @@ def _log_row(school: str, r: Rule, p: dict) -> dict:
             **{k: p[k] for k in _LOG_COLUMNS[3:]}}
 
 
-def _card(school: str, t: dict[str, pd.DataFrame], *, style: TableStyle, lang: str, last: int,
-          min_cell: int, high_threshold: float, alpha: float, glossary: dict[str, str]):
-    """The tables of one school's card and its log rows."""
+def _card_jobs(t: dict[str, pd.DataFrame], schools: list[str], *, style: TableStyle,
+               lang: str, last: int, min_cell: int, high_threshold: float, alpha: float,
+               glossary: dict[str, str]) -> tuple[list, list]:
+    """The tables of every school's card and the log rows, prepared once for all schools:
+    each table is filtered, merged and relabelled once, then split by school (a card reads
+    its own rows in O(1)); the profiles come from :func:`school_profiles`."""
     ru = lang == "ru"
-    p = school_profile(school, t, last=last, min_cell=min_cell,
-                       high_threshold=high_threshold, alpha=alpha)
-    recs = recommendations(p)
-    log = [_log_row(school, r, p) for r in recs]
+    profiles = school_profiles(t, schools, last=last, min_cell=min_cell,
+                               high_threshold=high_threshold, alpha=alpha)
     sr = t["school_results"]
-    res = sr[["year", "result", "below_min_pct", "high_pct", "wellbeing_index"]]
+    res = _split(relabel(sr[["year", "result", "below_min_pct", "high_pct", "wellbeing_index"]],
+                         glossary, lang), sr["school_id"].astype(str))
     est, mun = t["estimates_by_school"], t["estimates_municipality"]
-    e = est[est.wave == last][["group", "variable", "est", "ci_low", "ci_high", "n"]]
-    e = e.merge(mun[mun.wave == last][["group", "variable", "est"]].rename(
-        columns={"est": "municipality"}), on=["group", "variable"], how="left")
-    cards = [ReportTable("Статус школы" if ru else "Status of the school", _status_table(p, lang))]
-    if len(res):
-        cards.append(ReportTable("Результаты и индекс благополучия по годам" if ru else
-                                 "Results and well-being index by year",
-                                 relabel(res, glossary, lang)))
-    if len(e):
-        cards.append(ReportTable(
-            f"Показатели опроса, {last}: школа и муниципалитет" if ru else
-            f"Survey measures, {last}: school and municipality", relabel(e, glossary, lang)))
-    ch = _change_table(school, t["change_by_school"], style, lang)
-    if len(ch):
-        cards.append(ReportTable("Изменение с первой волны" if ru else
-                                 "Change since the first wave", relabel(ch, glossary, lang)))
-    text = [f"{i}. {r.ru if ru else r.en} ({'правило' if ru else 'rule'}: {r.condition})"
-            for i, r in enumerate(recs, 1)] or [
-        "Рисков по правилам рекомендаций не выявлено." if ru else
-        "No rule of the recommendations applies."]
-    cards.append(ReportTable("Рекомендации" if ru else "Recommendations",
-                             pd.DataFrame({("Рекомендация" if ru else "Recommendation"): text})))
-    return cards, log
+    el = est[est.wave == last]
+    e = el[["group", "variable", "est", "ci_low", "ci_high", "n"]].merge(
+        mun[mun.wave == last][["group", "variable", "est"]].rename(
+            columns={"est": "municipality"}), on=["group", "variable"], how="left")
+    e = _split(relabel(e, glossary, lang), el["school_id"].astype(str).to_numpy())
+    ch = _change_table(t["change_by_school"], style, lang)
+    change = {} if ch.empty else _split(relabel(ch[_CHANGE_COLUMNS], glossary, lang),
+                                        ch["school_id"].astype(str).to_numpy())
+    t_status = "Статус школы" if ru else "Status of the school"
+    t_res = ("Результаты и индекс благополучия по годам" if ru else
+             "Results and well-being index by year")
+    t_est = (f"Показатели опроса, {last}: школа и муниципалитет" if ru else
+             f"Survey measures, {last}: school and municipality")
+    t_change = "Изменение с первой волны" if ru else "Change since the first wave"
+    t_rec, c_rec = (("Рекомендации", "Рекомендация") if ru else
+                    ("Recommendations", "Recommendation"))
+    none = ("Рисков по правилам рекомендаций не выявлено." if ru else
+            "No rule of the recommendations applies.")
+    jobs, log = [], []
+    for school, p in zip(schools, profiles):
+        recs = recommendations(p)
+        log += [_log_row(school, r, p) for r in recs]
+        cards = [ReportTable(t_status, _status_table(p, lang))]
+        for title, parts in ((t_res, res), (t_est, e), (t_change, change)):
+            d = parts.get(school)
+            if d is not None and len(d):
+                cards.append(ReportTable(title, d))
+        text = [f"{i}. {r.ru if ru else r.en} ({'правило' if ru else 'rule'}: {r.condition})"
+                for i, r in enumerate(recs, 1)] or [none]
+        cards.append(ReportTable(t_rec, pd.DataFrame({c_rec: text})))
+        jobs.append((school, cards))
+    return jobs, log
 
 
 def _write_batch(jobs: list, folder, min_cell: int, style: TableStyle) -> None:
+    blank = BlankDocument()         # one blank document filled again for every card
     for school, cards in jobs:
-        write_school_card(school, cards, folder, min_n=min_cell, style=style)
+        write_school_card(school, cards, folder, min_n=min_cell, style=style, blank=blank)
 
 
 def cards_wanted(mode: str, n_schools: int, max_schools: int) -> bool:
@@ -291,20 +301,15 @@ def write_cards(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: 
     schools = sorted(set(t["school_results"].school_id.astype(str))
                      | set(t["estimates_by_school"].school_id.astype(str)))
     write = cards_wanted(mode, len(schools), max_schools)
-    split, whole = _by_school(t) if write else ({}, t)
     jobs, log = [], []
-    if not write:           # no card: the rules' numbers for all schools at once
+    if write:
+        jobs, log = _card_jobs(t, schools, style=style, lang=lang, last=last,
+                               min_cell=min_cell, high_threshold=high_threshold, alpha=alpha,
+                               glossary=glossary)
+    else:                   # no card: the rules' numbers for all schools at once
         for p in school_profiles(t, schools, last=last, min_cell=min_cell,
                                  high_threshold=high_threshold, alpha=alpha):
             log += [_log_row(p["school_id"], r, p) for r in recommendations(p)]
-        schools = []
-    for school in schools:
-        own = {name: parts.get(school, empty) for name, (parts, empty) in split.items()}
-        cards, rows = _card(school, {**whole, **own}, style=style, lang=lang, last=last,
-                            min_cell=min_cell, high_threshold=high_threshold, alpha=alpha,
-                            glossary=glossary)
-        jobs.append((school, cards))
-        log += rows
     if not write:
         write_national_summary(t, folder, style=style, lang=lang, last=last, min_cell=min_cell,
                                glossary=glossary, log=pd.DataFrame(log, columns=_LOG_COLUMNS))

@@ -21,8 +21,8 @@ import pandas as pd
 
 from .._checks import ParameterError, check_number
 from .privacy import safe_filename
-from .tables import (TABLE_CSS, TableStyle, docx_table, format_table, html_table,
-                     new_document, save_document)
+from .tables import (TABLE_CSS, BlankDocument, TableStyle, docx_table, format_table,
+                     html_table, new_document, save_document)
 
 SUPPRESSED = "n<5"
 
@@ -79,11 +79,22 @@ def suppress_small_cells(df: pd.DataFrame, *, n: str = "n", min_n: int = 5,
     if columns is None:
         columns = [c for c in out.columns if c != n and pd.api.types.is_numeric_dtype(out[c])
                    and c not in ("wave", "year")]
+    unique = out.columns.is_unique
     for c in columns:
-        out[c] = out[c].astype(float)
-        out.loc[small, c] = np.nan
-    out[n] = out[n].astype(object)
-    out.loc[small, n] = f"n<{min_n}"
+        if unique and isinstance(out[c].dtype, np.dtype) and out[c].dtype.kind in "biuf":
+            v = out[c].to_numpy(dtype=float, copy=True)    # a numpy column: no .loc
+            v[small] = np.nan
+            out[c] = v
+        else:
+            out[c] = out[c].astype(float)
+            out.loc[small, c] = np.nan
+    if unique:
+        v = out[n].to_numpy(dtype=object, copy=True)
+        v[small] = f"n<{min_n}"
+        out[n] = pd.Series(v, index=out.index, dtype=object)
+    else:
+        out[n] = out[n].astype(object)
+        out.loc[small, n] = f"n<{min_n}"
     out["suppressed"] = small
     return out
 
@@ -94,14 +105,23 @@ def _img_data_uri(path: Path) -> str:
 
 def write_report(sections: Sequence[Section], folder: str | Path, *, name: str = "report",
                  title: str = "", subtitle: str = "", style: TableStyle | None = None,
-                 formats: Sequence[str] = ("html", "docx")) -> list[Path]:
-    """Render the sections to ``folder/name.html`` (self-contained) and ``folder/name.docx``."""
+                 formats: Sequence[str] = ("html", "docx"),
+                 blank: BlankDocument | None = None) -> list[Path]:
+    """Render the sections to ``folder/name.html`` (self-contained) and ``folder/name.docx``.
+
+    ``blank``: a :class:`~.tables.BlankDocument` to fill instead of a new document (the same
+    bytes, faster when many small documents are written); not used when a section has figures.
+    """
     style = style or TableStyle()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     t_word = "Таблица" if style.lang == "ru" else "Table"
     f_word = "Рисунок" if style.lang == "ru" else "Figure"
+    # every table formatted once, for both formats
+    blocks = {id(t): [("", format_table(t.data, style, digits=t.digits))]
+              + [(h, format_table(d, style, digits=t.digits)) for h, d in t.panels]
+              for s in sections for t in s.tables}
     if "html" in formats:
         parts = [f"<!DOCTYPE html>\n<html lang=\"{style.lang}\"><head><meta charset=\"utf-8\">",
                  f"<title>{html.escape(title)}</title><style>{TABLE_CSS}"
@@ -117,9 +137,7 @@ def write_report(sections: Sequence[Section], folder: str | Path, *, name: str =
             parts += [f"<p>{html.escape(p)}</p>" for p in s.paragraphs]
             for t in s.tables:
                 tn += 1
-                blocks = [("", format_table(t.data, style, digits=t.digits))] + \
-                    [(h, format_table(d, style, digits=t.digits)) for h, d in t.panels]
-                parts.append(html_table(blocks, f"{t_word} {tn}", t.title, t.note))
+                parts.append(html_table(blocks[id(t)], f"{t_word} {tn}", t.title, t.note))
             for f in s.figures:
                 fn += 1
                 parts.append(f'<figure><img alt="{html.escape(f.title)}" '
@@ -133,34 +151,38 @@ def write_report(sections: Sequence[Section], folder: str | Path, *, name: str =
         written.append(p)
     if "docx" in formats:
         from docx.shared import Cm
-        doc = new_document()
-        doc.add_heading(title, level=0)
+        if any(s.figures for s in sections):
+            blank = None
+        doc = blank.fresh() if blank is not None else new_document()
+        heading = blank.heading if blank is not None else doc.add_heading
+        heading(title, 0)
         if subtitle:
             doc.add_paragraph(subtitle)
         tn = fn = 0
         for s in sections:
-            doc.add_heading(s.title, level=1)
+            heading(s.title, 1)
             for ptxt in s.paragraphs:
                 doc.add_paragraph(ptxt)
             for t in s.tables:
                 tn += 1
-                blocks = [("", format_table(t.data, style, digits=t.digits))] + \
-                    [(h, format_table(d, style, digits=t.digits)) for h, d in t.panels]
-                docx_table(doc, blocks, f"{t_word} {tn}", t.title, t.note)
+                docx_table(doc, blocks[id(t)], f"{t_word} {tn}", t.title, t.note)
             for f in s.figures:
                 fn += 1
                 doc.add_picture(str(f.png), width=Cm(15))
                 cap = doc.add_paragraph()
                 cap.add_run(f"{f_word} {fn}. ").bold = True
                 cap.add_run(f.title).italic = True
-        written.append(save_document(doc, folder / f"{name}.docx"))
+        path = folder / f"{name}.docx"
+        written.append(blank.save(path) if blank is not None else save_document(doc, path))
     return written
 
 
 def write_school_card(school_id: str, tables: Sequence[ReportTable], folder: str | Path, *,
                       min_n: int = 5, style: TableStyle | None = None,
-                      title: str | None = None) -> list[Path]:
-    """A per-school report card: every table filtered to the school, small cells suppressed."""
+                      title: str | None = None,
+                      blank: BlankDocument | None = None) -> list[Path]:
+    """A per-school report card: every table filtered to the school, small cells suppressed
+    (``blank``: see :func:`write_report`)."""
     style = style or TableStyle()
     note_ru = f"Ячейки, где ответили менее {min_n} респондентов, скрыты ({SUPPRESSED})."
     note_en = f"Cells with fewer than {min_n} respondents are hidden."
@@ -174,4 +196,4 @@ def write_school_card(school_id: str, tables: Sequence[ReportTable], folder: str
     head = title or ((f"Карточка школы {school_id}") if style.lang == "ru"
                      else f"School card {school_id}")
     return write_report([Section(head, tables=safe)], folder, name=f"school_{safe_filename(school_id)}",
-                        title=head, style=style)
+                        title=head, style=style, blank=blank)
