@@ -21,12 +21,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_list, check_columns, check_option, public, tidy
+from .._checks import as_list, check_columns, check_number, check_option, public, tidy
 from .._stats import p_adjust
 from ..errors import DataError, ParameterError
 from .estimates import _check_design, svy_mean, svy_proportion
 from .spec import ReplicateDesign, SurveyDesign
-from .tests import _levels, _str, svy_means_test, svychisq, svyttest
+from .tests import _levels, _str, _ttest_row, svy_means_test, svychisq, svyttest
 
 Design = SurveyDesign | ReplicateDesign
 ADJUST = ("holm", "hochberg", "hommel", "bonferroni", "BH", "BY", "fdr", "none")
@@ -93,19 +93,18 @@ def breakdown_means(design: Design, measures: str | Sequence[str], by: str | Seq
         # the means of every measure in one call; the tests on the design with only the
         # columns they read (each test copies its data: never the whole survey)
         est_f = svy_mean(design, list(dict.fromkeys(measures)), by=f, level=level)
-        lean = _with_columns(design, [f] + [m for m in measures if m != f])
         for m in measures:
             est = est_f[est_f["variable"] == m].reset_index(drop=True)
             est = est.rename(columns={f: "by_category"}).assign(by=f)
             est["by_category"] = est["by_category"].map(_str)
             n_ok = (design.data[m].notna() & design.data[f].notna()).sum()
             if len(levels) == 2 and n_ok > 2:
-                t = svyttest(lean, m, f)
+                t = svyttest(design, m, f)
                 rec = {"test": f"svyttest (t), {t.loc[0, 'contrast']}",
                        "statistic": t.loc[0, "statistic"], "df_denominator": t.loc[0, "df"],
                        "p_value": t.loc[0, "p_value"]}
             elif len(levels) > 2 and n_ok > len(levels):
-                t = svy_means_test(lean, m, f)
+                t = svy_means_test(design, m, f)
                 rec = {"test": f"Wald F ({len(levels) - 1}, {t.loc[0, 'df_denominator']:g} df)",
                        "statistic": t.loc[0, "statistic"],
                        "df_denominator": t.loc[0, "df_denominator"],
@@ -155,26 +154,31 @@ def breakdown_contrasts(design: Design, measures: str | Sequence[str],
     factors = _check(design, by, adjust, "breakdown_contrasts")
     measures = as_list(measures)
     check_columns(design.data, measures, "design data (measures)")
+    check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     rows = []
     for f in factors:
         g = design.data[f]
         levels = _levels(g)
         for m in measures:
+            y = design.data[m]
+            if not (pd.api.types.is_numeric_dtype(y) or y.dtype == bool):
+                continue            # svyttest refuses it (a DataError): no contrast, as before
             for a, b in combinations(levels, 2):
                 pair = g.where(g.isin([a, b]))
                 if pd.Series(pair[design.data[m].notna()]).nunique() < 2:
                     continue
-                d2 = _with_columns(design, [m], {"_pair_": pair.to_numpy()})
+                # svyttest(m ~ pair) on arrays: the pair's column is never added to the data
                 try:
-                    t = svyttest(d2, m, "_pair_", level=level)
+                    t = _ttest_row(design, m, y, pd.Series(pair.to_numpy(), index=g.index),
+                                   "_pair_", level)
                 except DataError:
                     continue
-                rows.append(t.assign(by=f, contrast=f"{_str(b)} - {_str(a)}"))
+                rows.append({**t, "by": f, "contrast": f"{_str(b)} - {_str(a)}"})
     if not rows:
         return pd.DataFrame(columns=["variable", "by", "contrast", "method", "est", "se",
                                      "ci_low", "ci_high", "df", "n", "statistic", "p_value",
                                      "p_adjusted", "adjust_method"])
-    out = pd.concat(rows, ignore_index=True)
+    out = tidy(pd.DataFrame(rows))
     out["p_adjusted"] = p_adjust(out["p_value"].to_numpy(float), adjust)
     out["adjust_method"] = adjust
     out["method"] = (f"{_describe(design)}; svyttest of each pair of levels (difference of "
@@ -182,17 +186,6 @@ def breakdown_contrasts(design: Design, measures: str | Sequence[str],
                      f"{len(out)} contrasts of the table")
     keys = ["variable", "by", "contrast", "method"]
     return tidy(out[keys + [c for c in out.columns if c not in keys]])
-
-
-def _with_columns(design: Design, columns: list[str], extra: dict | None = None) -> Design:
-    """The design with only ``columns`` of its data (and the ``extra`` columns): a test that
-    reads these columns gives the numbers it gives on the full design, without copying the
-    whole survey for every test."""
-    import dataclasses
-    data = design.data[list(dict.fromkeys(columns))]
-    if extra:
-        data = data.assign(**extra)
-    return dataclasses.replace(design, data=data)
 
 
 @public

@@ -326,7 +326,9 @@ def svy_proportion(design: Design, variables: str | Sequence[str], *,
         svymean(~sch.wide, dclus1, deff = TRUE)
     """
     _check_common(design, ci, level, missing)
-    frames = []
+    dom_all = tab = batch = None
+    D = 0
+    labels, queued = [], []
     for var in as_list(variables):
         check_columns(design.data, [var], "design data")
         s = design.data[var]
@@ -335,16 +337,33 @@ def svy_proportion(design: Design, variables: str | Sequence[str], *,
             raise DataError(f"variable {var!r} has {int((~ok).sum())} missing value(s) and missing='fail'")
         cats = list(categories) if categories is not None else \
             sorted(pd.unique(s[ok]).tolist(), key=str)
-        dom_all, tab = _domains(design, by)
-        D = len(tab)
+        if dom_all is None:
+            dom_all, tab = _domains(design, by)
+            D = len(tab)
+            if isinstance(design, SurveyDesign):
+                batch = _VarBatch(design, D)     # one variance call for many categories
         vals = s.to_numpy()
         for cat in cats:
             y = np.where(ok, (vals == cat).astype(float), 0.0)
-            est, se, n, dft = _mean_total(design, y, ok, dom_all, D, "mean")
-            t = pd.concat([pd.DataFrame({"variable": [var] * D, "category": [cat] * D}),
-                           tab.reset_index(drop=True)], axis=1)
-            frames.append(_finish(design, t, est, se, n, dft, ci, level))
-    return pd.concat(frames, ignore_index=True)
+            if batch is not None:
+                parts = _mean_total_parts(design, y, ok, dom_all, D, "mean")
+                k = batch.add(parts["rows"], parts["dom"], parts.pop("val"))
+                del parts["rows"], parts["dom"], parts["yy"]
+                queued.append((k, parts))
+            else:
+                queued.append((None, _mean_total(design, y, ok, dom_all, D, "mean")))
+            labels.append((var, cat))
+    if not labels:
+        return pd.concat([])          # as before: nothing to estimate
+    out = batch.flush() if batch is not None else None
+    results = [_mean_total_finish(parts, out[k], "mean") if k is not None else parts
+               for k, parts in queued]
+    t = pd.concat([pd.DataFrame({"variable": [v for v, _ in labels for _ in range(D)],
+                                 "category": [c for _, c in labels for _ in range(D)]}),
+                   tab.reset_index(drop=True).iloc[np.tile(np.arange(D), len(labels))]
+                   .reset_index(drop=True)], axis=1)
+    return _finish(design, t, *(np.concatenate([r[i] for r in results]) for i in range(4)),
+                   ci, level)
 
 
 @public
@@ -506,9 +525,17 @@ def estimate_by(design: Design, variables: str | Sequence[str], by: str | Sequen
         svyby(~wellbeing, ~school_id + group + wave, design, svymean, deff = TRUE, na.rm = TRUE)
     """
     _check_design(design)
+    variables = as_list(variables)
+    check_columns(design.data, variables, "design data")
+    numeric = [v for v in variables if pd.api.types.is_numeric_dtype(design.data[v])
+               or design.data[v].dtype == bool]
+    if numeric and len(numeric) == len(variables):
+        # all means: one call (one Taylor variance call per batch), rows as one call each
+        t = svy_mean(design, variables, by=by, ci=ci, level=level, missing=missing)
+        t.insert(1, "category", None)
+        return tidy(t)
     frames = []
-    for var in as_list(variables):
-        check_columns(design.data, [var], "design data")
+    for var in variables:
         s = design.data[var]
         if pd.api.types.is_numeric_dtype(s) or s.dtype == bool:
             t = svy_mean(design, var, by=by, ci=ci, level=level, missing=missing)

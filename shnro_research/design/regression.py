@@ -48,6 +48,10 @@ class SvyGLMResult:
     def tidy(self, level: float | None = None) -> pd.DataFrame:
         """``term, est, se, ci_low, ci_high, df, n, statistic (t), p_value``; intervals at
         ``level`` (default: the fit's)."""
+        return tidy(pd.DataFrame({"term": self.names, **self._coef_table(level)}))
+
+    def _coef_table(self, level: float | None = None) -> dict:
+        """The columns of :meth:`tidy` after ``term``, as arrays (and scalars)."""
         lv = self.level if level is None else \
             check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
         se = self.se
@@ -55,9 +59,9 @@ class SvyGLMResult:
         df = self.df_resid
         p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full(len(t), np.nan)
         q = stats.t.ppf(1 - (1 - lv) / 2, df) if df > 0 else np.nan
-        return tidy(pd.DataFrame({"term": self.names, "est": self.coef, "se": se,
-                                  "ci_low": self.coef - q * se, "ci_high": self.coef + q * se,
-                                  "df": df, "n": self.n, "statistic": t, "p_value": p}))
+        return {"est": self.coef, "se": se, "ci_low": self.coef - q * se,
+                "ci_high": self.coef + q * se, "df": df, "n": self.n, "statistic": t,
+                "p_value": p}
 
     def glance(self) -> pd.DataFrame:
         """One row: ``formula, family, n, groups`` (first-stage units), ``strata, k, df``
@@ -193,6 +197,14 @@ def svy_glm(design: SurveyDesign | ReplicateDesign, formula: str | None = None, 
     check_option(family, "family", FAMILIES)
     check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     yv, X, names, rows = _design_matrix(design.data, formula, y, as_list(x) if x is not None else None)
+    fstr = formula if formula is not None else f"{y} ~ {' + '.join(as_list(x))}"
+    return _svy_glm_arrays(design, yv, X, names, rows, family, fstr, level)
+
+
+def _svy_glm_arrays(design: SurveyDesign | ReplicateDesign, yv: np.ndarray, X: np.ndarray,
+                    names: list[str], rows: np.ndarray, family: str, fstr: str,
+                    level: float) -> SvyGLMResult:
+    """:func:`svy_glm` on its model matrix: response ``yv`` and ``X`` of the complete ``rows``."""
     if family == "quasibinomial" and ((yv < 0) | (yv > 1)).any():
         raise DataError("quasibinomial response must lie in [0, 1]")
     if len(rows) <= X.shape[1]:
@@ -220,7 +232,6 @@ def svy_glm(design: SurveyDesign | ReplicateDesign, formula: str | None = None, 
             betas[r] = _fit(X, yv, wr / wr.sum(), family, start=beta)[0]
         V = design.rep_cov(betas, beta)
         degf = design.degf()
-    fstr = formula if formula is not None else f"{y} ~ {' + '.join(as_list(x))}"
     if isinstance(design, SurveyDesign):
         st = design.stages[0]
         psu = np.unique(st.clus[rows])

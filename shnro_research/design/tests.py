@@ -13,7 +13,6 @@ All agree with R survey 4.1 to ``rtol=1e-6`` on the vendored reference designs
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Sequence
 
 import numpy as np
@@ -23,7 +22,7 @@ from scipy import stats
 from .._checks import as_list, check_columns, check_number, check_option, public, tidy
 from ..errors import DataError, ParameterError
 from .estimates import _check_design
-from .regression import svy_glm
+from .regression import _svy_glm_arrays
 from .spec import ReplicateDesign, SurveyDesign, _taylor_cov
 
 Design = SurveyDesign | ReplicateDesign
@@ -179,18 +178,35 @@ def svychisq(design: Design, row: str, col: str, *,
     return tidy(pd.DataFrame(out))
 
 
-def _with_dummies(design: Design, by: str, levels: list) -> tuple[Design, list[str]]:
-    """A copy of the design whose data hold 0/1 columns of ``levels[1:]`` (NaN where ``by``
-    is missing)."""
-    g = design.data[by]
+def _level_fit(design: Design, y: pd.Series, g: pd.Series, levels: list, variable: str,
+               level: float = 0.95):
+    """``svy_glm(y ~ 1[g = levels[1]] + ... )``: the gaussian design-based regression on the
+    0/1 columns of ``levels[1:]`` built as arrays (rows with a missing ``y`` or ``g`` left out,
+    their PSUs kept), without copying the design data."""
     miss = g.isna().to_numpy()
-    cols, extra = [], {}
-    for k, lev in enumerate(levels[1:]):
-        name = f"_g{k + 1}_"
-        extra[name] = np.where(miss, np.nan, (g == lev).to_numpy(dtype=float))
-        cols.append(name)
-    data = design.data.assign(**extra)
-    return dataclasses.replace(design, data=data), cols
+    dummies = [np.where(miss, np.nan, (g == lev).to_numpy(dtype=float)) for lev in levels[1:]]
+    names = [f"_g{k + 1}_" for k in range(len(dummies))]
+    rows = np.flatnonzero(~(y.isna().to_numpy() | miss))
+    X = np.column_stack([np.ones(len(rows))] + [d[rows] for d in dummies])
+    yv = y.to_numpy(float)[rows]
+    return _svy_glm_arrays(design, yv, X, ["(Intercept)"] + names, rows, "gaussian",
+                           f"{variable} ~ {' + '.join(names)}", level)
+
+
+def _ttest_row(design: Design, variable: str, y: pd.Series, g: pd.Series, by: str,
+               level: float) -> dict:
+    """The numbers of :func:`svyttest` (``g`` with exactly two observed levels)."""
+    levels = _levels(g)
+    if len(levels) != 2:
+        raise DataError(f"svyttest: 'by' column {by!r} must have exactly two observed levels; "
+                        f"got {len(levels)}: {levels[:6]}")
+    fit = _level_fit(design, y, g, levels, variable, level)
+    t = {k: (v[1] if np.ndim(v) else v) for k, v in fit._coef_table(level).items()}
+    return {"variable": variable, "by": by,
+            "contrast": f"{_str(levels[1])} - {_str(levels[0])}", "method": METHOD_T,
+            "est": t["est"], "se": t["se"], "ci_low": t["ci_low"], "ci_high": t["ci_high"],
+            "df": t["df"], "n": int(t["n"]), "statistic": t["statistic"],
+            "p_value": t["p_value"]}
 
 
 def _numeric(design: Design, variable: str) -> None:
@@ -238,18 +254,8 @@ def svyttest(design: Design, variable: str, by: str, *, level: float = 0.95) -> 
     check_number(level, "level", low=0, high=1, low_inclusive=False, high_inclusive=False)
     _numeric(design, variable)
     check_columns(design.data, [by], "design data")
-    levels = _levels(design.data[by])
-    if len(levels) != 2:
-        raise DataError(f"svyttest: 'by' column {by!r} must have exactly two observed levels; "
-                        f"got {len(levels)}: {levels[:6]}")
-    d2, cols = _with_dummies(design, by, levels)
-    fit = svy_glm(d2, y=variable, x=cols, family="gaussian", level=level)
-    t = fit.tidy(level).iloc[1]
-    return tidy(pd.DataFrame([{
-        "variable": variable, "by": by, "contrast": f"{_str(levels[1])} - {_str(levels[0])}",
-        "method": METHOD_T, "est": t["est"], "se": t["se"], "ci_low": t["ci_low"],
-        "ci_high": t["ci_high"], "df": t["df"], "n": int(t["n"]), "statistic": t["statistic"],
-        "p_value": t["p_value"]}]))
+    return tidy(pd.DataFrame([_ttest_row(design, variable, design.data[variable],
+                                         design.data[by], by, level)]))
 
 
 @public
@@ -281,8 +287,7 @@ def svy_means_test(design: Design, variable: str, by: str) -> pd.DataFrame:
     if len(levels) < 2:
         raise DataError(f"svy_means_test: 'by' column {by!r} needs at least two observed "
                         f"levels; got {levels}")
-    d2, cols = _with_dummies(design, by, levels)
-    fit = svy_glm(d2, y=variable, x=cols, family="gaussian")
+    fit = _level_fit(design, design.data[variable], design.data[by], levels, variable)
     b = fit.coef[1:]
     V = fit.vcov[1:, 1:]
     k = len(b)
