@@ -40,6 +40,40 @@ def _z(level: float) -> float:
 # --------------------------------------------------------------------------------------------
 # 1. school aggregates with reliability and shrinkage
 # --------------------------------------------------------------------------------------------
+def _school_cells(scores: pd.DataFrame, measures: list[str], school: str, wave: str,
+                  group: str) -> pd.DataFrame:
+    """Per wave x group x variable x school (in that sorted order): ``n`` valid scores,
+    ``est_raw`` their mean and ``var0`` their mean squared deviation from it. Every key is
+    coded to an integer once and the cells are counted with ``bincount``: no long table of
+    respondents x measures (a national study has millions of respondents)."""
+    sc, su = pd.factorize(scores[school], sort=True)
+    wc, wu = pd.factorize(scores[wave], sort=True)
+    gc, gu = pd.factorize(scores[group], sort=True)
+    names = sorted(set(measures))
+    vix = {m: i for i, m in enumerate(names)}
+    S, V = max(len(su), 1), len(names)
+    base = np.where((sc >= 0) & (wc >= 0) & (gc >= 0),
+                    (wc.astype(np.int64) * len(gu) + gc) * V, -1)
+    codes, ys = [], []
+    for m in measures:
+        y = pd.to_numeric(scores[m], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        ok = (base >= 0) & ~np.isnan(y)
+        codes.append((base[ok] + vix[m]) * S + sc[ok])
+        ys.append(y[ok])
+    code, y = np.concatenate(codes), np.concatenate(ys)
+    if not len(y):
+        raise DataError(f"scores: no valid value of {measures} with a school, wave and group")
+    uniq, inv, n = np.unique(code, return_inverse=True, return_counts=True)
+    mean = np.bincount(inv, weights=y) / n
+    dev2 = np.bincount(inv, weights=(y - mean[inv]) ** 2)
+    s_i, rest = uniq % S, uniq // S
+    v_i, rest = rest % V, rest // V
+    g_i, w_i = rest % len(gu), rest // len(gu)
+    return pd.DataFrame({wave: wu.take(w_i), group: gu.take(g_i),
+                         "variable": np.array(names, dtype=object)[v_i], school: su.take(s_i),
+                         "n": n.astype(np.int64), "est_raw": mean, "var0": dev2 / n})
+
+
 @public
 def school_climate(scores: pd.DataFrame, measures: str | Sequence[str], *,
                    school: str = "school_id", wave: str = "wave", group: str = "group",
@@ -115,18 +149,8 @@ def school_climate(scores: pd.DataFrame, measures: str | Sequence[str], *,
     z = _z(level)
     check_columns(scores, [school, wave, group] + measures, "scores")
     keys = [wave, group]
-    long = scores[[school, wave, group] + measures].melt(
-        id_vars=[school, wave, group], var_name="variable", value_name="y")
-    long["y"] = pd.to_numeric(long["y"], errors="coerce")
-    long = long.dropna(subset=["y", school, wave, group])
-    if long.empty:
-        raise DataError(f"scores: no valid value of {measures} with a school, wave and group")
     cell = keys + ["variable"]
-    by = long.groupby(cell + [school], observed=True, sort=True)["y"]
-    long["_dev2"] = (long["y"] - by.transform("mean")) ** 2
-    sch = by.agg(n="count", est_raw="mean").reset_index()
-    sch["var0"] = long.groupby(cell + [school], observed=True, sort=True)["_dev2"].sum() \
-        .to_numpy() / sch["n"]
+    sch = _school_cells(scores, measures, school, wave, group)
     sch["sd"] = np.sqrt(sch["var0"] * sch["n"] / (sch["n"] - 1).where(sch["n"] > 1))
     sch["_sum"] = sch["est_raw"] * sch["n"]
     sch["_ssw"] = sch["var0"] * sch["n"]
