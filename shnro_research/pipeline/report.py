@@ -26,8 +26,8 @@ def glossary(ctx: StageContext) -> dict[str, str]:
     instrument that names an id wins."""
     lang, out = ctx.lang, {}
     centred = "центр." if lang == "ru" else "centred"
-    for name in ctx.instrument_names:
-        inst = ctx.instrument(name)
+    loaded = {name: ctx.instrument(name) for name in ctx.instrument_names}   # each read once
+    for name, inst in loaded.items():
         for sid, sc in inst.scales.items():
             out.setdefault(sid, sc.label.get(lang))
             if sc.role == "pvq_value":
@@ -38,7 +38,7 @@ def glossary(ctx: StageContext) -> dict[str, str]:
     # school-level measures of the resilient-school comparison: <group>_<scale>, rwg_j_<scale>
     groups = GROUP_LABELS[lang]
     for g in ctx.groups:
-        for sid, sc in ctx.instrument(g).scales.items():
+        for sid, sc in (loaded[g] if g in loaded else ctx.instrument(g)).scales.items():
             out.setdefault(f"{g}_{sid}", f"{groups[g]}: {sc.label.get(lang)}")
             out.setdefault(f"rwg_j_{sid}", f"rwg(j): {sc.label.get(lang)}")
             out.setdefault(f"{g}:{sid}", f"{groups[g]}: {sc.label.get(lang)}")

@@ -106,12 +106,12 @@ class FigureSaver:
 
     Saving is where the time of a figure goes (three formats, each laid out and drawn), and a
     forked child draws exactly what the caller would: the files are byte-identical. Figures are
-    saved in the calling process instead where ``fork`` is unavailable, with ``background=False``
-    or when the process holds more than ``max_resident`` bytes (a child shares the parent's
-    pages, but tools that add up the resident memory of a process tree count them twice). At
-    most ``workers`` children run at once (default: the CPUs less one, at least one); while they
-    are busy the next figure is saved in the calling process. A child that fails is followed by
-    a save in the calling process, which raises the real error.
+    saved in the calling process instead where ``fork`` is unavailable, in a daemon process,
+    with ``background=False`` or when the process holds more than ``max_resident`` bytes (a
+    child shares the parent's pages, but tools that add up the resident memory of a process
+    tree count them twice). At most ``workers`` children run at once (default: the CPUs less
+    one, at least one); while they are busy the next figure is saved in the calling process. A
+    child that fails is followed by a save in the calling process, which raises the real error.
     """
 
     def __init__(self, background: bool = True, *, workers: int | None = None,
@@ -120,7 +120,8 @@ class FigureSaver:
         import os
         rss = _resident_bytes()
         self._ctx = (mp.get_context("fork") if background and rss is not None
-                     and rss <= max_resident and "fork" in mp.get_all_start_methods() else None)
+                     and rss <= max_resident and "fork" in mp.get_all_start_methods()
+                     and not mp.current_process().daemon else None)   # a daemon has no child
         self._workers = workers or max(1, (os.cpu_count() or 1) - 1)
         self._jobs: list = []
 

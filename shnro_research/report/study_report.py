@@ -16,6 +16,7 @@ import re
 
 import pandas as pd
 
+from ..instruments import load_instrument
 from .document import ReportFigure, ReportTable, Section, write_report
 from .figures import (FigureSaver, caterpillar, many_schools, plot_achievement, plot_trend,
                       results_vs_context, tension_by_school, value_hierarchies)
@@ -24,7 +25,7 @@ from .labels import VALUE_LABELS, relabel, rule_names
 from .findings import _ADJUST_RU, build_findings, findings_table, limitations
 from .labels import GROUP_LABELS
 from .study_sections import (_LEVELS, _flagged_years, _rules_named, invariance_summary,
-                             register_section, scale_descriptives)
+                             read_columns, register_section, scale_descriptives)
 from .paper import methods_text, write_paper
 from .cards import write_cards
 from .privacy import escape_formulas, publishable
@@ -116,7 +117,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
 
     # 1. data quality ----------------------------------------------------------------------
     counts = tables.table("responses", "row_counts")
-    problems = tables.table("responses", "problems")
+    problems = read_columns(tables, "responses", "problems", ["group", "problem", "action"])
     psum = (problems.groupby(["group", "problem", "action"], observed=True).size()
             .rename("n").reset_index())
     sections.append(Section(t["data"], [
@@ -718,13 +719,14 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                                      min_cell=min_cell)))
     counts = tables.table("responses", "row_counts").groupby("group").clean_rows.sum()
     est_school = tables.table("design", "estimates_by_school")   # handed to the cards too
+    bundled = tuple(load_instrument(g) for g in ("students", "parents", "teachers"))  # once
     methods = {lg: methods_text(
         lang=lg, groups={GROUP_LABELS[lg][k].lower(): int(counts[k])
                          for k in ("students", "parents", "teachers") if k in counts.index},
         waves=waves, n_schools=int(est_school.school_id.nunique()), min_cell=min_cell,
         thresholds=thresholds, typology=typology,
         adjust=(_ADJUST_RU.get(adjust, adjust) if lg == "ru" else adjust.capitalize()),
-        alpha=alpha, index_weights=index_weights) for lg in ("ru", "en")}
+        alpha=alpha, index_weights=index_weights, instruments=bundled) for lg in ("ru", "en")}
     saver.wait()               # the paper and the report read the figures
     write_paper(out / "paper", out, methods=methods, tables=sorted(numbers), figures=[
         "results_vs_context", "tension_by_school", "values_terminal", "school_effects",

@@ -151,7 +151,8 @@ def register_section(tables, table, lang: str, last: int, typology: dict) -> Sec
                                      "Census; share of the schools in the starting state; no "
                                      "test.")))
     if tables.has_table("models", "objectivity_screen"):
-        ob = tables.table("models", "objectivity_screen")
+        ob = read_columns(tables, "models", "objectivity_screen",
+                          ["school_id", "year", "flagged", "mean_mark", "term_mark_mean"])
         fl = ob[ob.flagged.astype(bool)]
         if len(fl):
             by = (fl.groupby(["school_id", "year"])
@@ -182,6 +183,14 @@ def register_section(tables, table, lang: str, last: int, typology: dict) -> Sec
                          "reason to check, not proof.")))
     return Section(_ru(lang, "Реестр школ и объективность результатов",
                        "Register of schools and objectivity of results"), paras, pieces)
+
+
+def read_columns(tables, stage: str, name: str, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of a stage table: only they are read from its parquet file when the report
+    stage hands in the file's path (``tables.table_path``), else cut from the whole table."""
+    if hasattr(tables, "table_path"):
+        return pd.read_parquet(tables.table_path(stage, name), columns=list(columns))
+    return tables.table(stage, name)[list(columns)]
 
 
 #: columns of ``respondent_scores`` that are not scales
