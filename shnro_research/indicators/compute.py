@@ -22,6 +22,24 @@ class _NoData(Exception):
 def _match(series: pd.Series, values: list) -> pd.Series:
     """Rows of ``series`` equal to one of ``values`` (numbers compared as numbers, else text;
     true / false count as 1 / 0)."""
+    dt = series.dtype
+    if dt == object or isinstance(dt, pd.CategoricalDtype):
+        return _match_values(series, values)
+    # a typed column (numbers, text, booleans; no mixed Python objects): each distinct value is
+    # matched once (a national table has millions of rows and a few hundred distinct values);
+    # the answer is elementwise, so it is the answer of the whole column
+    codes, uniq = pd.factorize(series, use_na_sentinel=True)
+    hit_u = _match_values(pd.Series(uniq), values).to_numpy(dtype=bool) if len(uniq) else \
+        np.zeros(0, bool)
+    hit = hit_u[np.where(codes >= 0, codes, 0)] if len(uniq) else np.zeros(len(codes), bool)
+    na = codes < 0
+    if na.any():
+        hit[na] = bool(_match_values(series[na].iloc[:1], values).iloc[0])
+    return pd.Series(hit, index=series.index)
+
+
+def _match_values(series: pd.Series, values: list) -> pd.Series:
+    """:func:`_match` element by element."""
     if pd.api.types.is_bool_dtype(series) or series.map(type).eq(bool).any():
         series = series.map(lambda x: int(x) if isinstance(x, (bool, np.bool_)) else x)
     num = pd.to_numeric(series, errors="coerce")

@@ -26,6 +26,8 @@ indicators.
 """
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
 from .. import dynamics as D
@@ -48,6 +50,7 @@ _STATUS_TABLES = ("programme_results", "action_plan")
 _VALUE_MEASURES = ("pvq", "rok_term", "rok_instr", "life_success", "success_ways")
 #: students' outcomes of the programme's difference-in-differences
 PROGRAMME_OUTCOMES = ("tension", "motivation", "anxiety")
+_LOG = logging.getLogger(__name__)
 
 
 def _scale_directions(ctx: StageContext, lower_is_better=None) -> dict[str, str]:
@@ -166,6 +169,10 @@ def run(ctx: StageContext) -> None:
         ctx.write(D.hierarchy_change(ranks, item="category", score="mean_rank", by="group",
                                      base=waves[0], compare=waves[-1]), "values_change")
     else:
+        # change needs two waves: no change, effect size, programme effect or values change
+        _LOG.info("dynamics: one wave (%s): change between waves needs two; the change tables, "
+                  "effect sizes, programme effect and values change are not written",
+                  ", ".join(str(w) for w in waves))
         ctx.write(D.trend_table(est_all, by=["group"]), "trend_municipality")
 
     tables = {"results": ctx.read("results") if ctx.has("results") else None,
