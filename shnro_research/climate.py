@@ -44,8 +44,9 @@ def _school_cells(scores: pd.DataFrame, measures: list[str], school: str, wave: 
                   group: str) -> pd.DataFrame:
     """Per wave x group x variable x school (in that sorted order): ``n`` valid scores,
     ``est_raw`` their mean and ``var0`` their mean squared deviation from it. Every key is
-    coded to an integer once and the cells are counted with ``bincount``: no long table of
-    respondents x measures (a national study has millions of respondents)."""
+    coded to an integer once and the cells are grouped on that one code: no long table of
+    respondents x measures with its string keys (a national study has millions of
+    respondents)."""
     sc, su = pd.factorize(scores[school], sort=True)
     wc, wu = pd.factorize(scores[wave], sort=True)
     gc, gu = pd.factorize(scores[group], sort=True)
@@ -63,9 +64,13 @@ def _school_cells(scores: pd.DataFrame, measures: list[str], school: str, wave: 
     code, y = np.concatenate(codes), np.concatenate(ys)
     if not len(y):
         raise DataError(f"scores: no valid value of {measures} with a school, wave and group")
-    uniq, inv, n = np.unique(code, return_inverse=True, return_counts=True)
-    mean = np.bincount(inv, weights=y) / n
-    dev2 = np.bincount(inv, weights=(y - mean[inv]) ** 2)
+    # pandas' grouped sums (compensated) over the rows in their order: the same numbers as
+    # a groupby on the four key columns
+    by = pd.Series(y).groupby(code, sort=True)
+    agg = by.agg(["count", "mean"])
+    uniq, n, mean = agg.index.to_numpy(), agg["count"].to_numpy(), agg["mean"].to_numpy()
+    inv = np.searchsorted(uniq, code)
+    dev2 = pd.Series((y - mean[inv]) ** 2).groupby(code, sort=True).sum().to_numpy()
     s_i, rest = uniq % S, uniq // S
     v_i, rest = rest % V, rest // V
     g_i, w_i = rest % len(gu), rest // len(gu)
