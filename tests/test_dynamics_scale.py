@@ -220,3 +220,16 @@ def test_breakdown_contrasts_equal_svy_glm_on_the_pair(design):
         for col in ("est", "se", "ci_low", "ci_high", "statistic", "p_value"):
             assert r[col] == fit[col], col
         assert r["df"] == fit["df"] and r["n"] == fit["n"]
+
+
+def test_every_pair_in_one_call_equals_one_call_per_pair(design):
+    """Each wave pair stays its own family of tests (Holm within the pair)."""
+    both = dyn.design_wave_change(design, VARS, base=2022, compare=[2023, 2024])
+    one = pd.concat([dyn.design_wave_change(design, VARS, base=2022, compare=[c])
+                     for c in (2023, 2024)], ignore_index=True)
+    assert_frame_equal(both, one)
+    cons = dyn.design_wave_change(design, VARS, consecutive=True, family="variable")
+    sep = pd.concat([dyn.design_wave_change(design, VARS, base=b, compare=[c], family="variable")
+                     for b, c in ((2022, 2023), (2023, 2024))], ignore_index=True)
+    assert_frame_equal(cons, sep)
+    assert (both["p_adjusted"] >= both["p_value"]).all()

@@ -488,20 +488,22 @@ def _design_changes(design: Any, jobs: list[tuple[list[str], dict]], *, by: list
         sed["se_diff"] = np.sqrt(np.concatenate([var[k] for k in ks]))
         seds[(b, c)] = sed.assign(**{wave: c})
     by_var = {v: g for v, g in est.groupby("variable", sort=False)}
+    sed_all = pd.concat(list(seds.values()), ignore_index=True)    # one compare wave per pair
+    in_pairs = list(dict.fromkeys(w for pair in pairs for w in pair))
     changes, ests = [], []
     for vs, kwargs in jobs:
         e_job = pd.concat([by_var[v] for v in vs], ignore_index=True)
-        frames = []
-        for b, c in pairs:
-            sed = seds[(b, c)]
-            sed = sed[sed["variable"].isin(vs)]
-            e = e_job[e_job[wave].isin([b, c])].merge(sed, on=["variable"] + by + [wave],
-                                                       how="left")
-            kw = dict(kwargs)
-            kw.setdefault("df_rule", "min")
-            frames.append(wave_change(e, by=by, wave=wave, base=b, compare=[c],
-                                      variable="variable", **kw))
-        out = pd.concat(frames, ignore_index=True)
+        e = e_job[e_job[wave].isin(in_pairs)].merge(sed_all[sed_all["variable"].isin(vs)],
+                                                    on=["variable"] + by + [wave], how="left")
+        kw = dict(kwargs)
+        kw.setdefault("df_rule", "min")
+        # every pair in one call; each pair is its own family of tests (as one call per pair)
+        kw["family"] = as_list(kw.get("family")) + ["wave_base", "wave_compare"]
+        if consecutive:
+            pair_kw = {"consecutive": True}
+        else:
+            pair_kw = {"base": pairs[0][0], "compare": [c for _, c in pairs]}
+        out = wave_change(e, by=by, wave=wave, variable="variable", **pair_kw, **kw)
         out.insert(list(out.columns).index("se_compare") + 1, "se_independent",
                    np.sqrt(out["se_base"] ** 2 + out["se_compare"] ** 2))
         changes.append(out)
