@@ -259,3 +259,34 @@ def test_suppress_small_cells_same_as_the_loc_path(counts):
     small = np.array([c is None or c < 5 for c in counts])
     assert got["est"][small].isna().all() and (got["n"][small] == "n<5").all()
     assert got["n"].dtype == object and got["suppressed"].tolist() == small.tolist()
+
+
+def test_blank_document_writes_the_bytes_of_save_document(tmp_path):
+    from shnro_research.report.tables import BlankDocument, save_document
+    blank = BlankDocument()
+    for k in range(3):                       # filled again and again: no trace of the last one
+        kw = CASES[sorted(CASES)[k]]
+        ref = new_document()
+        ref.add_heading(f"Карточка {k}", level=0)
+        ref.add_heading("Раздел", level=1)
+        docx_table(ref, **kw)
+        doc = blank.fresh()
+        blank.heading(f"Карточка {k}", 0)
+        blank.heading("Раздел", 1)
+        docx_table(doc, **kw)
+        a = save_document(ref, tmp_path / f"ref{k}.docx").read_bytes()
+        b = blank.save(tmp_path / f"blank{k}.docx").read_bytes()
+        assert a == b and len(a) > 10000
+
+
+def test_blank_document_refuses_a_new_part(tmp_path):
+    from shnro_research._checks import ParameterError
+    from shnro_research.report.figures import caterpillar, save_figure
+    from shnro_research.report.tables import BlankDocument
+    eff = pd.DataFrame({"school_id": ["S1", "S2"], "est": [0.1, -0.2], "ci_low": [-0.1, -0.4],
+                        "ci_high": [0.3, 0.0]})
+    png = save_figure(caterpillar(eff), tmp_path / "fig", formats=("png",))[0]
+    blank = BlankDocument()
+    blank.fresh().add_picture(str(png))
+    with pytest.raises(ParameterError, match="gained a part"):
+        blank.save(tmp_path / "x.docx")

@@ -294,9 +294,10 @@ def write_cards(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: 
     """Write one card per school (or, when :func:`cards_wanted` says no, the national summary)
     and return the recommendations log (every school, either way).
 
-    The tables are split by school once; the cards (python-docx is the slow part) are written by
-    ``workers`` processes (default: the machine's cores for 50 schools or more, else one). The
-    files do not depend on the number of workers.
+    The tables are prepared once for all schools and split by school; the cards are written
+    into one reused blank document each (:class:`~.tables.BlankDocument`) by ``workers``
+    processes (default: one; up to 4 from 1000 cards). The files do not depend on the number
+    of workers.
     """
     schools = sorted(set(t["school_results"].school_id.astype(str))
                      | set(t["estimates_by_school"].school_id.astype(str)))
@@ -313,8 +314,9 @@ def write_cards(t: dict[str, pd.DataFrame], folder, *, style: TableStyle, lang: 
     if not write:
         write_national_summary(t, folder, style=style, lang=lang, last=last, min_cell=min_cell,
                                glossary=glossary, log=pd.DataFrame(log, columns=_LOG_COLUMNS))
-    if workers is None:
-        workers = (os.cpu_count() or 1) if len(jobs) >= 50 else 1
+    if workers is None:     # a pool pays only for many cards (400 on 2 loaded cores: 1 process
+        # 11.7 s, 2 processes 15.2 s: forking a large parent and idle waits cost more)
+        workers = min(os.cpu_count() or 1, 4) if len(jobs) >= 1000 else 1
     if workers > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor

@@ -16,6 +16,8 @@ import copy
 import html
 import math
 import re
+import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -341,10 +343,22 @@ def _write_xlsx(path, blocks, caption, title, note):
         ws.cell(r, 1, escape_formula(title)).font = Font(italic=True)
         r += 1
     thick, thin = Side(style="medium"), Side(style="thin")
+    made: dict[str, object] = {}
+
+    def style(cell, key: str, **attrs) -> None:
+        """Give the cell a style: the first time by its attributes (openpyxl registers them in
+        the same order as before), then as a copy of that cell's style array (no new objects
+        to build, hash and look up for every cell; the same style ids)."""
+        if key in made:
+            cell._style = copy.copy(made[key])
+            return
+        for name, value in attrs.items():
+            setattr(cell, name, value)
+        made[key] = cell._style
+
     for j, c in enumerate(cols, 1):
-        cell = ws.cell(r, j, escape_formula(c))
-        cell.border = Border(top=thick, bottom=thin)
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        style(ws.cell(r, j, escape_formula(c)), "header", border=Border(top=thick, bottom=thin),
+              alignment=Alignment(horizontal="center", wrap_text=True))
     first = r + 1
     for kind, val in _rows(blocks, cols):
         r += 1
@@ -352,8 +366,12 @@ def _write_xlsx(path, blocks, caption, title, note):
             ws.cell(r, 1, escape_formula(val)).font = Font(italic=True)
         else:
             for j, v in enumerate(val, 1):
-                cell = ws.cell(r, j, escape_formula(v))
-                cell.alignment = Alignment(horizontal="left" if j == 1 else "right")
+                if j == 1:
+                    style(ws.cell(r, j, escape_formula(v)), "left",
+                          alignment=Alignment(horizontal="left"))
+                else:
+                    style(ws.cell(r, j, escape_formula(v)), "right",
+                          alignment=Alignment(horizontal="right"))
     if r >= first:
         for j in range(1, len(cols) + 1):
             ws.cell(r, j).border = Border(bottom=thick)
@@ -523,12 +541,18 @@ class BlankDocument:
         import tempfile
         import zipfile
         self.doc = new_document()
-        self._blank = [copy.deepcopy(el) for el in self.doc.element.body]
+        self._blank = copy.deepcopy(self.doc.element)
         self._parts = self._layout()
         with tempfile.TemporaryDirectory() as tmp:
             path = save_document(self.doc, Path(tmp) / "blank.docx")
             with zipfile.ZipFile(path) as zf:
                 self._members = [(i, zf.read(i.filename)) for i in zf.infolist()]
+        # the parts that never change deflated once (styles.xml and stylesWithEffects.xml are
+        # 0.8 MB): exactly what zipfile's compressor gives, so the same bytes
+        self._deflated = {}
+        for info, data in self._members:
+            c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+            self._deflated[info.filename] = c.compress(data) + c.flush()
         self._body_name = self.doc.part.partname.membername
         self._style_ids: dict[str, str | None] = {}
 
@@ -547,11 +571,12 @@ class BlankDocument:
         return [(str(p.partname), len(p.rels)) for p in self.doc.part.package.iter_parts()]
 
     def fresh(self):
-        """The document, emptied back to the blank (the same object every time)."""
-        body = self.doc.element.body
-        for el in list(body):
-            body.remove(el)
-        body.extend(copy.deepcopy(el) for el in self._blank)
+        """The document emptied back to the blank: the document part gets a copy of the blank
+        XML (removing the last document's elements one by one costs more: lxml walks each
+        subtree it takes out)."""
+        part = self.doc.part
+        part._element = copy.deepcopy(self._blank)
+        self.doc = part.document
         return self.doc
 
     def save(self, path: str | Path) -> Path:
@@ -567,11 +592,36 @@ class BlankDocument:
                 zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 zi.compress_type = zipfile.ZIP_DEFLATED
                 zi.external_attr = info.external_attr
-                zf.writestr(zi, self.doc.part.blob if info.filename == self._body_name else data)
+                if info.filename == self._body_name:
+                    zf.writestr(zi, self.doc.part.blob)
+                    continue
+                zi.file_size = len(data)                    # as ZipFile.writestr does
+                with zf.open(zi, "w") as dest:
+                    if getattr(dest, "_compressor", None) is not None:   # CPython's writer
+                        dest._compressor = _Deflated(self._deflated[info.filename])
+                    dest.write(data)
         return path
 
 
+class _Deflated:
+    """zlib's compressor for a zip member whose deflated bytes are already known."""
+
+    def __init__(self, deflated: bytes):
+        self._deflated = deflated
+
+    def compress(self, data) -> bytes:
+        return self._deflated
+
+    def flush(self) -> bytes:
+        return b""
+
+
+_BLANKS = threading.local()     # one blank document per thread, filled again for every table
+
+
 def _write_docx(path, blocks, caption, title, note):
-    doc = new_document()
-    docx_table(doc, blocks, caption, title, note)
-    save_document(doc, path)
+    blank = getattr(_BLANKS, "doc", None)
+    if blank is None:
+        blank = _BLANKS.doc = BlankDocument()
+    docx_table(blank.fresh(), blocks, caption, title, note)
+    blank.save(path)
