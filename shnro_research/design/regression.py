@@ -19,7 +19,7 @@ from .._checks import as_list, check_number, check_option, tidy
 from ..errors import DataError, ParameterError
 from .._checks import public
 from .._summary import Summary, summary_text
-from .spec import ReplicateDesign, SurveyDesign, _taylor_cov
+from .spec import ReplicateDesign, SurveyDesign, _present, _taylor_cov
 
 FAMILIES = ("gaussian", "quasibinomial")
 
@@ -234,7 +234,7 @@ def _svy_glm_arrays(design: SurveyDesign | ReplicateDesign, yv: np.ndarray, X: n
         degf = design.degf()
     if isinstance(design, SurveyDesign):
         st = design.stages[0]
-        psu = np.unique(st.clus[rows])
+        psu = _present(st.clus[rows], st.n_clusters)
         kind, n_psu, n_str = "Taylor linearisation", len(psu), len(np.unique(st.clus_stratum[psu]))
     else:
         kind, n_psu, n_str = f"replicate weights, {design.type}", None, None

@@ -35,6 +35,12 @@ def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniq)
 
 
+def _present(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """The sorted distinct values of integer ``codes`` in 0..n_codes-1 (``np.unique``, by
+    counting instead of sorting)."""
+    return np.flatnonzero(np.bincount(codes, minlength=n_codes))
+
+
 def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Codes of the interaction of two integer code vectors."""
     key = a.astype(np.int64) * (int(b.max()) + 1 if len(b) else 1) + b.astype(np.int64)
@@ -115,7 +121,7 @@ class SurveyDesign:
         st = self.stages[0]
         if rows is None:
             return int(st.n_clusters - st.n_strata)
-        psu = np.unique(st.clus[rows])
+        psu = _present(st.clus[rows], st.n_clusters)
         return int(len(psu) - len(np.unique(st.clus_stratum[psu])))
 
     def with_weights(self, weights: np.ndarray, calibration: _Calibration | None = None) -> "SurveyDesign":

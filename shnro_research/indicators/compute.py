@@ -19,16 +19,24 @@ class _NoData(Exception):
     """Raised inside an indicator computation when its data are absent (-> 'no data' row)."""
 
 
-def _match(series: pd.Series, values: list) -> pd.Series:
+def _match(series: pd.Series, values: list, cache: dict | None = None,
+           table: pd.DataFrame | None = None) -> pd.Series:
     """Rows of ``series`` equal to one of ``values`` (numbers compared as numbers, else text;
-    true / false count as 1 / 0)."""
+    true / false count as 1 / 0). ``series`` is a column of ``table`` when ``cache`` is given:
+    the column's distinct values are then found once for all the indicators."""
     dt = series.dtype
     if dt == object or isinstance(dt, pd.CategoricalDtype):
         return _match_values(series, values)
     # a typed column (numbers, text, booleans; no mixed Python objects): each distinct value is
     # matched once (a national table has millions of rows and a few hundred distinct values);
     # the answer is elementwise, so it is the answer of the whole column
-    codes, uniq = pd.factorize(series, use_na_sentinel=True)
+    if cache is not None and table is not None:
+        key = (id(table), series.name)
+        if key not in cache:        # the table is kept with its codes: its id stays its own
+            cache[key] = (table, pd.factorize(series, use_na_sentinel=True))
+        codes, uniq = cache[key][1]
+    else:
+        codes, uniq = pd.factorize(series, use_na_sentinel=True)
     hit_u = _match_values(pd.Series(uniq), values).to_numpy(dtype=bool) if len(uniq) else \
         np.zeros(0, bool)
     hit = hit_u[np.where(codes >= 0, codes, 0)] if len(uniq) else np.zeros(len(codes), bool)
@@ -58,7 +66,8 @@ def _is_float(s: str) -> bool:
 
 
 def _prepare(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict, source: str | None = None,
-             needed: Sequence[str] = (), missing_codes: Sequence[float] = (-9,)) -> tuple:
+             needed: Sequence[str] = (), missing_codes: Sequence[float] = (-9,),
+             cache: dict | None = None) -> tuple:
     """Source table filtered by ``filter`` and ``schools``; returns (data, school, year, notes,
     base_pairs): ``base_pairs`` are the (school, year) pairs selected for ``at: base`` (the
     selection is applied to the year compared with), else None."""
@@ -80,7 +89,7 @@ def _prepare(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict, sour
     notes = []
     mask = pd.Series(True, index=df.index)
     for col, vals in p["filter"].items():
-        mask &= _match(df[col], vals)
+        mask &= _match(df[col], vals, cache, df)
     df = df.loc[mask]
     base_pairs = None
     if p.get("schools"):
@@ -95,7 +104,7 @@ def _prepare(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict, sour
                           f"not in table {sch['source']!r} (school selection)")
         if school not in df.columns:
             raise _NoData(f"column {school!r} not in table {source!r}")
-        hit = st.loc[_match(st[sch["column"]], sch["values"])]
+        hit = st.loc[_match(st[sch["column"]], sch["values"], cache, st)]
         what = f"{sch['source']}.{sch['column']} in {sch['values']}"
         if sch["at"] == "any":
             chosen = hit[school].unique()
@@ -164,14 +173,14 @@ def _years_of(df: pd.DataFrame, year: str) -> list:
 
 
 def _compute_one(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict,
-                 years: list | None, missing_codes) -> list[dict]:
+                 years: list | None, missing_codes, cache: dict | None = None) -> list[dict]:
     """Rows (year, est, n, note) of one indicator."""
     kind, p = ind["kind"], ind["params"]
     needed = _value_columns(p) if kind != "share" else [p["numerator"], p["denominator"]]
     if kind == "share_of_schools_with_change" and p.get("test"):
         needed = needed + [p["se"]]
     df, school, year, notes, base_pairs = _prepare(ind, tables, defaults, needed=needed,
-                                                   missing_codes=missing_codes)
+                                                   missing_codes=missing_codes, cache=cache)
     df = df.assign(**{year: pd.to_numeric(df[year], errors="coerce")})
     n_missing = int(df[needed].isna().any(axis=1).sum()) if needed else 0
     if n_missing:
@@ -280,7 +289,7 @@ def _compute_one(ind: dict, tables: Mapping[str, pd.DataFrame], defaults: dict,
     rmask = pd.Series(True, index=reg.index)
     for col, vals in p["filter"].items():
         if col in reg.columns:
-            rmask &= _match(reg[col], vals)
+            rmask &= _match(reg[col], vals, cache, reg)
     reg = reg.loc[rmask].assign(**{ryear: pd.to_numeric(reg.loc[rmask, ryear], errors="coerce")})
     rp = {"column": rcol, "multiplier": 1.0}
     if "region_weight" in p:
@@ -473,7 +482,7 @@ def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
     if years is not None:
         years = sorted(int(y) for y in as_list(years) if y is not None) if not isinstance(years, (int, np.integer)) \
             else [int(years)]
-    rows = []
+    rows, cache = [], {}     # distinct values of the tables' filter columns, found once
     for ind in cat.indicators:
         if ind["kind"] in ("qualitative", "not_computable"):
             ys = years if years is not None else (sorted(ind["targets"]) or [np.nan])
@@ -482,7 +491,7 @@ def compute_indicators(catalogue: Catalogue | str | Path | Mapping | None,
             got = [{"year": y, "est": np.nan, "n": 0, "note": f"{why}: {ind['note']}"} for y in ys]
         else:
             try:
-                got = _compute_one(ind, tables, cat.defaults, years, missing_codes)
+                got = _compute_one(ind, tables, cat.defaults, years, missing_codes, cache)
             except _NoData as exc:
                 ys = years if years is not None else (sorted(ind["targets"]) or [np.nan])
                 got = [{"year": y, "est": np.nan, "n": 0, "note": str(exc)} for y in ys]
