@@ -31,7 +31,7 @@ from .._checks import as_list, check_columns, check_number, public
 from ..errors import DataError, ParameterError
 from ._common import _check_unique, _fmt, _numeric, _year_positions
 from .low_results import low_results_threshold
-from .resilience import resilient_schools
+from .resilience import _benchmark_rule
 
 __all__ = ["results_index", "school_register", "register_rules", "register_transitions",
            "register_sensitivity", "REGISTER_STATUSES", "FOUR_GROUPS", "REGISTER_DEFAULTS"]
@@ -357,11 +357,10 @@ def _register(shares, index, context, p, *, school, year, procedure, share_below
     below = has_res & ~at_bench
     # resilient: the benchmark rule of resilient_schools with the shared cut-off, and not low
     # results; known False as soon as one of its conditions is known to fail
-    rs = resilient_schools(reg[[school, year, "result_index", "context_z"]],
-                           outcome="result_index", context="context_z", school=school, by=year,
-                           rules="benchmark", context_cutoff=p["low_context"],
-                           benchmark=p["benchmark"])
-    res_true = pd.Series(rs["resilient"].to_numpy(bool), index=reg.index) & ~low_s.fillna(True)
+    # (resilient_schools(rules="benchmark", context_cutoff=low_context) on these rows)
+    low_ctx = (reg["context_z"] <= float(p["low_context"])) & reg["context_z"].notna()
+    res_true = _benchmark_rule(low_ctx, reg["result_index"], p["benchmark"]) \
+        & ~low_s.fillna(True)
     res_false = ~unf_s.fillna(True) | low_s.fillna(False) | below
     ok_sd = bool(np.isfinite(sd) and sd > 0)
     has_change = reg["change"].notna() & ok_sd

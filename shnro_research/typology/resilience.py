@@ -81,6 +81,11 @@ def context_regression(data: pd.DataFrame, *, outcome: str, context: str | Seque
 _RULES = ("quadrant", "residual", "benchmark")
 
 
+def _benchmark_rule(low_context: pd.Series, outcome: pd.Series, benchmark: float) -> pd.Series:
+    """The ``benchmark`` rule: low context and the outcome at or above the benchmark."""
+    return low_context & (outcome >= benchmark) & outcome.notna()
+
+
 def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school: str = "school_id",
                       by: str | Sequence[str] | None = None, rules: str | Sequence[str] = ("quadrant", "residual"),
                       context_quantile: float = 0.25, outcome_quantile: float = 0.75,
@@ -193,7 +198,7 @@ def resilient_schools(data: pd.DataFrame, *, outcome: str, context: str, school:
         out["resilient_residual"] = flag
         fired["residual"] = txt
     if "benchmark" in rules_l:
-        out["resilient_benchmark"] = out["low_context"] & (y >= benchmark) & y.notna()
+        out["resilient_benchmark"] = _benchmark_rule(out["low_context"], y, benchmark)
         fired["benchmark"] = f"benchmark: {ctxt} and {outcome} >= {_fmt(benchmark)}"
     flags = out[[f"resilient_{r}" for r in rules_l]].to_numpy(bool)
     out["resilient"] = flags.any(axis=1)
