@@ -135,6 +135,26 @@ def test_background_saver_raises_the_error_of_a_failed_figure(tmp_path):
         saver.save(fig, tmp_path / "x", formats=("jpg",))
 
 
+def test_background_saver_ends_a_child_that_hangs(tmp_path):
+    import os
+    import time
+    fig = F.caterpillar(pd.DataFrame({"school_id": ["A", "B"], "est": [0.0, 1.0],
+                                      "ci_low": [-1.0, 0.0], "ci_high": [1.0, 2.0]}))
+    parent, draw = os.getpid(), fig.axes[0].draw
+
+    def slow_in_child(*a, **k):
+        if os.getpid() != parent:
+            time.sleep(60)
+        return draw(*a, **k)
+    fig.axes[0].draw = slow_in_child
+    saver = F.FigureSaver(workers=1)
+    paths = saver.save(fig, tmp_path / "slow")
+    t0 = time.perf_counter()
+    saver.wait(timeout=1)
+    assert time.perf_counter() - t0 < 30
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
 class _Tables:
     """The two ways the report reads a stage table: a parquet path, or the whole table."""
 

@@ -140,11 +140,15 @@ class FigureSaver:
         self._jobs.append((proc, fig, stem, tuple(formats), dpi))
         return [stem.with_suffix("." + f) for f in formats]
 
-    def wait(self) -> None:
-        """Wait for every started save; redo a failed one here (raising its error)."""
+    def wait(self, timeout: float = 600.0) -> None:
+        """Wait for every started save; redo here a failed one (raising its error) and one still
+        running after ``timeout`` seconds (the child is ended)."""
         jobs, self._jobs = self._jobs, []
         for proc, fig, stem, formats, dpi in jobs:
-            proc.join()
+            proc.join(timeout)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
             if proc.exitcode != 0:
                 save_figure(fig, stem, formats, dpi)
 
