@@ -189,7 +189,9 @@ def _bundled(p: Path) -> Path:
 
 def _read_yaml(p: Path) -> Any:
     try:
-        return yaml.safe_load(p.read_text(encoding="utf-8"))
+        # the C parser when PyYAML has it (the same safe constructor: the same objects)
+        return yaml.load(p.read_text(encoding="utf-8"),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{p}: not valid YAML: {exc}") from None
 
