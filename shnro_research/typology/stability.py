@@ -133,8 +133,13 @@ def stability_typology(states: pd.DataFrame, *, school: str = "school_id", year:
         u = states[[*by_l, school, year, unfavourable]].copy()
         if not pd.api.types.is_bool_dtype(u[unfavourable]) and not u[unfavourable].dropna().isin([0, 1, True, False]).all():
             raise DataError(f"states: column {unfavourable!r} must be boolean (True = unfavourable conditions)")
-        su = u.groupby([*by_l, school], sort=True, dropna=False)[unfavourable].agg(
-            lambda v: float(v.dropna().astype(bool).mean()) if v.notna().any() else np.nan)
+        # share of the known years with unfavourable conditions (NaN if none known)
+        known = u[unfavourable].notna()
+        hit = u[unfavourable].where(known, False).astype(bool) & known
+        gk = [u[c] for c in [*by_l, school]]
+        n_hit = hit.groupby(gk, sort=True, dropna=False).sum()
+        n_known = known.groupby(gk, sort=True, dropna=False).sum()
+        su = (n_hit / n_known).where(n_known > 0)
         out = out.merge(su.rename("share_unfavourable").reset_index(), on=[*by_l, school], how="left")
         out["unfavourable_conditions"] = (out["share_unfavourable"] >= stable_share) & enough
         for i, f in enumerate(out["unfavourable_conditions"]):
