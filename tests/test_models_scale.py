@@ -188,3 +188,21 @@ def test_student_ses_from_its_columns_equals_from_the_whole_table():
         d[c] = rng.integers(0, 4, n).astype(float)
     d.loc[rng.random(n) < .1, items[0]] = np.nan
     pd.testing.assert_frame_equal(student_ses(d[cols], inst), student_ses(d, inst))
+
+
+# ------------------------------------------------------------------ stability typology
+def test_share_unfavourable_equals_the_mean_of_known_years():
+    from shnro_research.typology import stability_typology
+    rng = np.random.default_rng(4)
+    n = 300
+    st = pd.DataFrame({"school_id": np.repeat([f"s{i}" for i in range(n)], 3),
+                       "year": np.tile([2022, 2023, 2024], n),
+                       "state": rng.choice(["low", "middle", "high"], 3 * n),
+                       "unfavourable": pd.Series(rng.choice([True, False, None], 3 * n,
+                                                            p=[.3, .5, .2]), dtype=object)})
+    st.loc[:2, "unfavourable"] = None                   # a school with no known year
+    out = stability_typology(st, unfavourable="unfavourable").set_index("school_id")
+    want = st.groupby("school_id")["unfavourable"].agg(
+        lambda v: float(v.dropna().astype(bool).mean()) if v.notna().any() else np.nan)
+    assert np.isnan(out.loc["s0", "share_unfavourable"])
+    assert_allclose(out["share_unfavourable"].reindex(want.index), want, rtol=0, atol=0)
