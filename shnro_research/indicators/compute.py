@@ -151,7 +151,9 @@ def _aggregate(df: pd.DataFrame, keys: list[str], p: dict) -> pd.DataFrame:
         for k in keys:
             tmp[k] = d[k]
         g = tmp.groupby(keys, dropna=False) if keys else tmp.assign(_k=0).groupby("_k")
-        out = g.agg(_wy=("_wy", "sum"), _w=("_w", "sum"), n_rows=("_w", "size")).reset_index()
+        out = g[["_wy", "_w"]].sum()            # the sums of agg(..., "sum"), one call
+        out["n_rows"] = g.size().to_numpy()
+        out = out.reset_index()
         with np.errstate(divide="ignore", invalid="ignore"):
             out["est"] = np.where(out["_w"] > 0, out["_wy"] / out["_w"], np.nan) * float(p.get("multiplier", 1.0))
     else:
@@ -161,7 +163,9 @@ def _aggregate(df: pd.DataFrame, keys: list[str], p: dict) -> pd.DataFrame:
         for k in keys:
             tmp[k] = d[k]
         g = tmp.groupby(keys, dropna=False) if keys else tmp.assign(_k=0).groupby("_k")
-        out = g.agg(_n=("_n", "sum"), _d=("_d", "sum"), n_rows=("_n", "size")).reset_index()
+        out = g[["_n", "_d"]].sum()
+        out["n_rows"] = g.size().to_numpy()
+        out = out.reset_index()
         with np.errstate(divide="ignore", invalid="ignore"):
             out["est"] = np.where(out["_d"] > 0, out["_n"] / out["_d"], np.nan) * float(p["multiplier"])
     return out
