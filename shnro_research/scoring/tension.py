@@ -26,7 +26,7 @@ from scipy import stats
 
 from .._checks import as_list, check_columns, check_min_valid, check_number, check_option, tidy
 from ..errors import ParameterError
-from .._stats import P_ADJUST_METHODS, p_adjust
+from .._stats import P_ADJUST_METHODS, p_adjust_by
 from ._common import (bound_array, check_range, group_codes, keyed, numeric_matrix, parse_keys,
                       public, weight_array, weighted_mean_se)
 
@@ -273,28 +273,45 @@ def compare_groups(data: pd.DataFrame, value: str, group: str, *,
     w = weight_array(data, weight)
     x = numeric_matrix(data, [value])[:, 0]
     m, se, n = weighted_mean_se(x, w, codes, len(keys))
-    cell = keys[by].astype(object).apply(tuple, axis=1) if by else pd.Series([()] * len(keys))
-    rows = []
-    for ck, idx in cell.groupby(cell, sort=False).groups.items():
-        idx = list(idx)
-        first = len(rows)
-        for ia, ib in itertools.combinations(idx, 2):
-            d = m[ia] - m[ib]
-            s = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                df = s ** 4 / (se[ia] ** 4 / (n[ia] - 1) + se[ib] ** 4 / (n[ib] - 1))
-                t = d / s
-                p = 2 * stats.t.sf(abs(t), df) if np.isfinite(t) else np.nan
-                q = stats.t.ppf(0.5 + level / 2, df) if np.isfinite(df) else np.nan
-            rows.append({**dict(zip(by, ck)), "group_a": keys[group].iloc[ia],
-                         "group_b": keys[group].iloc[ib], "mean_a": m[ia], "mean_b": m[ib],
-                         "n_a": int(n[ia]), "n_b": int(n[ib]), "est": d, "se": s,
-                         "ci_low": d - q * s, "ci_high": d + q * s, "df": df, "statistic": t,
-                         "p_value": p})
-        ps = p_adjust([r["p_value"] for r in rows[first:]], adjust)
-        for r, ph in zip(rows[first:], ps):
-            r["p_adjusted"] = ph
-            r["adjust_method"] = adjust
-    cols = by + ["group_a", "group_b", "mean_a", "mean_b", "n_a", "n_b", "est", "se",
-                 "ci_low", "ci_high", "df", "statistic", "p_value", "p_adjusted", "adjust_method"]
-    return tidy(pd.DataFrame(rows, columns=cols))
+    ia, ib = _pairs_within(keys, by)
+    d = m[ia] - m[ib]
+    s = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = s ** 4 / (se[ia] ** 4 / (n[ia] - 1) + se[ib] ** 4 / (n[ib] - 1))
+        t = d / s
+        fin_t, fin_df = np.isfinite(t), np.isfinite(df)
+        p = np.full(len(t), np.nan)
+        p[fin_t] = 2 * stats.t.sf(np.abs(t[fin_t]), df[fin_t])
+        q = np.full(len(t), np.nan)
+        q[fin_df] = stats.t.ppf(0.5 + level / 2, df[fin_df])
+    cell = np.zeros(len(keys), dtype=np.int64) if not by else group_codes(keys, by)[0]
+    out = keys[by].iloc[ia].reset_index(drop=True) if by else pd.DataFrame(index=range(len(ia)))
+    out = out.assign(group_a=keys[group].to_numpy()[ia], group_b=keys[group].to_numpy()[ib],
+                     mean_a=m[ia], mean_b=m[ib], n_a=n[ia].astype(int), n_b=n[ib].astype(int),
+                     est=d, se=s, ci_low=d - q * s, ci_high=d + q * s, df=df, statistic=t,
+                     p_value=p, p_adjusted=p_adjust_by(p, cell[ia], adjust),
+                     adjust_method=adjust)
+    return tidy(out)
+
+
+def _pairs_within(keys: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (a, b), a before b, of the rows of ``keys`` (sorted by ``by`` then the group,
+    as :func:`group_codes` returns them) that share their ``by`` values, cell after cell —
+    the order of ``itertools.combinations`` within each cell."""
+    if not len(keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    cell = np.zeros(len(keys), np.int64) if not by else group_codes(keys, by)[0]
+    start = np.r_[0, np.flatnonzero(np.diff(cell)) + 1]
+    size = np.diff(np.r_[start, len(keys)])
+    parts_a, parts_b, parts_c = [], [], []
+    for k in np.unique(size[size >= 2]):
+        ca, cb = map(np.array, zip(*itertools.combinations(range(int(k)), 2)))
+        st = start[size == k]
+        parts_a.append((st[:, None] + ca[None, :]).ravel())
+        parts_b.append((st[:, None] + cb[None, :]).ravel())
+        parts_c.append(np.repeat(st, len(ca)))
+    if not parts_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b, c = map(np.concatenate, (parts_a, parts_b, parts_c))
+    o = np.lexsort((b, a, c))            # cell after cell, then combinations order
+    return a[o], b[o]
