@@ -145,7 +145,8 @@ def region_comparison_table(results: pd.DataFrame, region: pd.DataFrame, *,
             if weight not in results.columns:
                 raise DataError(f"results: weight column {weight!r} not found")
             p["weight"] = weight
-        res = results.copy()
+        # only the columns this measure reads (not a copy of the whole table per measure)
+        res = results[list(dict.fromkeys([year] + by + [col] + ([weight] if weight else [])))].copy()
         for c in [col] + ([weight] if weight else []):
             res[c] = res[c].where(~res[c].isin(list(missing_codes)))
         m = _aggregate(res, [year] + by, p).rename(columns={"est": "municipality"})

@@ -134,8 +134,8 @@ def run(ctx: StageContext) -> None:
     better = _scale_directions(ctx, p.get("lower_is_better"))
     kw = dict(adjust=p.get("adjust", "holm"), alpha=p.get("alpha", 0.05),
               min_change=p.get("min_change", 0.0))
-    scores = ctx.table("scoring", "respondent_scores")
     if len(waves) >= 2:
+        scores = ctx.table("scoring", "respondent_scores")     # millions of rows: only for change
         # the smallest change that matters: a share of the respondents' SD in the first wave
         first = scores[scores.wave == waves[0]]
         sd = (first.melt(id_vars="group", value_vars=[v for v in est.variable.unique()
