@@ -127,6 +127,9 @@ CASES = {
     "seven_columns": dict(blocks=pd.DataFrame({f"c{j}": [f"{j}.{i}" for i in range(3)]
                                                for j in range(7)}), font_size=9),
     "font_11": dict(blocks=FRAME, font_size=11),
+    "seven_columns_panel": dict(blocks=[("", pd.DataFrame({f"c{j}": ["1", "2"] for j in range(7)})),
+                                        ("Панель", pd.DataFrame({"c0": ["x"], "c6": ["y"]}))],
+                                note="Примечание."),
 }
 
 
@@ -290,3 +293,25 @@ def test_blank_document_refuses_a_new_part(tmp_path):
     blank.fresh().add_picture(str(png))
     with pytest.raises(ParameterError, match="gained a part"):
         blank.save(tmp_path / "x.docx")
+
+
+@pytest.mark.parametrize("part", ["caption", "title", "note"])
+def test_invalid_character_in_caption_title_note(part):
+    kw = {"caption": "Таблица 1", "title": "Т", "note": "Примечание."}
+    kw[part] = "a\x01b"
+    with pytest.raises(ValueError):
+        _old_docx_table(new_document(), FRAME, **kw)
+    with pytest.raises(DataError, match=f"the table's {part}"):
+        docx_table(new_document(), FRAME, **kw)
+
+
+def test_table_inserted_before_section_properties_and_returned():
+    doc = new_document()
+    doc.add_paragraph("до")
+    t = docx_table(doc, FRAME, "Таблица 1", "Т", "Примечание.")
+    doc.add_paragraph("после")
+    body = doc.element.body
+    tags = [el.tag.rsplit("}", 1)[1] for el in body]
+    assert tags == ["p", "p", "p", "tbl", "p", "p", "sectPr"]
+    assert t._tbl is body[3] and t.cell(1, 0).text == "Напряжённость"
+    assert doc.paragraphs[-1].text == "после"

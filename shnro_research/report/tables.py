@@ -394,38 +394,45 @@ def _write_xlsx(path, blocks, caption, title, note):
 def docx_table(document, blocks, caption="", title="", note="", font_size=10):
     """Append an APA-style table to a python-docx ``Document`` (used by the report too).
 
-    The rows are written as one WordprocessingML string and parsed once (python-docx cell by
-    cell costs ~0.2 ms a cell); the XML is the one python-docx writes for the same table: even
-    column widths over the text block, every cell one paragraph of one run in ``font_size``
-    (header centred, first column left, the others right, panel headings italic over the whole
-    width), rules on top, under the header and at the bottom. A text with a character XML 1.0
-    forbids (controls other than tab and line breaks, U+FFFE, U+FFFF, lone surrogates) raises
+    Caption, title, table and note are written as one WordprocessingML string and parsed once
+    (python-docx cell by cell costs ~0.2 ms a cell); the XML is the one python-docx writes for
+    the same table: bold caption, italic title, even column widths over the text block, every
+    cell one paragraph of one run in ``font_size`` (header centred, first column left, the
+    others right, panel headings italic over the whole width), rules on top, under the header
+    and at the bottom, the note a point smaller. A text with a character XML 1.0 forbids
+    (controls other than tab and line breaks, U+FFFE, U+FFFF, lone surrogates) raises
     :class:`~shnro_research.errors.DataError` naming the row and column.
     """
     from docx.oxml import parse_xml
     from docx.oxml.simpletypes import ST_HpsMeasure
-    from docx.shared import Pt
+    from docx.shared import Emu, Inches, Pt
+    from docx.table import Table
 
     if isinstance(blocks, pd.DataFrame):
         blocks = [("", blocks)]
     cols = _header(blocks)
-    if caption:
-        p = document.add_paragraph()
-        p.add_run(caption).bold = True
-    if title:
-        p = document.add_paragraph()
-        p.add_run(title).italic = True
     rows = list(_rows(blocks, cols))
-    table = document.add_table(rows=0, cols=len(cols))
-    tbl = table._tbl
-    widths = [int(w) for w in tbl.xpath("./w:tblGrid/w:gridCol/@w:w")]
+    sec = document.sections[-1]             # python-docx's block width and column width
+    block = Emu((sec.page_width or Inches(8.5)) - (sec.left_margin or Inches(1))
+                - (sec.right_margin or Inches(1)))
+    width = Emu(block // len(cols)).twips if cols else 0
     sz = ST_HpsMeasure.convert_to_xml(Pt(font_size))
     plain = f'<w:rPr><w:i w:val="0"/><w:sz w:val="{sz}"/></w:rPr>'
     italic = f'<w:rPr><w:i/><w:sz w:val="{sz}"/></w:rPr>'
     top, mid, bottom = (f'<w:{edge} w:val="single" w:sz="{s}" w:color="000000"/>'
                         for edge, s in (("top", 12), ("bottom", 6), ("bottom", 12)))
     last = len(rows)                        # index of the bottom row (0: the header alone)
-    out = [f"<w:tbl {_W_NS}>"]
+    out = [f"<w:body {_W_NS}>"]
+    if caption:
+        out.append(f"<w:p><w:r><w:rPr><w:b/></w:rPr>"
+                   f"{_run_xml(_xml_text(caption, None, 'caption'))}</w:r></w:p>")
+    if title:
+        out.append(f"<w:p><w:r><w:rPr><w:i/></w:rPr>"
+                   f"{_run_xml(_xml_text(title, None, 'title'))}</w:r></w:p>")
+    out.append('<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:tblLook w:firstColumn="1" '
+               'w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" w:noVBand="1" '
+               'w:val="04A0"/></w:tblPr><w:tblGrid>'
+               + f'<w:gridCol w:w="{width}"/>' * len(cols) + "</w:tblGrid>")
 
     def tc(width, borders, text, rpr, jc, span=""):
         b = f"<w:tcBorders>{borders}</w:tcBorders>" if borders else ""
@@ -434,26 +441,36 @@ def docx_table(document, blocks, caption="", title="", note="", font_size=10):
                 f"<w:p>{pp}<w:r/><w:r>{rpr}{_run_xml(text)}</w:r></w:p></w:tc>")
 
     head_b = top + mid + (bottom if last == 0 else "")
-    out.append("<w:tr>" + "".join(tc(w, head_b, _xml_text(c, 0, c), plain, "center")
-                                   for w, c in zip(widths, cols)) + "</w:tr>")
+    out.append("<w:tr>" + "".join(tc(width, head_b, _xml_text(c, 0, c), plain, "center")
+                                   for c in cols) + "</w:tr>")
     right = ["left"] + ["right"] * (len(cols) - 1)
     for i, (kind, val) in enumerate(rows, 1):
         b = bottom if i == last else ""
         if kind == "head":
             span = f'<w:gridSpan w:val="{len(cols)}"/>' if len(cols) > 1 else ""
-            out.append("<w:tr>" + tc(sum(widths), b, _xml_text(val, i, cols[0]), italic, None,
-                                     span) + "</w:tr>")
+            out.append("<w:tr>" + tc(width * len(cols), b, _xml_text(val, i, cols[0]), italic,
+                                     None, span) + "</w:tr>")
         else:
-            out.append("<w:tr>" + "".join(tc(w, b, _xml_text(v, i, c), plain, a)
-                                           for w, v, c, a in zip(widths, val, cols, right))
+            out.append("<w:tr>" + "".join(tc(width, b, _xml_text(v, i, c), plain, a)
+                                           for v, c, a in zip(val, cols, right))
                        + "</w:tr>")
     out.append("</w:tbl>")
-    tbl.extend(list(parse_xml("".join(out))))
     if note:
-        p = document.add_paragraph()
-        r = p.add_run(note)
-        r.font.size = Pt(font_size - 1)
-    return table
+        small = ST_HpsMeasure.convert_to_xml(Pt(font_size - 1))
+        out.append(f'<w:p><w:r><w:rPr><w:sz w:val="{small}"/></w:rPr>'
+                   f"{_run_xml(_xml_text(note, None, 'note'))}</w:r></w:p>")
+    out.append("</w:body>")
+    body = document.element.body
+    sect = body.sectPr
+    tbl = None
+    for el in list(parse_xml("".join(out))):    # before the section properties, as python-docx
+        if sect is not None:
+            sect.addprevious(el)
+        else:
+            body.append(el)
+        if el.tag.endswith("}tbl"):
+            tbl = el
+    return Table(tbl, document._body)
 
 
 _W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -462,14 +479,17 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 _RUN_BREAKS = re.compile(r"(\t|\r|\n)")
 
 
-def _xml_text(text, row: int, column: str) -> str:
-    """The text of a cell, checked for characters a DOCX cannot hold."""
+def _xml_text(text, row: int | None, column: str) -> str:
+    """The text of a cell (``row`` None: of the table's ``column`` = caption, title or note),
+    checked for characters a DOCX cannot hold."""
     text = str(text)
     bad = _XML_INVALID.search(text)
     if bad:
-        raise DataError(f"table cell row {row} (0 = header), column {column!r}: value "
-                        f"{text!r} holds the character {bad.group()!r} (U+{ord(bad.group()):04X}), "
-                        "which a DOCX file cannot hold; expected text without control characters")
+        where = (f"the table's {column}" if row is None else
+                 f"table cell row {row} (0 = header), column {column!r}")
+        raise DataError(f"{where}: value {text!r} holds the character {bad.group()!r} "
+                        f"(U+{ord(bad.group()):04X}), which a DOCX file cannot hold; expected "
+                        "text without control characters")
     return text
 
 
