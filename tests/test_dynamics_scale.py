@@ -233,3 +233,22 @@ def test_every_pair_in_one_call_equals_one_call_per_pair(design):
                      for b, c in ((2022, 2023), (2023, 2024))], ignore_index=True)
     assert_frame_equal(cons, sep)
     assert (both["p_adjusted"] >= both["p_value"]).all()
+
+
+@pytest.mark.parametrize("values", [[2, "3"], ["a", 1.0], [True], ["nan"], ["b", "2.5"]])
+def test_indicator_filter_on_distinct_values_equals_the_elementwise_match(values):
+    from shnro_research.indicators.compute import _match, _match_values
+    cols = {"float": pd.Series([1.0, 2.0, np.nan, 3.0, 2.5, 2.0]),
+            "int": pd.Series([1, 2, 3, 3, 0, 2]),
+            "text": pd.Series(["a", "b", None, "2.5", "3", "a"], dtype="str"),
+            "bool": pd.Series([True, False, True, True, False, False]),
+            "nullable": pd.Series([True, None, False, True, None, False], dtype="boolean"),
+            "object": pd.Series([1, "a", True, 2.0, None, "3"], dtype=object)}
+    table = pd.DataFrame(cols)
+    cache = {}
+    for name, s in cols.items():
+        ref = _match_values(s, values)
+        assert_array_equal(_match(s, values).to_numpy(), ref.to_numpy(), err_msg=name)
+        for _ in range(2):                          # the second time from the cache
+            got = _match(table[name], values, cache, table)
+            assert_array_equal(got.to_numpy(), ref.to_numpy(), err_msg=name)
