@@ -137,7 +137,9 @@ def cluster_schools(profiles: pd.DataFrame, columns: Sequence[str], *, school: s
     the largest mean silhouette. ``k`` (if given) overrides both. For speed the reference data sets
     are clustered with a single k-means start (their W*_k are averaged over B sets anyway) and,
     with more than ``gap_sample`` schools, the gap statistic is computed on a random subsample of
-    that size (column ``gap_n``).
+    that size (column ``gap_n``). scikit-learn's k-means runs on one OpenMP thread here
+    (``threadpoolctl``): the ~150 fits are small, and their thread start-up cost far more
+    than the arithmetic on a shared machine.
 
     Parameters
     ----------
