@@ -315,3 +315,24 @@ def test_table_inserted_before_section_properties_and_returned():
     assert tags == ["p", "p", "p", "tbl", "p", "p", "sectPr"]
     assert t._tbl is body[3] and t.cell(1, 0).text == "Напряжённость"
     assert doc.paragraphs[-1].text == "после"
+
+
+def test_formatted_cells_read_as_the_formatted_frame():
+    import numpy as np
+    from shnro_research.report.tables import TableStyle, _format_cells, format_table
+    tidy = pd.DataFrame({"group": ["students", "teachers", None], "variable": ["tension", "x", "y"],
+                         "est": [51.234, np.nan, -0.004], "ci_low": [50.0, np.nan, -0.1],
+                         "ci_high": [52.5, 1.0, 0.1], "n": [30, 4, 12], "df": [29.0, 3.0, 11.0],
+                         "p_value": [0.0001, 0.2, np.nan]})
+    for style in (TableStyle(lang="ru"), TableStyle(lang="en")):
+        frame, cells = format_table(tidy, style), _format_cells(tidy, style)
+        assert list(frame.columns) == cells.columns and len(frame) == len(cells) == 3
+        pd.testing.assert_frame_equal(cells.frame(), frame)
+        blocks_f = [("", frame), ("Панель", frame.iloc[:1])]
+        blocks_c = [("", cells), ("Панель", _format_cells(tidy.iloc[:1], style))]
+        cols = _header(blocks_f)
+        assert _header(blocks_c) == cols
+        assert list(_rows(blocks_c, cols)) == list(_rows(blocks_f, cols))
+        assert list(_rows(blocks_c, cols + ["absent"]))[0][1][-1] == ""
+    empty = _format_cells(tidy[[]], TableStyle())          # no column: rows of nothing
+    assert list(_rows([("", empty)], [])) == [("row", [])] * 3

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .._checks import ParameterError, check_number
 from .privacy import safe_filename
-from .tables import (TABLE_CSS, BlankDocument, TableStyle, docx_table, format_table,
+from .tables import (TABLE_CSS, BlankDocument, TableStyle, _format_cells, docx_table,
                      html_table, new_document, save_document)
 
 SUPPRESSED = "n<5"
@@ -119,8 +119,8 @@ def write_report(sections: Sequence[Section], folder: str | Path, *, name: str =
     t_word = "Таблица" if style.lang == "ru" else "Table"
     f_word = "Рисунок" if style.lang == "ru" else "Figure"
     # every table formatted once, for both formats
-    blocks = {id(t): [("", format_table(t.data, style, digits=t.digits))]
-              + [(h, format_table(d, style, digits=t.digits)) for h, d in t.panels]
+    blocks = {id(t): [("", _format_cells(t.data, style, digits=t.digits))]
+              + [(h, _format_cells(d, style, digits=t.digits)) for h, d in t.panels]
               for s in sections for t in s.tables}
     if "html" in formats:
         parts = [f"<!DOCTYPE html>\n<html lang=\"{style.lang}\"><head><meta charset=\"utf-8\">",

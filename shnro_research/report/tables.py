@@ -116,6 +116,35 @@ def format_table(df: pd.DataFrame, style: TableStyle | None = None, *,
     ``ci_low``/``ci_high`` become one column ``[lo; hi]``; counts are whole numbers; p-values
     in APA form; group names and levels translated; column names labelled.
     """
+    cells = _format_cells(df, style, labels=labels, digits=digits, combine_ci=combine_ci)
+    return pd.DataFrame(cells.data, index=range(len(cells)))
+
+
+class _Cells:
+    """The text cells of a formatted table (column -> list of str) and its number of rows: what
+    the writers read, without building (and reading back) a DataFrame of text columns."""
+
+    __slots__ = ("data", "n")
+
+    def __init__(self, data: dict[str, list[str]], n: int):
+        self.data, self.n = data, n
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.data)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.data, index=range(self.n))
+
+
+def _format_cells(df: pd.DataFrame, style: TableStyle | None = None, *,
+                  labels: Mapping[str, str] | None = None,
+                  digits: Mapping[str, int] | None = None,
+                  combine_ci: bool = True) -> _Cells:
+    """:func:`format_table` as :class:`_Cells`."""
     style = style or TableStyle()
     if not isinstance(df, pd.DataFrame):
         raise ParameterError(f"'df' must be a pandas DataFrame; got {type(df).__name__}")
@@ -149,7 +178,7 @@ def format_table(df: pd.DataFrame, style: TableStyle | None = None, *,
             i = 0 if style.lang == "ru" else 1
             out[name] = ["" if (v is None or (isinstance(v, float) and math.isnan(v)))
                          else VALUE_LABELS.get(str(v), (str(v), str(v)))[i] for v in s]
-    return pd.DataFrame(out, index=range(len(df)))
+    return _Cells(out, len(df))
 
 
 # -- writers ------------------------------------------------------------------------------------
@@ -183,9 +212,9 @@ def export_table(df: pd.DataFrame, path: str | Path, *, title: str = "", note: s
         fmt = "md"
     check_option(fmt, "path suffix", FORMATS)
     style = style or TableStyle()
-    blocks = [("", format_table(df, style, labels=labels, digits=digits))]
+    blocks = [("", _format_cells(df, style, labels=labels, digits=digits))]
     for head, pdf in panels or []:
-        blocks.append((head, format_table(pdf, style, labels=labels, digits=digits)))
+        blocks.append((head, _format_cells(pdf, style, labels=labels, digits=digits)))
     caption = ""
     if number is not None:
         caption = ("Таблица " if style.lang == "ru" else "Table ") + str(number)
@@ -212,6 +241,15 @@ def _rows(blocks, cols):
     for head, b in blocks:
         if head:
             yield "head", head
+        if isinstance(b, _Cells):                   # text already: no conversion
+            columns = [b.data[c] if c in b.data else [""] * b.n for c in cols]
+            if cols:
+                for rec in zip(*columns):
+                    yield "row", list(rec)
+            else:
+                for _ in range(b.n):
+                    yield "row", []
+            continue
         if not b.columns.is_unique or not cols:     # rare: the general (slow) path
             for rec in b.reindex(columns=cols).astype(object).fillna("").itertuples(index=False):
                 yield "row", [str(v) for v in rec]
@@ -233,6 +271,8 @@ def _write_csv(path, blocks, caption, title, note):
     cols = _header(blocks)
     frames = []
     for head, b in blocks:
+        if isinstance(b, _Cells):
+            b = b.frame()
         b = b.reindex(columns=cols).astype(object).fillna("")
         if head:
             frames.append(pd.DataFrame([[head] + [""] * (len(cols) - 1)], columns=cols))
