@@ -26,7 +26,8 @@ from .._stats import p_adjust
 from ..errors import DataError, ParameterError
 from .estimates import _check_design, svy_mean, svy_proportion
 from .spec import ReplicateDesign, SurveyDesign
-from .tests import _levels, _str, _ttest_row, svy_means_test, svychisq, svyttest
+from .regression import _svy_glm_arrays
+from .tests import METHOD_T, _levels, _str, svy_means_test, svychisq, svyttest
 
 Design = SurveyDesign | ReplicateDesign
 ADJUST = ("holm", "hochberg", "hommel", "bonferroni", "BH", "BY", "fdr", "none")
@@ -159,21 +160,36 @@ def breakdown_contrasts(design: Design, measures: str | Sequence[str],
     for f in factors:
         g = design.data[f]
         levels = _levels(g)
+        # the factor's levels as integer codes, once: each pair's rows and 0/1 column are then
+        # array comparisons (the numbers of svyttest on the pair's column; never a data copy)
+        codes = np.asarray(pd.Categorical(g, categories=levels).codes, np.int64)
         for m in measures:
             y = design.data[m]
             if not (pd.api.types.is_numeric_dtype(y) or y.dtype == bool):
                 continue            # svyttest refuses it (a DataError): no contrast, as before
-            for a, b in combinations(levels, 2):
-                pair = g.where(g.isin([a, b]))
-                if pd.Series(pair[design.data[m].notna()]).nunique() < 2:
-                    continue
-                # svyttest(m ~ pair) on arrays: the pair's column is never added to the data
+            has_y = y.notna().to_numpy()
+            yv = None
+            seen = set(np.unique(codes[has_y]).tolist())
+            for (ia, a), (ib, b) in combinations(enumerate(levels), 2):
+                if ia not in seen or ib not in seen:
+                    continue        # the pair has one level among the answers: no test
+                if yv is None:
+                    yv = y.to_numpy(float)
+                # svyttest orders the pair's two levels as R factor() does: sorted values
+                i_hi = ib if _sorted_pair(a, b)[1] is b else ia
+                sub = np.flatnonzero(((codes == ia) | (codes == ib)) & has_y)
+                X = np.column_stack([np.ones(len(sub)), (codes[sub] == i_hi).astype(float)])
                 try:
-                    t = _ttest_row(design, m, y, pd.Series(pair.to_numpy(), index=g.index),
-                                   "_pair_", level)
+                    fit = _svy_glm_arrays(design, yv[sub], X, ["(Intercept)", "_g1_"], sub,
+                                          "gaussian", f"{m} ~ _g1_", level)
                 except DataError:
                     continue
-                rows.append({**t, "by": f, "contrast": f"{_str(b)} - {_str(a)}"})
+                t = {k: (v[1] if np.ndim(v) else v) for k, v in fit._coef_table(level).items()}
+                rows.append({"variable": m, "by": f, "contrast": f"{_str(b)} - {_str(a)}",
+                             "method": METHOD_T, "est": t["est"], "se": t["se"],
+                             "ci_low": t["ci_low"], "ci_high": t["ci_high"], "df": t["df"],
+                             "n": int(t["n"]), "statistic": t["statistic"],
+                             "p_value": t["p_value"]})
     if not rows:
         return pd.DataFrame(columns=["variable", "by", "contrast", "method", "est", "se",
                                      "ci_low", "ci_high", "df", "n", "statistic", "p_value",
@@ -186,6 +202,14 @@ def breakdown_contrasts(design: Design, measures: str | Sequence[str],
                      f"{len(out)} contrasts of the table")
     keys = ["variable", "by", "contrast", "method"]
     return tidy(out[keys + [c for c in out.columns if c not in keys]])
+
+
+def _sorted_pair(a, b) -> list:
+    """Two levels in R ``factor()`` order of their values (as :func:`.tests._levels`)."""
+    try:
+        return sorted([a, b])
+    except TypeError:
+        return sorted([a, b], key=str)
 
 
 @public
