@@ -80,23 +80,23 @@ STEPS = ("generate", "write", "instruments", "responses", "scoring", "design", "
 
 
 def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int, waves=None,
-             engine: dict | None = None) -> dict:
-    """Generate, write and run the study of ``n`` schools in this process, one stage at a time;
-    seconds and peak memory (RSS of this process and its children, sampled every 0.2 s) of
+             engine: dict | None = None, classes: int = 2) -> dict:
+    """Generate and write the study of ``n`` schools in this process, then run it in a fresh
+    process (so the stages' memory is the study's, not the generator's), one stage at a time;
+    seconds and peak memory (RSS of the process and its children, sampled every 0.2 s) of
     every step."""
     import yaml
 
     from profile_stages import TreeRSS
     from shnro_research.demo import generate_demo, write_demo
-    from shnro_research.pipeline.registry import STAGES as ALL
-    from shnro_research.pipeline.runner import run_study
 
     sec: dict[str, float] = {}
     mem: dict[str, float] = {}
     t0 = time.perf_counter()
     kw = {"waves": tuple(waves)} if waves else {}
     with TreeRSS() as m:
-        study = generate_demo(seed, n_schools=n, n_sampled=sampled, **kw)
+        study = generate_demo(seed, n_schools=n, n_sampled=sampled, classes_per_school=classes,
+                              **kw)
     sec["generate"], mem["generate"] = time.perf_counter() - t0, m.peak / 2**20
     rows = {g: len(getattr(study, g)) for g in ("students", "parents", "teachers")}
     t0 = time.perf_counter()
@@ -111,6 +111,31 @@ def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int, waves=None
             raw.setdefault(block, {}).update(values)
         cfg.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     print(json.dumps({"partial": sec}), flush=True)
+    lines = []
+    with subprocess.Popen([sys.executable, __file__, "--run-stages", str(cfg)],
+                          stdout=subprocess.PIPE, text=True) as proc:
+        for x in proc.stdout:              # passed on: progress lines for --max-minutes
+            if x.startswith("{"):
+                lines.append(json.loads(x))
+                if "run_study" not in lines[-1]:
+                    print(x.rstrip(), flush=True)
+    run = next(x for x in reversed(lines) if "run_study" in x)
+    sec.update(run["seconds"])
+    mem.update(run["peak_mb"])
+    return {"n": n, "sampled": sampled, "format": fmt, "seconds": sec, "rows": rows,
+            "peak_mb": mem, "peak_rss_mb": max(v for k, v in mem.items()
+                                               if k not in ("generate", "write")),
+            "peak_generate_mb": max(mem["generate"], mem["write"]), "failed": run["failed"]}
+
+
+def run_stages(cfg: Path) -> dict:
+    """Every stage of the study ``cfg``, one at a time (``force=True``), in this process."""
+    from profile_stages import TreeRSS
+    from shnro_research.pipeline.registry import STAGES as ALL
+    from shnro_research.pipeline.runner import run_study
+
+    sec: dict[str, float] = {}
+    mem: dict[str, float] = {}
     t_run = time.perf_counter()
     failed = {}
     for s in ALL:
@@ -124,8 +149,7 @@ def one_size(n: int, sampled: int, fmt: str, folder: Path, seed: int, waves=None
         sec[s], mem[s] = time.perf_counter() - t0, m.peak / 2**20
         print(json.dumps({"stage_done": s, "at": time.perf_counter() - t_run}), flush=True)
     sec["run_study"] = time.perf_counter() - t_run
-    return {"n": n, "sampled": sampled, "format": fmt, "seconds": sec, "rows": rows,
-            "peak_mb": mem, "peak_rss_mb": max(mem.values()), "failed": failed}
+    return {"seconds": sec, "peak_mb": mem, "failed": failed, "run_study": True}
 
 
 def run_size(n: int, args, workdir: Path) -> dict | None:
@@ -137,6 +161,7 @@ def run_size(n: int, args, workdir: Path) -> dict | None:
            "--config", json.dumps(config_of(args))]
     if args.waves:
         cmd += ["--waves", *map(str, args.waves)]
+    cmd += ["--classes", str(args.classes)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True,
@@ -211,9 +236,14 @@ def print_table(runs: list[dict]) -> None:
                                        for r in runs)
         print(line)
     line = f"{'peak RSS MB':<12}" + "".join(f"{r['peak_rss_mb']:>12.0f}" for r in runs)
+    line_gen = f"{'(generator)':<12}" + "".join(f"{r.get('peak_generate_mb', float('nan')):>12.0f}"
+                                              for r in runs)
     for a, b in pairs:
         line += f"{exponent(a['peak_rss_mb'], b['peak_rss_mb'], a['n'], b['n']):>14.2f}  "
     print(line)
+    print(line_gen)
+    print("peak RSS MB: the study's stages (run in their own process); (generator): "
+          "make-demo's generate + write")
     print("(* grows faster than linearly: exponent > 1.2 on a step taking > 1 s)")
 
 
@@ -238,14 +268,22 @@ def main() -> None:
                     help="engine.chunk_schools: auto, 0 (never) or schools per chunk")
     ap.add_argument("--cards", default="auto", choices=["all", "auto", "none"],
                     help="report.cards (auto: cards up to 1,000 schools, else the summary)")
+    ap.add_argument("--classes", type=int, default=2,
+                    help="classes drawn per sampled school (4: ~5.5 M questionnaires a wave "
+                         "at 40,000 schools)")
     ap.add_argument("--config", help=argparse.SUPPRESS)
+    ap.add_argument("--run-stages", help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--sampled", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.run_stages:
+        print(json.dumps(run_stages(Path(args.run_stages))))
+        return
     if args.one is not None:
         res = one_size(args.one, args.sampled, args.format, Path(args.folder), args.seed,
-                       args.waves, json.loads(args.config) if args.config else None)
+                       args.waves, json.loads(args.config) if args.config else None,
+                       args.classes)
         print(json.dumps(res))
         return
     sizes = sorted(set(args.sizes + ([40000] if args.national else [])))
