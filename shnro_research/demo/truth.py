@@ -396,7 +396,7 @@ def build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_raw
     icc_obs, rwg_obs = {}, {}
     for s in pc_scales:
         sc = _score(tea, tinst, s)
-        icc_obs[s] = round(_icc1(tea.assign(_s=sc), "school_id", "_s"), 4)
+        icc_obs[s] = round(_icc1(tea[["school_id"]].assign(_s=sc), "school_id", "_s"), 4)
     f = np.ones(len(c))
     f[ssets["consensus_high"]] = CONSENSUS["high_f"]
     f[ssets["consensus_low"]] = CONSENSUS["low_f"]
@@ -412,7 +412,7 @@ def build_truth(st, seed, inst, schools, c, waves, rsets, ssets, params, res_raw
     if "pc_values" in tinst.scales:
         items = [i for i in tinst.scales["pc_values"].items]
         it0 = tinst.item(items[0])
-        clean = tea.copy()
+        clean = tea[["school_id", "wave"] + items].copy()   # not a copy of every answer
         for i in items:
             it = tinst.item(i)
             clean[i] = clean[i].where(clean[i].isin(list(it.codes)))
