@@ -514,18 +514,28 @@ def _taylor_cov(design: SurveyDesign, X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, float)
     if X.ndim == 1:
         X = X[:, None]
-    n, p = X.shape
-    if design.calibrations:
-        rows = np.repeat(np.arange(n), p)
-        dom = np.tile(np.arange(p), n)
-        _, _, val = _calibration_residuals(design, rows, dom, X.ravel(), p)
-        X = val.reshape(n, p)
+    return _taylor_cov_columns(design, lambda j: X[:, j], X.shape[1])
+
+
+def _taylor_cov_columns(design: SurveyDesign, column, p: int) -> np.ndarray:
+    """:func:`_taylor_cov` of the n × p matrix whose j-th column is ``column(j)``, built one
+    column at a time (no n × p matrix: the same cluster totals, the same covariance)."""
     stages = design.stages if design.has_fpc else design.stages[:1]
+    if design.calibrations:
+        X = np.column_stack([np.asarray(column(j), float) for j in range(p)]) if p else \
+            np.zeros((design.n, 0))
+        rows = np.repeat(np.arange(design.n), p)
+        dom = np.tile(np.arange(p), design.n)
+        _, _, val = _calibration_residuals(design, rows, dom, X.ravel(), p)
+        X = val.reshape(design.n, p)
+        column = lambda j: X[:, j]          # noqa: E731 - the residual columns
+    totals = [np.zeros((st.n_clusters, p)) for st in stages]
+    for j in range(p):
+        x = np.asarray(column(j), float)
+        for Z, st in zip(totals, stages):
+            Z[:, j] = np.bincount(st.clus, weights=x, minlength=st.n_clusters)
     V = np.zeros((p, p))
-    for k, st in enumerate(stages):
-        Z = np.zeros((st.n_clusters, p))
-        for j in range(p):
-            Z[:, j] = np.bincount(st.clus, weights=X[:, j], minlength=st.n_clusters)
+    for k, (st, Z) in enumerate(zip(stages, totals)):
         s = st.clus_stratum
         S1 = np.zeros((st.n_strata, p))
         for j in range(p):

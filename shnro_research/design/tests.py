@@ -23,7 +23,7 @@ from .._checks import as_list, check_columns, check_number, check_option, public
 from ..errors import DataError, ParameterError
 from .estimates import _check_design
 from .regression import _svy_glm_arrays
-from .spec import ReplicateDesign, SurveyDesign, _taylor_cov
+from .spec import ReplicateDesign, SurveyDesign, _taylor_cov, _taylor_cov_columns
 
 Design = SurveyDesign | ReplicateDesign
 
@@ -65,6 +65,20 @@ def _proportion_cov(design: Design, X: np.ndarray, ok: np.ndarray) -> tuple[np.n
     Wr = design.repweights * ok[:, None]
     thetas = (Wr.T @ X) / Wr.sum(axis=0)[:, None]
     return p, design.rep_cov(thetas, p)
+
+
+def _cell_proportion_cov(design: SurveyDesign, cell: np.ndarray, ok: np.ndarray,
+                         K: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_proportion_cov` of the indicator columns of ``cell`` (one 1 per row of ``ok``)
+    without the n × K matrix: each column is built when its cluster totals are summed (the
+    same sums in the same order, so the same numbers)."""
+    w = np.where(ok, design.weights, 0.0)
+    W = w.sum()
+    p = np.bincount(cell, weights=w, minlength=K) / W     # = (w X).sum(axis=0): row order
+
+    def column(j):
+        return w * (((cell == j) & ok).astype(float) - p[j]) / W
+    return p, _taylor_cov_columns(design, column, K)
 
 
 @public
@@ -131,9 +145,12 @@ def svychisq(design: Design, row: str, col: str, *,
     ib = pd.Categorical(b, categories=cb).codes
     K = nr * nc
     cell = np.where(ok, ia + nr * ib, 0)          # R interaction(): the row factor varies fastest
-    X = np.zeros((design.n, K))
-    X[np.arange(design.n), cell] = ok.astype(float)
-    p, V = _proportion_cov(design, X, ok)
+    if isinstance(design, SurveyDesign):
+        p, V = _cell_proportion_cov(design, cell, ok, K)
+    else:
+        X = np.zeros((design.n, K))
+        X[np.arange(design.n), cell] = ok.astype(float)
+        p, V = _proportion_cov(design, X, ok)
     N = design.n
     nu = design.degf()
 
