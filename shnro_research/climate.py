@@ -66,11 +66,13 @@ def _school_cells(scores: pd.DataFrame, measures: list[str], school: str, wave: 
         raise DataError(f"scores: no valid value of {measures} with a school, wave and group")
     # pandas' grouped sums (compensated) over the rows in their order: the same numbers as
     # a groupby on the four key columns
-    by = pd.Series(y).groupby(code, sort=True)
-    agg = by.agg(["count", "mean"])
-    uniq, n, mean = agg.index.to_numpy(), agg["count"].to_numpy(), agg["mean"].to_numpy()
-    inv = np.searchsorted(uniq, code)
-    dev2 = pd.Series((y - mean[inv]) ** 2).groupby(code, sort=True).sum().to_numpy()
+    # (grouped by the cells' dense ranks as a categorical: no second hashing of the codes)
+    inv, uniq = pd.factorize(code, sort=True)
+    cells = pd.Categorical.from_codes(inv, categories=pd.RangeIndex(len(uniq)))
+    agg = pd.Series(y).groupby(cells, observed=True, sort=True).agg(["count", "mean"])
+    n, mean = agg["count"].to_numpy(), agg["mean"].to_numpy()
+    dev2 = pd.Series((y - mean[inv]) ** 2).groupby(cells, observed=True,
+                                                    sort=True).sum().to_numpy()
     s_i, rest = uniq % S, uniq // S
     v_i, rest = rest % V, rest // V
     g_i, w_i = rest % len(gu), rest // len(gu)
