@@ -43,3 +43,18 @@ def test_a_column_polars_cannot_take_is_written_by_pandas(tmp_path):
     df.to_csv(tmp_path / "expected.csv", index=False, encoding="utf-8-sig")
     write_csv(df, tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+
+
+def test_escape_formulas_only_text_cells_that_start_a_formula():
+    """The vectorised test of report.privacy.escape_formulas: text of every dtype is escaped,
+    numbers and missing cells of an object column are left alone, column names too."""
+    from shnro_research.report.privacy import escape_formulas
+    df = pd.DataFrame({"a": ["=1", "x", None, np.nan, "+2"],
+                       "b": pd.array(["-3", "ok", None, "@x", "\tq"], dtype="string"),
+                       "c": [1, "=x", 2.0, None, "y"], "=d": [1, 2, 3, 4, 5]})
+    out = escape_formulas(df)
+    assert out["a"].tolist()[::4] == ["'=1", "'+2"] and out["a"].tolist()[1] == "x"
+    assert out["b"].tolist() == ["'-3", "ok", pd.NA, "'@x", "'\tq"]
+    assert out["c"].tolist()[:2] == [1, "'=x"] and out["c"].tolist()[2] == 2.0
+    assert list(out.columns) == ["a", "b", "c", "'=d"]
+    assert df["a"].tolist()[0] == "=1"                      # the input is not modified
