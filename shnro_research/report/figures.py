@@ -342,8 +342,15 @@ def caterpillar(effects: pd.DataFrame, *, school: str = "school_id", est: str = 
     else:
         dense = len(d) > _DENSE_POINTS
         for part, line, dot, z in ((~hl, "#bbbbbb", "#333333", 2), (hl, "#f1a1a1", "#d62728", 3)):
-            ax.vlines(xx[part], d[ci[0]].to_numpy()[part], d[ci[1]].to_numpy()[part],
-                      color=line, lw=.3 if dense else .6, zorder=z, rasterized=dense)
+            lo, hi = d[ci[0]].to_numpy(float)[part], d[ci[1]].to_numpy(float)[part]
+            if dense:       # one path of segments split by NaN: no Path object per school
+                xs = np.repeat(xx[part].astype(float), 3)
+                xs[2::3] = np.nan
+                ys = np.column_stack([lo, hi, np.full(len(lo), np.nan)]).ravel()
+                ax.plot(xs, ys, color=line, lw=.3, zorder=z, rasterized=True,
+                        solid_capstyle="butt")
+            else:
+                ax.vlines(xx[part], lo, hi, color=line, lw=.6, zorder=z)
             ax.scatter(xx[part], d[est].to_numpy()[part], s=2 if dense else 5, color=dot,
                        linewidths=0, zorder=z + .5, rasterized=dense)
         ax.axhline(0, color="#999", lw=.8)

@@ -453,6 +453,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                                                  "Results (mean z-score over years)")),
                    _ru(lang, "Результаты и социальный контекст школ; красным — резильентные школы",
                        "School results and social context; resilient schools in red"))
+    ci_shown = bool(eff[["ci_low", "ci_high"]].notna().all(axis=1).any())
     fig_c = figure("school_effects",
                    caterpillar(eff,
                                highlight=res.loc[res.resilient, "school_id"].tolist(),
@@ -464,11 +465,13 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                               "интервала)", "Schools' residuals of results on context (one year, "
                               "no interval)"))
                    + (_ru(lang, "; школы упорядочены по оценке без подписей (их слишком много "
-                                "для подписи каждой): точка — оценка школы, серый отрезок — её "
-                                "интервал, красным — резильентные школы",
+                                "для подписи каждой): точка — оценка школы"
+                                + (", серый отрезок — её интервал" if ci_shown else "")
+                                + ", красным — резильентные школы",
                           "; schools ranked by the estimate without labels (too many to label "
-                          "each): dot = the school's estimate, grey line = its interval, red = "
-                          "resilient schools") if many_schools(len(eff)) else ""))
+                          "each): dot = the school's estimate"
+                          + (", grey line = its interval" if ci_shown else "")
+                          + ", red = resilient schools") if many_schools(len(eff)) else ""))
     rvo = None
     if tables.has_table("models", "resilient_vs_others"):
         r = tables.table("models", "resilient_vs_others")

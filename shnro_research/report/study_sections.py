@@ -202,34 +202,38 @@ def scale_descriptives(tables, last: int, *, chunk: int = 8) -> pd.DataFrame:
     respondent group in wave ``last``, unweighted; one row per group × scale with an answer,
     sorted by group and scale.
 
-    A national study has millions of questionnaires: the scales are read from the parquet file
-    ``chunk`` columns at a time, rows of the wave only (``tables.table_path``), and summarised
-    by a grouped mean / SD / count per column — never a long table of every answer.
+    A national study has millions of questionnaires: the wave and group columns are read once,
+    the scales from the parquet file ``chunk`` columns at a time (``tables.table_path``), each
+    summarised by a grouped mean / SD / count over the wave's rows — never a long table of
+    every answer.
     """
     if hasattr(tables, "table_path"):
         import pyarrow.parquet as pq
         path = tables.table_path("scoring", "respondent_scores")
         names = pq.read_schema(path).names
+        keys = pd.read_parquet(path, columns=["wave", "group"])
 
         def read(cols):
-            return pd.read_parquet(path, columns=["group", *cols], filters=[("wave", "==", last)])
+            return pd.read_parquet(path, columns=cols)
     else:
         sc = tables.table("scoring", "respondent_scores")
-        sc = sc[sc.wave == last]
-        names = list(sc.columns)
+        names, keys = list(sc.columns), sc[["wave", "group"]]
 
         def read(cols):
-            return sc[["group", *cols]]
+            return sc[cols]
+    keep = (keys["wave"] == last).to_numpy()
+    group = keys["group"][keep].reset_index(drop=True)
     value_cols = [c for c in names if c not in _ID_COLUMNS and not c.endswith("_n_valid")]
     parts = []
     for i in range(0, len(value_cols), chunk):
         cols = value_cols[i:i + chunk]
-        g = read(cols).groupby("group")
+        d = read(cols)
         for c in cols:
-            s = g[c].agg(["mean", "std", "count"])
+            s = pd.Series(d[c].to_numpy()[keep]).groupby(group).agg(["mean", "std", "count"])
             parts.append(pd.DataFrame({"group": s.index, "scale": c, "mean": s["mean"].to_numpy(),
                                        "sd": s["std"].to_numpy(),
                                        "n": s["count"].to_numpy(dtype="int64")}))
+        del d
     if not parts:
         return pd.DataFrame(columns=["group", "scale", "mean", "sd", "n"])
     out = pd.concat(parts, ignore_index=True)
