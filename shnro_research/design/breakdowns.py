@@ -15,6 +15,7 @@ strings in ``by_category`` / ``category`` (so one column can hold the levels of 
 """
 from __future__ import annotations
 
+import functools
 from itertools import combinations
 from typing import Sequence
 
@@ -25,12 +26,22 @@ from .._checks import as_list, check_columns, check_number, check_option, public
 from .._stats import p_adjust
 from ..errors import DataError, ParameterError
 from .estimates import _check_design, svy_mean, svy_proportion
-from .spec import ReplicateDesign, SurveyDesign
+from .spec import ReplicateDesign, SurveyDesign, _one_blas_thread
 from .regression import _svy_glm_arrays
 from .tests import METHOD_T, _levels, _str, svy_means_test, svychisq, svyttest
 
 Design = SurveyDesign | ReplicateDesign
 ADJUST = ("holm", "hochberg", "hommel", "bonferroni", "BH", "BY", "fdr", "none")
+
+
+def _single_blas_thread(func):
+    """Run ``func`` with one BLAS thread: its many small regressions and covariances cost more
+    in thread start-up than in arithmetic (the same numbers)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _one_blas_thread():
+            return func(*args, **kwargs)
+    return wrapper
 
 
 def _describe(design: Design) -> str:
@@ -52,6 +63,7 @@ def _check(design, factors, adjust, what):
 
 
 @public
+@_single_blas_thread
 def breakdown_means(design: Design, measures: str | Sequence[str], by: str | Sequence[str], *,
                     adjust: str = "holm", level: float = 0.95) -> pd.DataFrame:
     """Design-based means of each measure in each level of each factor, with the test of equal
@@ -131,6 +143,7 @@ def breakdown_means(design: Design, measures: str | Sequence[str], by: str | Seq
 
 
 @public
+@_single_blas_thread
 def breakdown_contrasts(design: Design, measures: str | Sequence[str],
                         by: str | Sequence[str], *, adjust: str = "holm",
                         level: float = 0.95) -> pd.DataFrame:
@@ -213,6 +226,7 @@ def _sorted_pair(a, b) -> list:
 
 
 @public
+@_single_blas_thread
 def breakdown_crosstabs(design: Design, variables: str | Sequence[str],
                         by: str | Sequence[str], *, adjust: str = "holm",
                         level: float = 0.95) -> pd.DataFrame:

@@ -66,6 +66,7 @@ def programme_did(data: pd.DataFrame, outcomes: str | Sequence[str], *, programm
         m <- lm(y ~ programme * post, d)
         clubSandwich::coef_test(m, vcov = "CR2", cluster = d$school_id, test = "naive-t")
     """
+    from ..design.spec import _one_blas_thread
     from ..models import ols
     outcomes = as_list(outcomes)
     check_columns(data, [school, wave] + outcomes, "data")
@@ -82,7 +83,8 @@ def programme_did(data: pd.DataFrame, outcomes: str | Sequence[str], *, programm
         if dy["_programme"].nunique() < 2 or dy["_post"].nunique() < 2:
             raise DataError(f"programme_did: outcome {y!r} needs programme and other schools in "
                             f"both waves {base!r} and {compare!r}")
-        m = ols(dy, "_y ~ _programme * _post", cov=cov, school="_school", level=level)
+        with _one_blas_thread():          # CR2: one small eigen-decomposition per school
+            m = ols(dy, "_y ~ _programme * _post", cov=cov, school="_school", level=level)
         t = m.tidy()
         r = t[t["term"] == "_programme:_post"].iloc[0]
         other = t[t["term"] == "_post"].iloc[0]["est"]
