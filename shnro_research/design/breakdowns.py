@@ -26,8 +26,8 @@ from .._checks import as_list, check_columns, check_number, check_option, public
 from .._stats import p_adjust
 from ..errors import DataError, ParameterError
 from .estimates import _check_design, svy_mean, svy_proportion
-from .spec import ReplicateDesign, SurveyDesign, _one_blas_thread
-from .regression import _svy_glm_arrays
+from .spec import ReplicateDesign, SurveyDesign
+from .regression import _one_blas_thread, _svy_glm_arrays
 from .tests import METHOD_T, _levels, _str, svy_means_test, svychisq, svyttest
 
 Design = SurveyDesign | ReplicateDesign

@@ -35,18 +35,6 @@ def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniq)
 
 
-def _one_blas_thread():
-    """Context limiting BLAS to one thread (threadpoolctl, when installed): many small
-    factorisations (a 2-column regression per test, a 2 x 2 block per school) cost far more in
-    thread start-up than in arithmetic, and a loaded machine makes waiting threads spin."""
-    import contextlib  # noqa: PLC0415
-    try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _present(codes: np.ndarray, n_codes: int) -> np.ndarray:
     """The sorted distinct values of integer ``codes`` in 0..n_codes-1 (``np.unique``, by
     counting instead of sorting)."""
