@@ -105,7 +105,15 @@ def stability_typology(states: pd.DataFrame, *, school: str = "school_id", year:
     prev = g[state].shift(1)
     df["_chg"] = prev.notna() & (df[state] != prev)
     n_changes = df.groupby([*by_l, school], sort=True, dropna=False)["_chg"].sum().astype(int)
-    seq = df.assign(_s=df[state].astype(str)).groupby([*by_l, school], sort=True, dropna=False)["_s"].agg("→".join)
+    # the states of each school's years joined by "→" (position by position, not per school)
+    as_text = df[state].astype(str)
+    text = as_text.to_numpy(dtype=object)
+    gid, pos = g.ngroup().to_numpy(), g.cumcount().to_numpy()
+    joined = np.full(len(n_years), "", dtype=object)
+    for k in range(int(pos.max()) + 1 if len(pos) else 0):
+        at = pos == k
+        joined[gid[at]] = text[at] if k == 0 else joined[gid[at]] + "→" + text[at]
+    seq = pd.Series(joined, index=n_years.index, dtype=object).astype(as_text.dtype)
     out = pd.DataFrame({"n_years": n_years, "share_low": share_low,
                         "share_middle": 1 - share_low - share_high, "share_high": share_high,
                         "n_changes": n_changes, "sequence": seq})
