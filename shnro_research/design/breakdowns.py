@@ -193,8 +193,9 @@ def breakdown_contrasts(design: Design, measures: str | Sequence[str],
                 sub = np.flatnonzero(((codes == ia) | (codes == ib)) & has_y)
                 X = np.column_stack([np.ones(len(sub)), (codes[sub] == i_hi).astype(float)])
                 try:
+                    # both levels answered: [1, 0/1] has full rank (no SVD to check it)
                     fit = _svy_glm_arrays(design, yv[sub], X, ["(Intercept)", "_g1_"], sub,
-                                          "gaussian", f"{m} ~ _g1_", level)
+                                          "gaussian", f"{m} ~ _g1_", level, full_rank=True)
                 except DataError:
                     continue
                 t = {k: (v[1] if np.ndim(v) else v) for k, v in fit._coef_table(level).items()}

@@ -215,13 +215,15 @@ def svy_glm(design: SurveyDesign | ReplicateDesign, formula: str | None = None, 
 
 def _svy_glm_arrays(design: SurveyDesign | ReplicateDesign, yv: np.ndarray, X: np.ndarray,
                     names: list[str], rows: np.ndarray, family: str, fstr: str,
-                    level: float) -> SvyGLMResult:
-    """:func:`svy_glm` on its model matrix: response ``yv`` and ``X`` of the complete ``rows``."""
+                    level: float, full_rank: bool = False) -> SvyGLMResult:
+    """:func:`svy_glm` on its model matrix: response ``yv`` and ``X`` of the complete ``rows``;
+    ``full_rank=True`` when the caller knows ``X`` has full column rank (an intercept and a 0/1
+    column holding both values): the rank check (an SVD of ``X``) is then skipped."""
     if family == "quasibinomial" and ((yv < 0) | (yv > 1)).any():
         raise DataError("quasibinomial response must lie in [0, 1]")
     if len(rows) <= X.shape[1]:
         raise DataError(f"only {len(rows)} complete rows for {X.shape[1]} coefficients")
-    if np.linalg.matrix_rank(X) < X.shape[1]:
+    if not full_rank and np.linalg.matrix_rank(X) < X.shape[1]:
         raise DataError(f"predictors are collinear (rank {np.linalg.matrix_rank(X)} < {X.shape[1]}): {names}")
     w_all = design.weights[rows]
     w = w_all / w_all.mean()
