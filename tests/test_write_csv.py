@@ -4,6 +4,7 @@ column polars cannot take."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from shnro_research.pipeline._base import write_csv, write_table
@@ -58,3 +59,25 @@ def test_escape_formulas_only_text_cells_that_start_a_formula():
     assert out["c"].tolist()[:2] == [1, "'=x"] and out["c"].tolist()[2] == 2.0
     assert list(out.columns) == ["a", "b", "c", "'=d"]
     assert df["a"].tolist()[0] == "=1"                      # the input is not modified
+
+
+def test_stage_tables_are_shallow_copies_that_cannot_change_the_cache(tmp_path):
+    """StageContext.table hands out shallow copies (copy-on-write): a caller changing its copy
+    leaves the cached table as read; ``columns=`` reads only those columns."""
+    from types import SimpleNamespace
+
+    from shnro_research.errors import DataError
+    from shnro_research.pipeline._base import StageContext, read_stage_table
+    write_table(table(), tmp_path, "t")
+    ctx = StageContext.__new__(StageContext)
+    ctx.stage = SimpleNamespace(name="x", upstream=("up",))
+    ctx._folders, ctx._tables = {"up": tmp_path}, {}
+    a = ctx.table("up", "t")
+    a.loc[0, "est"] = 99.0
+    a["new"] = 1
+    b = ctx.table("up", "t")
+    assert b.loc[0, "est"] == 0.1 and "new" not in b
+    assert list(ctx.table("up", "t", columns=["school_id", "n"]).columns) == ["school_id", "n"]
+    assert list(read_stage_table(tmp_path, "t", ["est"]).columns) == ["est"]
+    with pytest.raises(DataError, match="not in the table"):
+        read_stage_table(tmp_path, "t", ["nope"])

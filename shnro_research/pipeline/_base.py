@@ -300,17 +300,25 @@ class StageContext:
         return catalogue_path(self._study)
 
     # -- tables of earlier stages ---------------------------------------------------------
-    def table(self, stage: str, name: str, *, cache: bool = True) -> pd.DataFrame:
+    def table(self, stage: str, name: str, *, cache: bool = True,
+              columns: list[str] | None = None) -> pd.DataFrame:
         """An upstream table; ``cache=False`` reads it without keeping it for a second call
-        (a big table read once: the streaming engines)."""
+        (a big table read once: the streaming engines); ``columns`` reads only those columns
+        (a national table of respondents has ~100), without caching them."""
         if stage not in self.stage.upstream:
             raise ParameterError(f"stage {self.stage.name} reads {stage}/{name} but does not "
                                  f"declare {stage!r} in UPSTREAM {self.stage.upstream}")
+        if columns is not None:
+            if (stage, name) in self._tables:
+                return self._tables[stage, name][list(columns)].copy(deep=False)
+            return read_stage_table(self._folders[stage], name, columns=list(columns))
         if not cache and (stage, name) not in self._tables:
             return read_stage_table(self._folders[stage], name)
         if (stage, name) not in self._tables:      # read each upstream table once per run
             self._tables[stage, name] = read_stage_table(self._folders[stage], name)
-        return self._tables[stage, name].copy()    # callers may change their copy
+        # callers may change their copy: copy-on-write (pandas >= 3) copies what they change,
+        # so a shallow copy keeps the cached table intact without copying every column
+        return self._tables[stage, name].copy(deep=False)
 
     def table_path(self, stage: str, name: str) -> Path:
         """The parquet file of an upstream table (read by the Dask engine in partitions)."""
@@ -366,12 +374,20 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     frame.write_csv(path, include_bom=True)
 
 
-def read_stage_table(folder: Path, name: str) -> pd.DataFrame:
+def read_stage_table(folder: Path, name: str, columns: list[str] | None = None
+                     ) -> pd.DataFrame:
     p = folder / f"{name}.parquet"
     if not p.exists():
         raise DataError(f"{p} not found: run stage {folder.name[3:]!r} first "
                         f"(shnro run CONFIG --stages {folder.name[3:]})")
-    return pd.read_parquet(p)
+    if columns is not None:
+        import pyarrow.parquet as pq
+        have = set(pq.read_schema(p).names)
+        missing = [c for c in columns if c not in have]
+        if missing:
+            raise DataError(f"{p}: column(s) {missing} not in the table (it has "
+                            f"{len(have)} columns); rerun stage {folder.name[3:]!r}")
+    return pd.read_parquet(p, columns=columns)
 
 
 __all__ = ["Stage", "StageContext", "GROUPS", "write_table", "read_stage_table"]
