@@ -47,7 +47,7 @@ def reverse_code(data: pd.DataFrame, items: Sequence[str], *, item_min: Any, ite
     lo = bound_array(item_min, items, "item_min")
     hi = bound_array(item_max, items, "item_max")
     x = check_range(x, items, lo, hi, data.index, out_of_range)
-    out = data.copy()
+    out = data.copy(deep=False)     # copy-on-write: only the reversed columns are new
     out[items] = (lo + hi) - x
     return out
 

@@ -198,19 +198,19 @@ def rank_summary(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence
     median = (lower + upper) / 2.0 + 1.0
     median = np.where(tot > 0, median, np.nan)
     n = np.bincount(cs, minlength=g)
-    rows = []
-    for gi in range(g):
-        order = np.lexsort((mean_rank[gi], median[gi]))
-        position = np.empty(k, dtype=np.int64)
-        position[order] = np.arange(1, k + 1)
-        for v in range(k):
-            rows.append({**(keys.iloc[gi].to_dict() if by else {}), "category": items[v],
-                         "position": position[v], "median_rank": median[gi, v],
-                         "mean_rank": mean_rank[gi, v], "share_top": share_top[gi, v],
-                         "n_excluded": int(n_excl[gi]), "n": int(n[gi])})
+    # one row per group x value, groups in order; position within a group by median, then
+    # mean rank (one lexsort with the group as the first key: each group holds k rows)
+    gi = np.repeat(np.arange(g), k)
+    order = np.lexsort((mean_rank.ravel(), median.ravel(), gi))
+    position = np.empty(g * k, dtype=np.int64)
+    position[order] = np.tile(np.arange(1, k + 1), g)
+    out = keys.iloc[gi].reset_index(drop=True) if by else pd.DataFrame(index=range(g * k))
+    out = out.assign(category=np.tile(np.asarray(items, dtype=object), g), position=position,
+                     median_rank=median.ravel(), mean_rank=mean_rank.ravel(),
+                     share_top=share_top.ravel(), n_excluded=n_excl[gi].astype(np.int64),
+                     n=n[gi].astype(np.int64))
     _warn_ipsative(warn)
-    out = tidy(pd.DataFrame(rows))
-    return out
+    return tidy(out)
 
 
 def _row_ranks(x: np.ndarray) -> np.ndarray:
@@ -254,14 +254,15 @@ def kendall_w(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence[st
     ok = np.isfinite(x).all(axis=1) & (codes >= 0)
     if require_permutation:
         ok &= _valid_mask(x)
-    xr = _row_ranks(x[ok])
+    # a permutation of 1..k is its own ranking, without ties
+    xr = x[ok].astype(float) if require_permutation else _row_ranks(x[ok])
     cs = codes[ok]
     g, n = len(keys), len(items)
     m = np.bincount(cs, minlength=g).astype(float)
-    rsum = np.zeros((g, n))
-    np.add.at(rsum, cs, xr)
+    rsum = np.column_stack([np.bincount(cs, weights=xr[:, j], minlength=g) for j in range(n)]) \
+        if n else np.zeros((g, 0))
     tsum = np.zeros(g)
-    if correct_ties:
+    if correct_ties and not require_permutation:
         srt = np.sort(xr, axis=1)
         # tie groups of a row: runs of equal average ranks
         t_row = np.zeros(len(xr))
