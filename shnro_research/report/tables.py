@@ -504,6 +504,7 @@ def docx_table(document, blocks, caption="", title="", note="", font_size=10):
     sect = body.sectPr
     tbl = None
     for el in list(parse_xml("".join(out))):    # before the section properties, as python-docx
+        el = copy.deepcopy(el)      # moving a parsed node to another document is quadratic in lxml
         if sect is not None:
             sect.addprevious(el)
         else:
