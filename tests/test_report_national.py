@@ -212,3 +212,31 @@ def test_flagged_years_and_rule_names_as_per_school():
                       for _, r in res.iterrows()]
         assert _rules_named(res, lang).rules.tolist() == per_school
     assert _rules_named(res.iloc[:0], "ru").rules.tolist() == []
+
+
+def test_the_resilient_finding_lists_at_most_twenty_ids_at_national_size():
+    """A national study has thousands of resilient schools: the sentence names the first 20
+    and says how many more the table lists; the quoted count is all of them."""
+    import pandas as pd
+
+    from shnro_research.report import findings as F
+
+    class Tables:
+        def __init__(self, t):
+            self.t = t
+
+        def has_table(self, stage, name):
+            return name in self.t
+
+        def table(self, stage, name):
+            return self.t[name]
+
+    n = 2500
+    res = pd.DataFrame({"school_id": [f"S{i:05d}" for i in range(n)],
+                        "low_context": True, "resilient": [i % 2 == 0 for i in range(n)],
+                        "context_cutoff": -0.43})
+    typ = {"resilience_rules": ["quadrant"], "context_quantile": 1 / 3}
+    for lang, more in (("ru", "и ещё 1230"), ("en", "and 1230 more")):
+        f = F._resilient(F._Writer(Tables({"resilient_schools": res}), lang, 0.05), typ)
+        assert more in f.text and "S00038" in f.text and "S00040" not in f.text
+        assert f.numbers["resilient"][0] == 1250

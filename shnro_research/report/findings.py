@@ -321,6 +321,10 @@ def _climate(w: _Writer) -> Finding | None:
     return f
 
 
+#: school ids a sentence lists at most (a national study has thousands; the table has them all)
+MAX_IDS_IN_TEXT = 20
+
+
 def _resilient(w: _Writer, typology: dict) -> Finding | None:
     res = w.get("models", "resilient_schools")
     if res is None:
@@ -331,7 +335,12 @@ def _resilient(w: _Writer, typology: dict) -> Finding | None:
     k = int(res.resilient.sum())
     kq = f.quote("resilient", k, str(k), Source("models", "resilient_schools", "resilient",
                                                 "school_id", "count"))
-    ids = ", ".join(sorted(res.loc[res.resilient, "school_id"].astype(str)))
+    all_ids = sorted(res.loc[res.resilient, "school_id"].astype(str))
+    ids = ", ".join(all_ids[:MAX_IDS_IN_TEXT])
+    if len(all_ids) > MAX_IDS_IN_TEXT:      # a national study: the list stays in the table
+        more = len(all_ids) - MAX_IDS_IN_TEXT
+        ids += w.ru(f" и ещё {more} — полный список в таблице резильентных школ",
+                    f" and {more} more — the full list is in the table of resilient schools")
     rules = rule_names(typology["resilience_rules"], w.lang)
     if "context_cutoff" in res and res["context_cutoff"].notna().any():
         cut = f.quote("context_cutoff", float(res["context_cutoff"].iloc[0]),
