@@ -240,3 +240,16 @@ def test_the_resilient_finding_lists_at_most_twenty_ids_at_national_size():
         f = F._resilient(F._Writer(Tables({"resilient_schools": res}), lang, 0.05), typ)
         assert more in f.text and "S00038" in f.text and "S00040" not in f.text
         assert f.numbers["resilient"][0] == 1250
+
+
+def test_a_typology_cell_lists_at_most_sixty_schools():
+    """A national type holds thousands of schools: beyond the 32,767 characters of an Excel
+    cell; the cell names 60 and counts the rest."""
+    import pandas as pd
+
+    from shnro_research.report.study_report import _ids_cell
+    ids = pd.Series([f"S{i:05d}" for i in range(5000)])
+    cell = _ids_cell(ids, "ru")
+    assert cell.endswith("и ещё 4940") and "S00059" in cell and "S00060" not in cell
+    assert len(cell) < 32_767
+    assert _ids_cell(ids[:3], "en") == "S00000, S00001, S00002"

@@ -64,6 +64,21 @@ def reader_achievement(at: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
+#: school ids one table cell lists at most (60, as the figures label at most 60 schools; a
+#: national type has thousands, beyond the 32,767 characters an Excel cell holds)
+MAX_IDS_IN_CELL = 60
+
+
+def _ids_cell(ids: pd.Series, lang: str) -> str:
+    """The school ids of a cell, the first ``MAX_IDS_IN_CELL`` and how many more."""
+    ids = list(ids)
+    text = ", ".join(ids[:MAX_IDS_IN_CELL])
+    if len(ids) > MAX_IDS_IN_CELL:
+        more = len(ids) - MAX_IDS_IN_CELL
+        text += _ru(lang, f" и ещё {more}", f" and {more} more")
+    return text
+
+
 def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                        glossary: dict[str, str], min_cell: int,
                        thresholds: tuple[float, float, float], typology: dict,
@@ -557,7 +572,7 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                panels=[(_ru(lang, "Компоненты дисперсии", "Variance components"),
                         _variance_panel(tables.table("models", "survey_models_variance")))]),
          table("typology", typ.groupby("type").agg(n=("school_id", "size"),
-                                                   schools=("school_id", lambda s: ", ".join(s)))
+                                                   schools=("school_id", lambda s: _ids_cell(s, lang)))
                .reset_index(),
                _ru(lang, "Типология школ по устойчивости результатов", "School typology by stability of results"))],
         [fig_r, fig_c]))
