@@ -253,3 +253,16 @@ def test_a_typology_cell_lists_at_most_sixty_schools():
     assert cell.endswith("и ещё 4940") and "S00059" in cell and "S00060" not in cell
     assert len(cell) < 32_767
     assert _ids_cell(ids[:3], "en") == "S00000, S00001, S00002"
+
+
+def test_a_report_table_shows_at_most_a_thousand_rows_and_says_where_the_rest_is():
+    import pandas as pd
+
+    from shnro_research.report.study_sections import REPORT_MAX_ROWS, first_rows
+    df = pd.DataFrame({"school_id": [f"S{i}" for i in range(18_749)]})
+    shown, note = first_rows(df, "Связь, а не влияние.", "tension_discrepancies", "ru")
+    assert len(shown) == REPORT_MAX_ROWS == 1000
+    assert note.startswith("Связь, а не влияние. Показаны первые 1000 из 18749 строк")
+    assert "tables/tension_discrepancies.xlsx" in note
+    small, same = first_rows(df.head(40), "n", "x", "en")
+    assert len(small) == 40 and same == "n"

@@ -24,8 +24,9 @@ from .labels import SECTION_TITLES as _TXT
 from .labels import VALUE_LABELS, relabel, rule_names
 from .findings import _ADJUST_RU, build_findings, findings_table, limitations
 from .labels import GROUP_LABELS
-from .study_sections import (_LEVELS, _flagged_years, _rules_named, invariance_summary,
-                             read_columns, register_section, scale_descriptives)
+from .study_sections import (_LEVELS, _flagged_years, _ids_cell, _rules_named, first_rows,
+                             invariance_summary, read_columns, register_section,
+                             scale_descriptives)
 from .paper import methods_text, write_paper
 from .cards import write_cards
 from .privacy import escape_formulas, publishable
@@ -62,21 +63,6 @@ def reader_achievement(at: pd.DataFrame, lang: str) -> pd.DataFrame:
         out.loc[internal & missing, note] = short
         out.loc[internal & ~missing, note] = ""
     return out
-
-
-#: school ids one table cell lists at most (60, as the figures label at most 60 schools; a
-#: national type has thousands, beyond the 32,767 characters an Excel cell holds)
-MAX_IDS_IN_CELL = 60
-
-
-def _ids_cell(ids: pd.Series, lang: str) -> str:
-    """The school ids of a cell, the first ``MAX_IDS_IN_CELL`` and how many more."""
-    ids = list(ids)
-    text = ", ".join(ids[:MAX_IDS_IN_CELL])
-    if len(ids) > MAX_IDS_IN_CELL:
-        more = len(ids) - MAX_IDS_IN_CELL
-        text += _ru(lang, f" и ещё {more}", f" and {more} more")
-    return text
 
 
 def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
@@ -119,9 +105,13 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
         numbers[name] = ntab[0]
         df = relabel(df, glossary, lang)
         panels = [(h, relabel(d, glossary, lang)) for h, d in panels]
+        export_table(df, tables_dir / f"{name}.xlsx", title=title, note=note,
+                     number=ntab[0], style=style, panels=panels, digits=digits)
+        df, note = first_rows(df, note, name, lang)   # national lists: the xlsx has them all
         for fmt in TABLE_FORMATS:
-            export_table(df, tables_dir / f"{name}.{fmt}", title=title, note=note,
-                         number=ntab[0], style=style, panels=panels, digits=digits)
+            if fmt != "xlsx":
+                export_table(df, tables_dir / f"{name}.{fmt}", title=title, note=note,
+                             number=ntab[0], style=style, panels=panels, digits=digits)
         return ReportTable(title, df, note, digits, panels)
 
     saver = FigureSaver()      # figures drawn in the background while the tables are written

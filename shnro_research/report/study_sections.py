@@ -13,6 +13,39 @@ def _ru(lang: str, ru: str, en: str) -> str:
     return ru if lang == "ru" else en
 
 
+#: rows a table of the report (and its docx / tex / html / md copies) shows at most: a
+#: national study's per-school lists run to tens of thousands of rows (a 500-page table);
+#: the xlsx copy keeps every row. 1,000 rows: more than the schools of a region's municipal
+#: studies, so municipal and regional reports are unchanged.
+REPORT_MAX_ROWS = 1000
+
+#: school ids one table cell lists at most (60, as the figures label at most 60 schools; a
+#: national type has thousands, beyond the 32,767 characters an Excel cell holds)
+MAX_IDS_IN_CELL = 60
+
+
+def first_rows(df: pd.DataFrame, note: str, name: str, lang: str) -> tuple[pd.DataFrame, str]:
+    """At most :data:`REPORT_MAX_ROWS` rows of a report table, the note saying so."""
+    if len(df) <= REPORT_MAX_ROWS:
+        return df, note
+    note = (note + " " if note else "") + _ru(
+        lang, f"Показаны первые {REPORT_MAX_ROWS} из {len(df)} строк; полная таблица — "
+              f"в файле tables/{name}.xlsx.",
+        f"The first {REPORT_MAX_ROWS} of {len(df)} rows are shown; the full table is "
+        f"in tables/{name}.xlsx.")
+    return df.head(REPORT_MAX_ROWS), note
+
+
+def _ids_cell(ids: pd.Series, lang: str) -> str:
+    """The school ids of a cell, the first ``MAX_IDS_IN_CELL`` and how many more."""
+    ids = list(ids)
+    text = ", ".join(ids[:MAX_IDS_IN_CELL])
+    if len(ids) > MAX_IDS_IN_CELL:
+        more = len(ids) - MAX_IDS_IN_CELL
+        text += _ru(lang, f" и ещё {more}", f" and {more} more")
+    return text
+
+
 #: invariance levels as the reader sees them
 _LEVELS = {"none": ("не установлена (структура различается)", "none (the structure differs)"),
            "configural": ("конфигуральная: та же структура, средние несравнимы",
