@@ -256,13 +256,7 @@ def wilcoxon_signed_rank_exact(d: Any) -> dict[str, Any]:
         z = (v2 / 2 - n * (n + 1) / 4) / np.sqrt(var) if var > 0 else 0.0
         return {"statistic": v2 / 2, "p_value": float(min(1.0, 2 * stats.norm.sf(abs(z)))),
                 "n": n, "method": "asymptotic"}
-    smax = int(r2.sum())
-    dist = np.zeros(smax + 1)
-    dist[0] = 1.0
-    for ri in r2:
-        new = dist.copy()
-        new[ri:] += dist[:smax + 1 - ri]
-        dist = new / 2
+    dist = _signed_rank_null(r2)
     cdf_low = dist[:v2 + 1].sum()
     cdf_high = dist[v2:].sum()
     return {"statistic": v2 / 2, "p_value": float(min(1.0, 2 * min(cdf_low, cdf_high))),
