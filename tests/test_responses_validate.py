@@ -369,3 +369,20 @@ def test_bundled_students_instrument_smoke():
     assert len(res.clean) + len(res.exclusions) == n
     assert res.exclusions.loc[res.exclusions.row == 1, "reason"].item() == "outside_population"
     assert not res.missing_columns
+
+
+def test_clean_frame_keeps_column_order_and_values_in_one_numeric_block(planted):
+    """The clean answers are assembled with one copy (validate._kept_frame): the columns in
+    the file's order, every kept row's value as validated, the numeric answers in one block."""
+    raw, res = planted
+    clean = res.clean
+    mapped = [c for c in raw.data.columns if c in clean.columns]
+    assert list(clean.columns) == mapped
+    num = [c for c in clean.columns if clean[c].dtype == np.float64]
+    assert len(num) > 10
+    blocks = {id(b) for b in clean._mgr.blocks if b.dtype == np.float64}
+    assert len(blocks) == 1
+    kept = clean.index.to_numpy()
+    raw_num = pd.to_numeric(raw.data.loc[kept, "ten_03"], errors="coerce").to_numpy()
+    raw_num[np.isin(raw_num, list(INST.item("ten_03").missing))] = np.nan   # declared missing
+    np.testing.assert_array_equal(clean["ten_03"].to_numpy(), raw_num)

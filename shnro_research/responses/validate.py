@@ -243,6 +243,30 @@ def table_and_instrument(data, instrument) -> tuple[pd.DataFrame, Instrument, An
     return data, instrument, report
 
 
+def _kept_frame(clean: dict[str, Any], num: dict[str, np.ndarray], keep: np.ndarray,
+                index: pd.Index) -> pd.DataFrame:
+    """The kept rows of every clean column, in the order of ``clean``: the numeric columns
+    copied straight into one float block (each source column freed once copied), the others
+    inserted at their places — one copy of the answers instead of three (a dict of copies,
+    then the frame's consolidated block), so a national file of 2.8 million students x 180
+    answers is validated in about twice its own memory instead of four times."""
+    order = list(clean)
+    numeric = [c for c, v in clean.items() if c in num and isinstance(v, np.ndarray)
+               and v.dtype == np.float64]
+    is_num = set(numeric)
+    others = {c: (v[keep] if isinstance(v, np.ndarray) else v.array[keep])
+              for c, v in clean.items() if c not in is_num}
+    block = np.empty((len(numeric), int(keep.sum())))
+    for j, c in enumerate(numeric):
+        block[j] = clean.pop(c)[keep]
+        num.pop(c, None)
+    out = pd.DataFrame(block.T, columns=numeric, index=index, copy=False)
+    for pos, c in enumerate(order):          # the other columns at their places
+        if c in others:
+            out.insert(pos, c, others[c])
+    return out
+
+
 def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument | str, *,
                        sample: pd.DataFrame | None = None,
                        rules: ValidationRules | Mapping[str, Any] | None = None,
@@ -463,10 +487,10 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     for chk in rules.checks:
         checks.append((chk[0], chk[1], chk[2] if len(chk) == 3 else rules.check_action))
     if checks:
-        frame = pd.DataFrame(clean)
+        frame = pd.DataFrame(clean, copy=False)   # no copy of the answers for the checks
         for name, fn, action in checks:
             try:
-                res = fn(frame.copy())
+                res = fn(frame.copy(deep=False))      # copy-on-write: a check cannot change it
             except Exception as exc:
                 raise ParameterError(f"check {name!r} failed: {type(exc).__name__}: {exc}") \
                     from None
@@ -520,10 +544,7 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     excl, first, allr = log.excluded()
     keep = ~excl
     pos = np.flatnonzero(excl)
-    kept = {}
-    for c, v in clean.items():                # one copy per column, only of the kept rows
-        kept[c] = v[keep] if isinstance(v, np.ndarray) else v.array[keep]
-    clean_df = pd.DataFrame(kept, index=df.index[keep])
+    clean_df = _kept_frame(clean, num, keep, df.index[keep])
     ex = pd.DataFrame({"row": pos + 1})
     for c in idc:
         ex[c] = clean[c].iloc[pos].reset_index(drop=True)
