@@ -383,6 +383,6 @@ def test_clean_frame_keeps_column_order_and_values_in_one_numeric_block(planted)
     blocks = {id(b) for b in clean._mgr.blocks if b.dtype == np.float64}
     assert len(blocks) == 1
     kept = clean.index.to_numpy()
-    raw_num = pd.to_numeric(raw.data.loc[kept, "ten_03"], errors="coerce").to_numpy()
+    raw_num = pd.to_numeric(raw.data.loc[kept, "ten_03"], errors="coerce").to_numpy().copy()
     raw_num[np.isin(raw_num, list(INST.item("ten_03").missing))] = np.nan   # declared missing
     np.testing.assert_array_equal(clean["ten_03"].to_numpy(), raw_num)
