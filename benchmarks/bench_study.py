@@ -16,48 +16,9 @@ Timings below ~0.5 s are dominated by fixed costs, so their exponents say little
 Sampled schools: ``--sampled-fraction`` of N (default 1.0: every school surveyed, as in the
 regional measurement of issue 15; the 40-school row is then 40/40, not the default 24/40 demo).
 
-Measured 2026-11-30 on the shared 2-core x86_64 machine (24 GB, other jobs running; one run
-per size, so ±30 %), ``--format parquet``, every school sampled (seconds; b = exponent)::
-
-    step            40     400    4000  b(40->400) b(400->4000)
-    generate      0.47    1.53   13.84     0.52     0.96
-    write         0.51    0.80    3.79     0.20     0.68
-    instruments   1.27    1.22    1.05    -0.02    -0.07
-    responses     1.05    4.43   33.81     0.63     0.88
-    scoring       1.91    7.12   59.12     0.57     0.92
-    design        2.42    3.27   15.44     0.13     0.67
-    context       0.06    0.12    0.82     0.30     0.83
-    models        2.32    1.06    7.28    -0.34     0.84
-    dynamics      6.19    7.75   58.56     0.10     0.88
-    report        9.33   42.60  382.21     0.66     0.95
-    end to end   26.44   70.74  576.79     0.43     0.91
-    peak RSS MB    456     950    6329     0.32     0.82
-
-With ``--format xlsx`` (SPSS / cp1251 CSV / Excel raw files) 400 schools took 104.8 s end to end
-(write 18.9 s, responses 9.0 s). Extrapolated to 40,000 schools: ~80–100 min and ~40 GB peak
-(more than this machine has) until the stages stream by chunks of schools.
-
-``--national`` adds 40,000 schools; extrapolating the 4,000-school row with the measured
-exponents, it is printed before it starts (and ``--max-minutes`` stops a size that runs longer).
-
-Each stage now runs on its own (``run_study(stages=[s])``) and its peak memory is the RSS of the
-process tree (cards are written by child processes). Measured 2026-11-30 07:29 UTC, 7 other
-sessions testing on the same 2 cores (load 5), ``--sizes 40000 --sampled-fraction 0.5 --waves
-2023 2024 --format parquet`` (3,214,299 questionnaires; engine pandas, chunks of 2,000 schools;
-report summary instead of cards)::
-
-    step           40,000 s   peak MB
-    generate          71.37     11275
-    write             30.94     10696
-    instruments        3.63      2472
-    responses        169.44      8386
-    scoring          226.72     11636
-    design           138.65     11419
-    context            5.96      7226
-    models           336.57     14288
-    dynamics         246.51     14332
-    report           565.95     15839
-    end_to_end      1795.75     15839
+The measurements (quiet machine, 2026-11-30: 40, 400 and 40,000 schools with
+``--classes 4 --waves 2024``, 5.45 million questionnaires) are in README.md (Scaling); an
+earlier run under heavy load is in git history.
 """
 from __future__ import annotations
 
