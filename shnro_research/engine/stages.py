@@ -68,8 +68,10 @@ def score_groups(read_clean: Callable[[str], pd.DataFrame], groups: list[str],
         if g == "teachers":
             whole[g] = clean
         del clean
-    return (pd.concat(scores, ignore_index=True), pd.concat(rel, ignore_index=True),
-            pd.concat(pooled, ignore_index=True), whole)
+    # one concatenation at a time, its parts freed before the next (each doubles its parts)
+    scores = pd.concat(scores, ignore_index=True)
+    pooled = pd.concat(pooled, ignore_index=True)
+    return scores, pd.concat(rel, ignore_index=True), pooled, whole
 
 
 def school_estimates(dw: pd.DataFrame, variables: list[str], group: str, wave, *,

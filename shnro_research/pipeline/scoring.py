@@ -77,6 +77,7 @@ def run(ctx: StageContext) -> None:
         ctx.write(score.teacher_agreement(clean["teachers"], tinst), "teacher_agreement")
         ctx.write(score.teacher_icc(scores[scores.group == "teachers"], tinst), "teacher_icc")
 
+    del allg, clean, scores        # the measurement models read their own columns below
     # measurement: one-factor CFA (MLR) of every scale per group and wave, and invariance across
     # groups (parallel items) and waves; only the scales' item columns are read
     items = {g: list(dict.fromkeys(i for sc in ctx.instrument(g).scales.values()
