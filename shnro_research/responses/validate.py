@@ -243,24 +243,22 @@ def table_and_instrument(data, instrument) -> tuple[pd.DataFrame, Instrument, An
     return data, instrument, report
 
 
-def _kept_frame(clean: dict[str, Any], num: dict[str, np.ndarray], keep: np.ndarray,
-                index: pd.Index) -> pd.DataFrame:
-    """The kept rows of every clean column, in the order of ``clean``: the numeric columns
-    copied straight into one float block (each source column freed once copied), the others
-    inserted at their places — one copy of the answers instead of three (a dict of copies,
-    then the frame's consolidated block), so a national file of 2.8 million students x 180
-    answers is validated in about twice its own memory instead of four times."""
-    order = list(clean)
-    numeric = [c for c, v in clean.items() if c in num and isinstance(v, np.ndarray)
-               and v.dtype == np.float64]
+def _kept_frame(clean: dict[str, Any], block: np.ndarray, numeric: list[str],
+                keep: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The kept rows of every clean column, in the order of ``clean``: the numeric columns are
+    the rows of ``block`` (filled by validation in the file's order), their kept entries moved
+    to the front in place, one row at a time; the other columns inserted at their places. The
+    answers are never copied whole: a national file of 2.8 million students x 180 answers is
+    validated in about twice its own memory (four times before)."""
+    nk = int(keep.sum())
+    if nk < len(keep):
+        for j in range(len(numeric)):
+            block[j, :nk] = block[j, keep]
     is_num = set(numeric)
+    order = list(clean)
     others = {c: (v[keep] if isinstance(v, np.ndarray) else v.array[keep])
               for c, v in clean.items() if c not in is_num}
-    block = np.empty((len(numeric), int(keep.sum())))
-    for j, c in enumerate(numeric):
-        block[j] = clean.pop(c)[keep]
-        num.pop(c, None)
-    out = pd.DataFrame(block.T, columns=numeric, index=index, copy=False)
+    out = pd.DataFrame(block[:, :nk].T, columns=numeric, index=index, copy=False)
     for pos, c in enumerate(order):          # the other columns at their places
         if c in others:
             out.insert(pos, c, others[c])
@@ -404,6 +402,11 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     # 2. values --------------------------------------------------------------------------------
     items = instrument.column_item()
     num: dict[str, np.ndarray] = {}
+    # the validated numbers go straight into one block, a row per column in the file's order
+    # (the clean frame is then this block, its kept rows compressed in place: no other copy)
+    numeric = [c for c in df.columns if c in items and items[c].type != "text"]
+    row_of = {c: j for j, c in enumerate(numeric)}
+    numblock = np.empty((len(numeric), n))
     mc_rows = []
     for col, it in items.items():
         if col not in cols_in or it.type == "text":
@@ -443,7 +446,8 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
             wrong = fin & ((x < lo) | (x > hi))
             log.add(wrong, col, raw, "out_of_range", ACTION_MISSING)
             x = np.where(wrong, np.nan, x)
-        num[col] = x                           # ranking values are judged per block below
+        numblock[row_of[col]] = x
+        num[col] = numblock[row_of[col]]       # ranking values are judged per block below
 
     # 3. blocks --------------------------------------------------------------------------------
     for it in instrument.items:
@@ -454,7 +458,7 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
             over = chosen > it.max_choices
             log.add(over, it.id, chosen.astype(int), "too_many_choices", ACTION_MISSING)
             for c in cols:
-                num[c] = np.where(over, np.nan, num[c])
+                num[c][over] = np.nan              # in place: a row of the block
         elif it.type == "ranking" and cols:
             k = len(it.columns)
             full = np.column_stack([num.get(c, np.full(n, np.nan)) for c in it.columns])
@@ -474,7 +478,7 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
                                    (answered & ties, "rank_ties")):
                     log.add(mask, it.id, shown, code, ACTION_MISSING)
                 for c in cols:
-                    num[c] = np.where(bad_any, np.nan, num[c])
+                    num[c][bad_any] = np.nan
     for col, x in num.items():
         clean[col] = x
 
@@ -544,7 +548,7 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     excl, first, allr = log.excluded()
     keep = ~excl
     pos = np.flatnonzero(excl)
-    clean_df = _kept_frame(clean, num, keep, df.index[keep])
+    clean_df = _kept_frame(clean, numblock, numeric, keep, df.index[keep])
     ex = pd.DataFrame({"row": pos + 1})
     for c in idc:
         ex[c] = clean[c].iloc[pos].reset_index(drop=True)
