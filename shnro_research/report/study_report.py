@@ -696,9 +696,9 @@ def write_study_report(tables, out, *, lang: str, title: str, waves: list[int],
                 lang, f"Качественные результаты и исполнение плана мероприятий, {int(last_y)} г.",
                 f"Qualitative results and execution of the action plan, {int(last_y)}"),
                 note=_ru(lang, "Число пунктов программы по статусу, записанному муниципалитетом "
-                               "(таблицы programme_results и action_plan).",
+                               "(формы статусов качественных результатов и плана мероприятий).",
                          "Items of each programme by the status the municipality recorded "
-                         "(tables programme_results and action_plan).")))
+                         "(the status forms of the qualitative results and the action plan).")))
     if tables.has_table("dynamics", "action_plan"):
         ap = tables.table("dynamics", "action_plan")
         ap = ap[ap["status"].isin([2, 3])]
