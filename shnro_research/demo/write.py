@@ -19,15 +19,21 @@ from .base import DemoStudy
 from .parameters import GROUPS
 
 
-def _as_int_where_possible(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
+def _whole_number_columns(df: pd.DataFrame, rows: np.ndarray | None = None) -> list[str]:
+    """Float columns whose every present value (of ``rows``, default all) is a whole number."""
+    out = []
+    for col in df.columns:
+        s = df[col]
         if s.dtype.kind == "f":
-            vals = s.dropna().to_numpy()
+            vals = s.to_numpy() if rows is None else s.to_numpy()[rows]
+            vals = vals[~np.isnan(vals)]
             if len(vals) == 0 or np.all(vals == np.round(vals)):
-                out[col] = s.astype("Int64")
+                out.append(col)
     return out
+
+
+def _as_int_where_possible(df: pd.DataFrame) -> pd.DataFrame:
+    return df.astype({c: "Int64" for c in _whole_number_columns(df)})
 
 
 STREAM_CELLS = 250_000   # sheets with more cells are written by openpyxl in write-only mode
@@ -84,14 +90,7 @@ def _write_parquet_rows(frame: pd.DataFrame, wave: int, path: Path) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
     rows = np.flatnonzero((frame["wave"] == wave).to_numpy())
-    whole = []
-    for col in frame.columns:
-        s = frame[col]
-        if s.dtype.kind == "f":
-            vals = s.to_numpy()[rows]
-            vals = vals[~np.isnan(vals)]
-            if len(vals) == 0 or np.all(vals == np.round(vals)):
-                whole.append(col)
+    whole = _whole_number_columns(frame, rows)
     schema, writer = None, None
     try:
         for i in range(0, max(len(rows), 1), PARQUET_ROWS):
