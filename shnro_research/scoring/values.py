@@ -83,14 +83,23 @@ def _rank_matrix(data, items):
     return items, numeric_matrix(data, items)
 
 
+#: values of a rank matrix handled at once (blocks of rows): bounds the temporaries of a
+#: national study's rankings (millions of rows) to ~32 MB each
+_BLOCK_VALUES = 1 << 22
+
+
 def _valid_mask(x: np.ndarray) -> np.ndarray:
-    """Rows that are a permutation of 1..k."""
+    """Rows that are a permutation of 1..k (computed in blocks of rows)."""
     k = x.shape[1]
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(x).all(axis=1) & (x == np.round(x)).all(axis=1) \
-            & (x >= 1).all(axis=1) & (x <= k).all(axis=1)
-    s = np.sort(np.where(ok[:, None], x, 0), axis=1)
-    ok &= (s == np.arange(1, k + 1)).all(axis=1)
+    ok = np.empty(len(x), dtype=bool)
+    step = max(1, _BLOCK_VALUES // max(k, 1))
+    for a in range(0, len(x), step):
+        b = x[a:a + step]
+        with np.errstate(invalid="ignore"):
+            good = np.isfinite(b).all(axis=1) & (b == np.round(b)).all(axis=1) \
+                & (b >= 1).all(axis=1) & (b <= k).all(axis=1)
+        srt = np.sort(np.where(good[:, None], b, 0), axis=1)
+        ok[a:a + step] = good & (srt == np.arange(1, k + 1)).all(axis=1)
     return ok
 
 
@@ -179,12 +188,16 @@ def rank_summary(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence
     k = len(items)
     g = len(keys)
     n_excl = np.bincount(codes[(~ok) & (codes >= 0)], minlength=g)
-    xs = x[ok].astype(np.int64) - 1
-    cs = codes[ok]
-    ws = np.ones(len(cs)) if w is None else w[ok]
-    # counts[g, v, r] = (weighted) number ranking value v at rank r+1
-    flat = (cs[:, None] * k + np.arange(k)[None, :]) * k + xs
-    counts = np.bincount(flat.ravel(), weights=np.repeat(ws, k), minlength=g * k * k)
+    rows = np.flatnonzero(ok)
+    cs = codes[rows]
+    ws = None if w is None else w[rows]
+    # counts[g, v, r] = (weighted) number ranking value v at rank r+1, one value at a time (a
+    # bin gets the same rows in the same order as from one bincount of all values)
+    counts = np.zeros(g * k * k)
+    base = cs * (k * k)
+    for v in range(k):
+        counts += np.bincount(base + v * k + (x[rows, v].astype(np.int64) - 1), weights=ws,
+                              minlength=g * k * k)
     counts = counts.reshape(g, k, k)
     tot = counts.sum(axis=2)
     ranks = np.arange(1, k + 1)
@@ -254,13 +267,17 @@ def kendall_w(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence[st
     ok = np.isfinite(x).all(axis=1) & (codes >= 0)
     if require_permutation:
         ok &= _valid_mask(x)
-    # a permutation of 1..k is its own ranking, without ties
-    xr = x[ok].astype(float) if require_permutation else _row_ranks(x[ok])
-    cs = codes[ok]
+    rows = np.flatnonzero(ok)
+    cs = codes[rows]
     g, n = len(keys), len(items)
     m = np.bincount(cs, minlength=g).astype(float)
-    rsum = np.column_stack([np.bincount(cs, weights=xr[:, j], minlength=g) for j in range(n)]) \
-        if n else np.zeros((g, 0))
+    if require_permutation:         # a permutation of 1..k is its own ranking, without ties
+        rsum = np.column_stack([np.bincount(cs, weights=x[rows, j], minlength=g)
+                                for j in range(n)]) if n else np.zeros((g, 0))
+    else:
+        xr = _row_ranks(x[rows])
+        rsum = np.column_stack([np.bincount(cs, weights=xr[:, j], minlength=g)
+                                for j in range(n)]) if n else np.zeros((g, 0))
     tsum = np.zeros(g)
     if correct_ties and not require_permutation:
         srt = np.sort(xr, axis=1)
