@@ -25,7 +25,8 @@ def _pooled_columns_give_the_whole_answers_tables(cfg, out):
     """The scoring stage keeps of the answers only the columns the pooled tables read (and
     gives each table only its item's columns): the tables equal those of the whole answers."""
     from shnro_research.config import load_study
-    from shnro_research.engine.stages import item_columns, pooled_columns, score_groups
+    from shnro_research.engine.stages import (item_columns, pooled_answers, pooled_columns,
+                                              score_groups)
     from shnro_research.scoring import instrument as score
     st = load_study(cfg)
     groups, common = st.groups, st.instrument(st.groups[0])
@@ -34,6 +35,15 @@ def _pooled_columns_give_the_whole_answers_tables(cfg, out):
     _, _, allg, _ = score_groups(lambda g: clean[g], groups, st.instrument, {"chunk_schools": 0},
                                  pooled_columns(*map(st.instrument, groups)))
     assert allg.shape[1] < full.shape[1]
+    # kept in narrow floats, exactly: every kept answer widens back to the whole answers' value
+    narrow = [c for c in allg if allg[c].dtype in (np.float16, np.float32)]
+    assert len(narrow) > 50
+    wide = pooled_answers(allg, narrow)
+    for c in narrow:
+        np.testing.assert_array_equal(wide[c].to_numpy(), full[c].to_numpy())
+    assert not (set(pooled_answers(allg, narrow).dtypes) & {np.dtype("float16"),
+                                                            np.dtype("float32")})
+    allg = pooled_answers(allg, narrow)     # the tables read the widened columns
     for item in ("rok_term", "rok_instr"):
         a = score.rokeach_tables(full, common, item, "ru")
         b = score.rokeach_tables(item_columns(allg, common, item), common, item, "ru")

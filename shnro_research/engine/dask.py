@@ -32,7 +32,7 @@ from ..scoring import instrument as score
 from .moments import (ReliabilityMoments, cluster_moments, combine_cluster_moments,
                       municipal_from_moments, reliability_from_moments, reliability_moments,
                       with_design_df)
-from .stages import POOLED_IDS
+from .stages import POOLED_IDS, agreement_columns, compact_answers
 
 
 def _dd():
@@ -106,12 +106,13 @@ def score_groups_dask(paths: dict[str, Path], groups: list[str], instrument: Cal
             mom = ddf.map_partitions(_moments_part, inst, meta=(None, object))
             cols = [c for c in dict.fromkeys(list(POOLED_IDS) + keep) if c in ddf.columns]
             sub = ddf[cols]
-            wanted = [sc, mom, sub] + ([ddf] if g == "teachers" else [])
+            agree = ddf[[c for c in agreement_columns(inst) if c in ddf.columns]]
+            wanted = [sc, mom, sub] + ([agree] if g == "teachers" else [])
             got = dask.compute(*wanted)
             scores.append(got[0].reset_index(drop=True))
             rel.append(reliability_from_moments(sum(got[1], ReliabilityMoments(inst.scale_keys())),
                                                 inst, g))
-            pooled.append(got[2].reset_index(drop=True).assign(group=g))
+            pooled.append(compact_answers(got[2].reset_index(drop=True)).assign(group=g))
             if g == "teachers":
                 whole[g] = got[3].reset_index(drop=True)
     return (pd.concat(scores, ignore_index=True), pd.concat(rel, ignore_index=True),

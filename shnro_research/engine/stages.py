@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from ..design import estimate_by, survey_design
@@ -36,18 +37,60 @@ def pooled_columns(*instruments) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
+def compact_answers(data: pd.DataFrame) -> pd.DataFrame:
+    """The answers with each float column stored in the narrowest float type that holds every
+    value exactly (float16 holds every integer code up to 2,048, float32 up to 2**24): a
+    national study's pooled answers take a quarter of their float64 memory. Lossless by
+    construction (a column is narrowed only when widening it back gives the same values,
+    missing values included); :func:`pooled_answers` widens what a table reads."""
+    narrow = {}
+    for c in data.columns:
+        a = data[c]
+        if a.dtype != np.float64:
+            continue
+        v = a.to_numpy()
+        for t in (np.float16, np.float32):
+            with np.errstate(over="ignore", invalid="ignore"):
+                n = v.astype(t)
+            if np.array_equal(n.astype(np.float64), v, equal_nan=True):
+                narrow[c] = pd.Series(n, index=a.index, name=c)
+                break
+    if not narrow:
+        return data
+    return pd.DataFrame({c: narrow.get(c, data[c]) for c in data.columns}, index=data.index)
+
+
+def pooled_answers(data: pd.DataFrame, columns) -> pd.DataFrame:
+    """The ids and the given columns of the pooled answers, in float64 (the pooled tables compute
+    in float64, as on the whole answers): a narrow copy, as wide as the table it feeds."""
+    cols = [c for c in dict.fromkeys([*POOLED_IDS, *columns]) if c in data.columns]
+    out = data[cols]
+    wide = {c: out[c].astype(np.float64) for c in cols
+            if out[c].dtype in (np.float16, np.float32)}
+    return out.assign(**wide) if wide else out
+
+
 def item_columns(data: pd.DataFrame, instrument, item_id: str) -> pd.DataFrame:
-    """The ids and the columns of one item of the pooled answers (a narrow copy: the pooled
-    tables copy what they are given, and a national study's answers are wide)."""
-    cols = list(POOLED_IDS) + list(instrument.item(item_id).columns)
-    return data[[c for c in dict.fromkeys(cols) if c in data.columns]]
+    """The ids and the columns of one item of the pooled answers in float64 (a narrow copy: the
+    pooled tables copy what they are given, and a national study's answers are wide)."""
+    return pooled_answers(data, instrument.item(item_id).columns)
+
+
+def agreement_columns(instrument) -> list[str]:
+    """The columns of the teachers' answers that their agreement reads (ids and the items of
+    the professional-community scales), the only ones kept of their whole answers."""
+    items = [i for sid in score.COMMUNITY_SCALES if sid in instrument.scales
+             for i in instrument.scales[sid].items]
+    return list(dict.fromkeys(["school_id", "wave", *items]))
 
 
 def score_groups(read_clean: Callable[[str], pd.DataFrame], groups: list[str],
                  instrument: Callable, engine: dict, keep: list[str]
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
     """Scores and reliability of every group, the pooled answers (``keep`` columns of every
-    group with ``group``) and the whole answers of the teachers (for their agreement).
+    group with ``group``, stored exactly in narrow floats: :func:`compact_answers`; read them
+    through :func:`pooled_answers`) and the teachers' answers to the scales of their agreement
+    (:func:`agreement_columns`).
 
     One group's answers are in memory at a time; above ``engine.chunk_schools`` they are scored
     a chunk of schools at a time (:func:`~shnro_research.engine.chunks.score_in_chunks`).
@@ -64,9 +107,9 @@ def score_groups(read_clean: Callable[[str], pd.DataFrame], groups: list[str],
             scores.append(s)
             rel.append(r)
         cols = [c for c in dict.fromkeys(list(POOLED_IDS) + keep) if c in clean.columns]
-        pooled.append(clean[cols].assign(group=g))
+        pooled.append(compact_answers(clean[cols]).assign(group=g))
         if g == "teachers":
-            whole[g] = clean
+            whole[g] = clean[[c for c in agreement_columns(inst) if c in clean.columns]]
         del clean
     # one concatenation at a time, its parts freed before the next (each doubles its parts)
     scores = pd.concat(scores, ignore_index=True)

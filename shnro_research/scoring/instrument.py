@@ -253,10 +253,15 @@ def pvq_values(data: pd.DataFrame, instrument) -> pd.DataFrame | None:
             if sc.role == "pvq_value"}
     if not keys:
         return None
-    pv = score_pvq(data, keys, centre=True)
-    pv = pd.concat([data[["group", "wave", "school_id"]].reset_index(drop=True),
-                    pv.reset_index(drop=True)], axis=1)
-    return pv.groupby(["group", "wave"]).mean(numeric_only=True).reset_index()
+    # one group at a time (the same rows in the same order as on the pooled answers, so the
+    # same sums): the scores of a national study's pooled answers would take gigabytes
+    parts = []
+    for _, part in data.groupby("group", sort=True):
+        pv = score_pvq(part, keys, centre=True)
+        pv = pd.concat([part[["group", "wave", "school_id"]].reset_index(drop=True),
+                        pv.reset_index(drop=True)], axis=1)
+        parts.append(pv.groupby(["group", "wave"]).mean(numeric_only=True).reset_index())
+    return pd.concat(parts, ignore_index=True)
 
 
 def multiple_response_tables(data: pd.DataFrame, instrument, item_id: str, lang: str
