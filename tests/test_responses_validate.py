@@ -386,3 +386,23 @@ def test_clean_frame_keeps_column_order_and_values_in_one_numeric_block(planted)
     raw_num = pd.to_numeric(raw.data.loc[kept, "ten_03"], errors="coerce").to_numpy().copy()
     raw_num[np.isin(raw_num, list(INST.item("ten_03").missing))] = np.nan   # declared missing
     np.testing.assert_array_equal(clean["ten_03"].to_numpy(), raw_num)
+
+
+def test_ranking_and_choice_checks_in_blocks_equal_one_block(monkeypatch):
+    """The ranking checks run in blocks of rows (national files): blocks of 2 rows give the
+    problems and clean answers of one block."""
+    import shnro_research.responses.validate as V
+    df = base_frame(40, seed=5)
+    cols = ["rok_term_01", "rok_term_02", "rok_term_03"]
+    df.loc[1, cols] = [1, 2, 4]            # out of range
+    df.loc[2, cols] = [1, 2, 2.5]          # not whole
+    df.loc[3, cols] = [np.nan, 1, 2]       # incomplete
+    df.loc[5, cols] = [3, 3, 3]            # ties
+    df.loc[6, "life_success_01":"life_success_03"] = 1     # choices
+    one = validate_responses(df, INST)
+    monkeypatch.setattr(V, "_RANK_BLOCK_VALUES", 2 * len(cols))
+    blocks = validate_responses(df, INST)
+    assert {"rank_out_of_range", "rank_ties", "rank_incomplete", "too_many_choices"} <= set(
+        one.problems.problem)
+    pd.testing.assert_frame_equal(one.problems, blocks.problems)
+    pd.testing.assert_frame_equal(one.clean, blocks.clean)

@@ -453,22 +453,16 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     for it in instrument.items:
         cols = [c for c in it.columns if c in num]
         if it.type == "multiple" and it.max_choices is not None and cols:
-            block = np.column_stack([num[c] for c in cols])
-            chosen = np.nansum(block == 1, axis=1) if block.size else np.zeros(n)
+            chosen = np.zeros(n, dtype=np.int64)          # options ticked, a column at a time
+            for c in cols:
+                chosen += num[c] == 1
             over = chosen > it.max_choices
             log.add(over, it.id, chosen.astype(int), "too_many_choices", ACTION_MISSING)
             for c in cols:
                 num[c][over] = np.nan              # in place: a row of the block
         elif it.type == "ranking" and cols:
-            k = len(it.columns)
-            full = np.column_stack([num.get(c, np.full(n, np.nan)) for c in it.columns])
-            answered = np.any(np.isfinite(full), axis=1)
-            fin = np.isfinite(full)
-            oor = np.any(fin & ((full < 1) | (full > k) | (full != np.round(np.where(fin, full, 0)))),
-                         axis=1)
-            inc = ~oor & np.any(~fin, axis=1)
-            srt = np.sort(np.where(fin, full, np.inf), axis=1)
-            ties = ~oor & ~inc & np.any(srt != np.arange(1, k + 1), axis=1)
+            answered, oor, inc, ties = _ranking_problems(
+                [num.get(c) for c in it.columns], n)
             bad_any = answered & (oor | inc | ties)
             if bad_any.any():
                 shown = _join_block([df[c].reset_index(drop=True) if c in cols_in else
@@ -562,6 +556,36 @@ def validate_responses(data: pd.DataFrame | ReadResult, instrument: Instrument |
     if len(result.clean) + len(result.exclusions) != n:  # pragma: no cover - internal invariant
         raise RuntimeError("internal error: clean + excluded rows != raw rows")
     return result
+
+
+#: values of a ranking handled at once (blocks of rows): bounds the temporaries of a national
+#: file (millions of rankings) to ~32 MB each
+_RANK_BLOCK_VALUES = 1 << 22
+
+
+def _ranking_problems(columns: list[np.ndarray | None], n: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of a ranking of k values (its columns, ``None`` for one absent from the file)
+    that are answered, out of range (a rank outside 1..k or not whole), incomplete, or with
+    ties or gaps; computed in blocks of rows."""
+    k = len(columns)
+    out = [np.zeros(n, dtype=bool) for _ in range(4)]
+    step = max(1, _RANK_BLOCK_VALUES // max(k, 1))
+    want = np.arange(1, k + 1)
+    for a in range(0, n, step):
+        m = min(step, n - a)
+        full = np.column_stack([np.full(m, np.nan) if c is None else c[a:a + m]
+                                for c in columns])
+        fin = np.isfinite(full)
+        answered = fin.any(axis=1)
+        oor = np.any(fin & ((full < 1) | (full > k) | (full != np.round(np.where(fin, full, 0)))),
+                     axis=1)
+        inc = ~oor & np.any(~fin, axis=1)
+        srt = np.sort(np.where(fin, full, np.inf), axis=1)
+        ties = ~oor & ~inc & np.any(srt != want, axis=1)
+        for o, v in zip(out, (answered, oor, inc, ties)):
+            o[a:a + m] = v
+    return out[0], out[1], out[2], out[3]
 
 
 def _join_block(series: list[pd.Series], mask: np.ndarray, sep: str = ",") -> np.ndarray:
