@@ -1174,3 +1174,23 @@ def test_parquet_written_in_row_groups_equals_the_whole_table(tmp_path, monkeypa
             W._write_parquet_rows(fr, w, tmp_path / "x.parquet")
             assert pq.ParquetFile(tmp_path / "x.parquet").num_row_groups > 1
             pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "x.parquet"), whole)
+
+
+def test_append_sorted_equals_concat_then_sort_and_gives_back_the_columns():
+    """The generator appends the planted duplicate rows and sorts the students a column at a
+    time (a national frame is never held twice): the same frame as concat + stable sort."""
+    from shnro_research.demo.respondents import _append_sorted
+    rng = np.random.default_rng(3)
+    n = 500
+    df = pd.DataFrame({"wave": rng.choice([2023, 2024], n),
+                       "school_id": rng.choice(["S01", "S02", "S10"], n),
+                       "class_id": rng.choice(["a", "b", None], n),
+                       "resp_id": [f"r{i % 97}" for i in range(n)],     # ties: stability
+                       "x": rng.normal(size=n), "t": rng.choice(["u", None], n)})
+    rows = df.iloc[[3, 7]].assign(resp_id="r5")
+    keys = ["wave", "school_id", "class_id", "resp_id"]
+    want = pd.concat([df, rows], ignore_index=True).sort_values(
+        keys, kind="mergesort").reset_index(drop=True)
+    got = _append_sorted(df, rows, keys)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert df.shape[1] == 0                   # every column given back

@@ -218,5 +218,8 @@ def generate_answers(st, inst: Instrument, group: str, resp: pd.DataFrame, eff: 
             x = np.array(TEXT_ANSWERS, dtype=object)[rng.integers(len(TEXT_ANSWERS), size=n)]
             x[rng.uniform(size=n) >= 0.15] = None
             cols[item.id] = x
-    return pd.DataFrame(cols, index=resp.index), params
+    # one block per column, no copy: a national group's answers are not held twice while the
+    # frame is built, and the students' frame can give back its columns one at a time
+    # (plant_problems)
+    return pd.DataFrame(cols, index=resp.index, copy=False), params
 

@@ -79,8 +79,7 @@ def plant_problems(st, inst, frames, frame, waves) -> list[dict]:
                          resp_id=S.at[j, "resp_id"],
                          detail=f"a second, different respondent (answers of "
                                 f"{S.at[k, 'resp_id']}) entered under the same id"))
-    S = pd.concat([S, dup1, dup2], ignore_index=True)
-    frames["students"] = S
+    # the two rows are appended at the end (pick_row never picks them: their ids are used)
     # 2. out-of-range codes: one per group (a code that is neither valid nor missing)
     for g, wave, offset in (("students", w_first, 1), ("parents", w_mid, -1),
                             ("teachers", w_last, 2)):
@@ -157,7 +156,21 @@ def plant_problems(st, inst, frames, frame, waves) -> list[dict]:
     problems.append(dict(problem="almost_empty", group="students", wave=w_last,
                          resp_id=S.at[r, "resp_id"],
                          detail=f"only {sorted(keep)} answered"))
-    frames["students"] = S.sort_values(["wave", "school_id", "class_id", "resp_id"],
-                                       kind="mergesort").reset_index(drop=True)
+    frames["students"] = _append_sorted(S, pd.concat([dup1, dup2], ignore_index=True),
+                                        ["wave", "school_id", "class_id", "resp_id"])
     return problems
+
+
+def _append_sorted(df: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``pd.concat([df, rows]).sort_values(keys, kind="mergesort")`` with a new index, built a
+    column at a time while ``df`` gives its columns back: a national students' frame (4 GB)
+    is never held twice."""
+    order = pd.concat([df[keys], rows[keys]], ignore_index=True).sort_values(
+        keys, kind="mergesort").index.to_numpy()
+    out = {}
+    for c in list(df.columns):
+        out[c] = pd.concat([df[c], rows[c]], ignore_index=True).take(order).reset_index(
+            drop=True)
+        del df[c]
+    return pd.DataFrame(out, copy=False)
 
