@@ -1176,21 +1176,35 @@ def test_parquet_written_in_row_groups_equals_the_whole_table(tmp_path, monkeypa
             pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "x.parquet"), whole)
 
 
-def test_append_sorted_equals_concat_then_sort_and_gives_back_the_columns():
-    """The generator appends the planted duplicate rows and sorts the students a column at a
-    time (a national frame is never held twice): the same frame as concat + stable sort."""
-    from shnro_research.demo.respondents import _append_sorted
+def test_rebuild_appends_sorts_and_gives_back_the_columns():
+    """The generator rebuilds each group's answers into one float block a column at a time (and
+    appends and sorts the planted duplicate students so): the same frame as concat + stable
+    sort, without a fragmented frame, every source column given back."""
+    import warnings
+    from shnro_research.demo.respondents import _rebuild
     rng = np.random.default_rng(3)
     n = 500
-    df = pd.DataFrame({"wave": rng.choice([2023, 2024], n),
-                       "school_id": rng.choice(["S01", "S02", "S10"], n),
-                       "class_id": rng.choice(["a", "b", None], n),
-                       "resp_id": [f"r{i % 97}" for i in range(n)],     # ties: stability
-                       "x": rng.normal(size=n), "t": rng.choice(["u", None], n)})
+    cols = {"wave": rng.choice([2023, 2024], n),
+            "school_id": rng.choice(["S01", "S02", "S10"], n),
+            "class_id": rng.choice(["a", "b", None], n),
+            "resp_id": [f"r{i % 97}" for i in range(n)],     # ties: the sort must be stable
+            "t": rng.choice(["u", None], n)}
+    cols.update({f"x{j}": rng.normal(size=n) for j in range(120)})
+    df = pd.DataFrame(cols, copy=False)                     # a block per column
     rows = df.iloc[[3, 7]].assign(resp_id="r5")
     keys = ["wave", "school_id", "class_id", "resp_id"]
     want = pd.concat([df, rows], ignore_index=True).sort_values(
         keys, kind="mergesort").reset_index(drop=True)
-    got = _append_sorted(df, rows, keys)
+    order = pd.concat([df[keys], rows[keys]], ignore_index=True).sort_values(
+        keys, kind="mergesort").index.to_numpy()
+    same = df.copy()
+    got = _rebuild(df, lambda c, s: pd.concat([s, rows[c]], ignore_index=True).take(order)
+                   .reset_index(drop=True))
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert df.shape[1] == 0                   # every column given back
+    plain = _rebuild(same)
+    pd.testing.assert_frame_equal(plain.reset_index(drop=True),
+                                  pd.DataFrame(cols).reset_index(drop=True), check_exact=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.PerformanceWarning)
+        got.assign(y=1.0)                      # not fragmented: no PerformanceWarning

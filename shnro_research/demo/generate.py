@@ -100,8 +100,9 @@ def generate_demo(seed: int = 20240501, *, n_schools: int = 40, n_sampled: int =
         for c_ in ins.id_columns:
             if c_ not in idc:
                 idc[c_] = np.nan
-        out = pd.concat([idc[list(ins.id_columns)], df], axis=1).reset_index(drop=True)
-        answers[g], params[g] = out, prm
+        answers[g] = pd.concat([idc[list(ins.id_columns)], df], axis=1).reset_index(drop=True)
+        params[g] = prm
+        del df, idc           # the frame in answers is the only holder (plant_problems rebuilds it)
     # passport and results for every school
     n_classes_total = schools["n_classes_total"].to_numpy()
     sizes_by_grade = np.zeros((n_schools, len(waves), 11))

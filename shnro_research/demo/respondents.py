@@ -156,21 +156,58 @@ def plant_problems(st, inst, frames, frame, waves) -> list[dict]:
     problems.append(dict(problem="almost_empty", group="students", wave=w_last,
                          resp_id=S.at[r, "resp_id"],
                          detail=f"only {sorted(keep)} answered"))
-    frames["students"] = _append_sorted(S, pd.concat([dup1, dup2], ignore_index=True),
-                                        ["wave", "school_id", "class_id", "resp_id"])
+    # the answers come one block per column (generate_answers); each frame is rebuilt here into
+    # one float block, a column at a time, the students with the two duplicate rows appended
+    # and sorted: no group's answers are ever held twice
+    for g in frames:
+        if g != "students":
+            frames[g] = _rebuild(frames[g])
+    rows = pd.concat([dup1, dup2], ignore_index=True)
+    keys = ["wave", "school_id", "class_id", "resp_id"]
+    order = pd.concat([S[keys], rows[keys]], ignore_index=True).sort_values(
+        keys, kind="mergesort").index.to_numpy()
+    frames["students"] = _rebuild(S, lambda c, s: pd.concat([s, rows[c]], ignore_index=True)
+                                  .take(order).reset_index(drop=True))
     return problems
 
 
-def _append_sorted(df: pd.DataFrame, rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``pd.concat([df, rows]).sort_values(keys, kind="mergesort")`` with a new index, built a
-    column at a time while ``df`` gives its columns back: a national students' frame (4 GB)
-    is never held twice."""
-    order = pd.concat([df[keys], rows[keys]], ignore_index=True).sort_values(
-        keys, kind="mergesort").index.to_numpy()
-    out = {}
-    for c in list(df.columns):
-        out[c] = pd.concat([df[c], rows[c]], ignore_index=True).take(order).reset_index(
-            drop=True)
-        del df[c]
-    return pd.DataFrame(out, copy=False)
+def _trim() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim``; elsewhere
+    nothing): the columns given back by :func:`_rebuild` are heap chunks, which the allocator
+    would otherwise keep beside the new block."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
+
+def _rebuild(df: pd.DataFrame, column=None) -> pd.DataFrame:
+    """``df`` rebuilt with its float64 columns in one block (its other columns as they are),
+    a column at a time, each column deleted from ``df`` once copied; ``column(name, series)``
+    gives the new column (default: the same). A frame of one block per column (as
+    generate_answers gives) is never held twice: the block's rows are written, and so take
+    memory, one at a time while ``df`` gives back its columns. With ``column`` =
+    concat + take this is ``pd.concat([df, rows]).sort_values(keys, kind="mergesort")``."""
+    names = list(df.columns)
+    floats = [c for c in names if df[c].dtype == np.float64]
+    row = {c: j for j, c in enumerate(floats)}
+    block, others, index = None, {}, df.index
+    for k, c in enumerate(names):
+        v = df[c] if column is None else column(c, df[c])
+        index = v.index
+        if c in row:
+            if block is None:
+                block = np.empty((len(floats), len(v)))
+            block[row[c]] = v.to_numpy()
+        else:
+            others[c] = v.array
+        del v, df[c]
+        if k % 8 == 7:
+            _trim()
+    out = pd.DataFrame(block.T if block is not None else None, columns=floats or None,
+                       index=index, copy=False)
+    for pos, c in enumerate(names):
+        if c in others:
+            out.insert(pos, c, others[c])
+    return out
