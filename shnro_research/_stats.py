@@ -19,7 +19,16 @@ from scipy import stats
 from ._checks import check_number, check_option
 from .errors import DataError
 
-__all__ = ["P_ADJUST_METHODS", "p_adjust", "p_adjust_by", "cramers_v_table"]
+__all__ = ["P_ADJUST_METHODS", "p_adjust", "p_adjust_by", "cramers_v_table", "one_blas_thread"]
+
+
+def one_blas_thread():
+    """Context limiting BLAS to one thread (threadpoolctl): many small factorisations (a
+    2-column regression per test, a CFA per scale, a 2 x 2 block per school) cost more in
+    thread start-up than in arithmetic, and on a loaded machine waiting threads spin. The
+    study runner holds it around every stage; library functions hold it themselves."""
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=1, user_api="blas")
 
 P_ADJUST_METHODS = ("holm", "hochberg", "bonferroni", "BH", "BY", "fdr", "none")
 

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_list, check_columns, check_number, check_option, public, tidy
-from .._stats import p_adjust
+from .._stats import one_blas_thread as _one_blas_thread, p_adjust
 from ..errors import DataError, ParameterError
 from .estimates import _check_design, svy_mean, svy_proportion
 from .spec import ReplicateDesign, SurveyDesign
-from .regression import _one_blas_thread, _svy_glm_arrays
+from .regression import _svy_glm_arrays
 from .tests import METHOD_T, _levels, _str, svy_means_test, svychisq, svyttest
 
 Design = SurveyDesign | ReplicateDesign

@@ -24,18 +24,6 @@ from .spec import ReplicateDesign, SurveyDesign, _present, _taylor_cov
 FAMILIES = ("gaussian", "quasibinomial")
 
 
-def _one_blas_thread():
-    """Context limiting BLAS to one thread (threadpoolctl, when installed): many small
-    factorisations (a 2-column regression per test, a 2 x 2 block per school) cost far more in
-    thread start-up than in arithmetic, and a loaded machine makes waiting threads spin."""
-    import contextlib  # noqa: PLC0415
-    try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 @dataclass(frozen=True)
 class SvyGLMResult:
     """Result of :func:`svy_glm`: ``coef``, ``vcov``, ``df_resid``; ``.tidy()`` (coefficients),

@@ -66,7 +66,7 @@ def programme_did(data: pd.DataFrame, outcomes: str | Sequence[str], *, programm
         m <- lm(y ~ programme * post, d)
         clubSandwich::coef_test(m, vcov = "CR2", cluster = d$school_id, test = "naive-t")
     """
-    from ..design.regression import _one_blas_thread
+    from .._stats import one_blas_thread as _one_blas_thread
     from ..models import ols
     outcomes = as_list(outcomes)
     check_columns(data, [school, wave] + outcomes, "data")

@@ -321,6 +321,17 @@ class StageContext:
         # so a shallow copy keeps the cached table intact without copying every column
         return self._tables[stage, name].copy(deep=False)
 
+    def table_with(self, stage: str, name: str, wanted: list[str]) -> pd.DataFrame:
+        """An upstream table with those of the ``wanted`` columns it has, in its own column
+        order (a national table of respondents has millions of rows), not cached."""
+        path = self.table_path(stage, name)
+        if not path.exists():
+            return self.table(stage, name)          # the missing-table error of the stage
+        import pyarrow.parquet as pq
+        want = set(wanted)
+        return self.table(stage, name,
+                          columns=[c for c in pq.read_schema(path).names if c in want])
+
     def table_path(self, stage: str, name: str) -> Path:
         """The parquet file of an upstream table (read by the Dask engine in partitions)."""
         if stage not in self.stage.upstream:

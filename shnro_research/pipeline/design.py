@@ -74,7 +74,7 @@ def _breakdown_data(ctx: StageContext, g: str, scores: pd.DataFrame, cols: dict)
         return scores
     # the clean answers with only the columns used (a national table has millions of rows)
     ses_cols = student_ses_columns(ctx.instrument(g)) if SES_GROUP in cols["by"] else []
-    clean = _read_columns(ctx, "responses", f"{g}_clean", ["resp_id", "wave", *items, *ses_cols])
+    clean = ctx.table_with("responses", f"{g}_clean", ["resp_id", "wave", *items, *ses_cols])
     out = scores.merge(clean[["resp_id", "wave"] + items], on=["resp_id", "wave"], how="left")
     if SES_GROUP in cols["by"]:
         ses = student_ses(clean, ctx.instrument(g))
@@ -85,16 +85,6 @@ def _breakdown_data(ctx: StageContext, g: str, scores: pd.DataFrame, cols: dict)
             np.where(code.isna(), -1, code.fillna(1).astype(int) - 1), categories=SES_LEVELS)
         out = out.merge(ses[["resp_id", "wave", SES_GROUP]], on=["resp_id", "wave"], how="left")
     return out
-
-
-def _read_columns(ctx: StageContext, stage: str, name: str, wanted: list[str]) -> pd.DataFrame:
-    """An upstream table with only the ``wanted`` columns it has (in its own column order)."""
-    import pyarrow.parquet as pq  # noqa: PLC0415
-    path = ctx.table_path(stage, name)
-    if not path.exists():
-        return ctx.table(stage, name)             # the missing-table error of the stage
-    want = set(wanted)
-    return pd.read_parquet(path, columns=[c for c in pq.read_schema(path).names if c in want])
 
 
 def _code_labels(inst, lang: str) -> dict[str, dict[str, str]]:
@@ -117,8 +107,8 @@ def run(ctx: StageContext) -> None:
     # the respondent scores with only the columns used: keys and the groups' scales
     scales = {s for g in ctx.groups for s, sc in ctx.instrument(g).scales.items()
               if sc.role != "pvq_value"}
-    scores = _read_columns(ctx, "scoring", "respondent_scores",
-                           ["resp_id", "school_id", "class_id", "wave", "group", *scales])
+    scores = ctx.table_with("scoring", "respondent_scores",
+                            ["resp_id", "school_id", "class_id", "wave", "group", *scales])
     eng = ctx.params("engine")
     n_schools = scores["school_id"].nunique()
     on_dask = []                      # (group, wave, data, variables) for the Dask engine

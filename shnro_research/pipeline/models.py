@@ -122,12 +122,12 @@ def run(ctx: StageContext) -> None:
     # resilient schools vs the others: teachers' community, agreement, own-vs-ideal gap, climate
     # (the respondent tables are read with only the columns used: a national study has millions)
     measures = {m for ms in (*COMPARED.values(), *CLIMATE.values()) for m in ms}
-    scores = _read_columns(ctx, "scoring", "respondent_scores",
-                           ["resp_id", "school_id", "wave", "group", *sorted(measures)])
+    scores = ctx.table_with("scoring", "respondent_scores",
+                            ["resp_id", "school_id", "wave", "group", *sorted(measures)])
     if "teachers" in ctx.groups:
         own, ideal = own_ideal_pairs(ctx.instrument("teachers"))
-        gap = own_vs_ideal_gap(_read_columns(ctx, "responses", "teachers_clean",
-                                             ["resp_id", "school_id", "wave", *own, *ideal]),
+        gap = own_vs_ideal_gap(ctx.table_with("responses", "teachers_clean",
+                                              ["resp_id", "school_id", "wave", *own, *ideal]),
                                own, ideal)
         ctx.write(gap, "own_vs_ideal_gap")
         profile = school_profile_table(scores, ctx.table("scoring", "teacher_agreement"),
@@ -144,8 +144,8 @@ def run(ctx: StageContext) -> None:
         idx[["school_id", "year", "wellbeing_index"]].rename(columns={"year": "wave"}),
         on=["school_id", "wave"], how="left")
     pupil_cols = ["marks", "plans"] if "students" in ctx.groups else []
-    students = _read_columns(ctx, "responses", "students_clean",
-                             [*student_ses_columns(ctx.instrument("students")), *pupil_cols])
+    students = ctx.table_with("responses", "students_clean",
+                              [*student_ses_columns(ctx.instrument("students")), *pupil_cols])
     ses = student_ses(students, ctx.instrument("students"))
     st = st.merge(ses, on=["resp_id", "wave"], how="left")
     st["school_wave"] = st["school_id"].astype(str) + "/" + st["wave"].astype(str)
@@ -185,14 +185,3 @@ def run(ctx: StageContext) -> None:
         if panel["wave"].nunique() >= 2:          # change on change needs two waves
             ctx.write(CL.change_on_change(panel, "result", have["students"]),
                       "climate_change_on_change")
-
-
-def _read_columns(ctx: StageContext, stage: str, name: str, wanted: list[str]) -> pd.DataFrame:
-    """An upstream table with only the ``wanted`` columns it has (in its own column order)."""
-    import pyarrow.parquet as pq  # noqa: PLC0415
-    path = ctx.table_path(stage, name)
-    if not path.exists():
-        return ctx.table(stage, name)             # the missing-table error of the stage
-    want = set(wanted)
-    cols = [c for c in pq.read_schema(path).names if c in want]
-    return pd.read_parquet(path, columns=cols)

@@ -21,8 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
+from .._stats import one_blas_thread
 from ..config import Study, existing_study_files, load_study
 from ..errors import ConfigError, ParameterError
 from ..report.provenance import (canonical_json, file_hash, json_hash, package_versions,
@@ -227,7 +227,7 @@ def run_study(config: str | Path | Study, *, stages: list[str] | None = None,
             # CFA), which multi-threaded OpenBLAS slows 10-15x on a busy 2-core machine
             # (scoring + design + models of 400 schools: 14.2 s -> 10.2 s), and the sums
             # then run in the same order on every machine
-            with threadpool_limits(limits=1, user_api="blas"):
+            with one_blas_thread():
                 outputs = _run_one(study, stage, folder, folders, key, parts)
         keys[stage.name] = key
         results.append(StageResult(stage.name, status, round(time.perf_counter() - t0, 2), key,

@@ -7,8 +7,6 @@ All scoring follows the instruments' own scales, keys and declared bounds
 """
 from __future__ import annotations
 
-import pandas as pd
-
 from ..scoring import DEFAULT_THRESHOLDS, compare_groups, tension_summary
 from ..engine.stages import item_columns, pooled_answers, pooled_columns, score_groups
 from ..scoring import instrument as score
@@ -93,8 +91,8 @@ def run(ctx: StageContext) -> None:
     # groups (parallel items) and waves; only the scales' item columns are read
     items = {g: list(dict.fromkeys(i for sc in ctx.instrument(g).scales.values()
                                    for i in sc.items)) for g in groups}
-    answers = {g: pd.read_parquet(ctx.table_path("responses", f"{g}_clean"),
-                                  columns=["wave", *items[g]]) for g in groups}
+    answers = {g: ctx.table("responses", f"{g}_clean", columns=["wave", *items[g]])
+               for g in groups}
     insts = {g: ctx.instrument(g) for g in groups}
     ctx.write(scale_measurement(answers, insts, lang=ctx.lang), "measurement")
     ctx.write(scale_invariance(answers, insts, lang=ctx.lang), "measurement_invariance")

@@ -18,7 +18,6 @@ Missing-data rules (column ``missing`` of every table)
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ import pandas as pd
 from scipy import optimize, sparse, stats
 
 from .._checks import as_list, check_columns, check_number, check_option, tidy
+from .._stats import one_blas_thread as _one_blas_thread
 from ..errors import ParameterError
 from ._common import (bound_array, check_range, group_codes, keys_items, numeric_matrix, public,
                       parse_keys)
@@ -34,15 +34,6 @@ from ._common import (bound_array, check_range, group_codes, keys_items, numeric
 __all__ = ["reliability", "item_analysis", "cronbach_alpha", "omega_total", "factor_ml1"]
 
 _MISSING = ("listwise", "pairwise")
-
-
-def _one_blas_thread():
-    """Context limiting BLAS to one thread (threadpoolctl, when installed)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -273,7 +273,7 @@ def compare_groups(data: pd.DataFrame, value: str, group: str, *,
     w = weight_array(data, weight)
     x = numeric_matrix(data, [value])[:, 0]
     m, se, n = weighted_mean_se(x, w, codes, len(keys))
-    ia, ib = _pairs_within(keys, by)
+    ia, ib, family = _pairs_within(keys, by)
     d = m[ia] - m[ib]
     s = np.sqrt(se[ia] ** 2 + se[ib] ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -284,22 +284,24 @@ def compare_groups(data: pd.DataFrame, value: str, group: str, *,
         p[fin_t] = 2 * stats.t.sf(np.abs(t[fin_t]), df[fin_t])
         q = np.full(len(t), np.nan)
         q[fin_df] = stats.t.ppf(0.5 + level / 2, df[fin_df])
-    cell = np.zeros(len(keys), dtype=np.int64) if not by else group_codes(keys, by)[0]
     out = keys[by].iloc[ia].reset_index(drop=True) if by else pd.DataFrame(index=range(len(ia)))
     out = out.assign(group_a=keys[group].to_numpy()[ia], group_b=keys[group].to_numpy()[ib],
                      mean_a=m[ia], mean_b=m[ib], n_a=n[ia].astype(int), n_b=n[ib].astype(int),
                      est=d, se=s, ci_low=d - q * s, ci_high=d + q * s, df=df, statistic=t,
-                     p_value=p, p_adjusted=p_adjust_by(p, cell[ia], adjust),
+                     p_value=p, p_adjusted=p_adjust_by(p, family, adjust),
                      adjust_method=adjust)
     return tidy(out)
 
 
-def _pairs_within(keys: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _pairs_within(keys: pd.DataFrame, by: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair (a, b), a before b, of the rows of ``keys`` (sorted by ``by`` then the group,
     as :func:`group_codes` returns them) that share their ``by`` values, cell after cell —
-    the order of ``itertools.combinations`` within each cell."""
+    the order of ``itertools.combinations`` within each cell — and the cell of each pair (its
+    first row: the family of its p-value adjustment)."""
+    none = np.zeros(0, np.int64)
     if not len(keys):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return none, none, none
     cell = np.zeros(len(keys), np.int64) if not by else group_codes(keys, by)[0]
     start = np.r_[0, np.flatnonzero(np.diff(cell)) + 1]
     size = np.diff(np.r_[start, len(keys)])
@@ -311,7 +313,7 @@ def _pairs_within(keys: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.nda
         parts_b.append((st[:, None] + cb[None, :]).ravel())
         parts_c.append(np.repeat(st, len(ca)))
     if not parts_a:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return none, none, none
     a, b, c = map(np.concatenate, (parts_a, parts_b, parts_c))
     o = np.lexsort((b, a, c))            # cell after cell, then combinations order
-    return a[o], b[o]
+    return a[o], b[o], c[o]

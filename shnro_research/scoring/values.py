@@ -271,13 +271,11 @@ def kendall_w(data: pd.DataFrame, items: Sequence[str], *, by: str | Sequence[st
     cs = codes[rows]
     g, n = len(keys), len(items)
     m = np.bincount(cs, minlength=g).astype(float)
-    if require_permutation:         # a permutation of 1..k is its own ranking, without ties
-        rsum = np.column_stack([np.bincount(cs, weights=x[rows, j], minlength=g)
-                                for j in range(n)]) if n else np.zeros((g, 0))
-    else:
-        xr = _row_ranks(x[rows])
-        rsum = np.column_stack([np.bincount(cs, weights=xr[:, j], minlength=g)
-                                for j in range(n)]) if n else np.zeros((g, 0))
+    # a permutation of 1..k is its own ranking, without ties: its columns are summed in place
+    xr = None if require_permutation else _row_ranks(x[rows])
+    column = (lambda j: x[rows, j]) if xr is None else (lambda j: xr[:, j])
+    rsum = np.column_stack([np.bincount(cs, weights=column(j), minlength=g) for j in range(n)]) \
+        if n else np.zeros((g, 0))
     tsum = np.zeros(g)
     if correct_ties and not require_permutation:
         srt = np.sort(xr, axis=1)
